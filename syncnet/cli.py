@@ -1,0 +1,559 @@
+"""The command line: `syncnet COMMAND`. Every command is one call into Network.
+
+Exit codes: 0 success, 2 bad input or usage (nothing written), 1 an operation
+failed. Errors are one line on stderr. `--json` prints one JSON document
+(docs/json.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import commands as cmd
+from .dates import parse_date, parse_days
+from .errors import BadInput, SyncnetError
+from .events import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
+from .service import Network, Recorded
+from .store import init_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+SCHEMA_VERSION = 1
+
+
+class Ctx:
+    def __init__(self, home: str | None, config: str | None) -> None:
+        self.home = home
+        self.config = config
+
+    @contextmanager
+    def network(self, today: str | None = None) -> Iterator[Network]:
+        net = Network.open(self.home, self.config)
+        try:
+            if today:
+                net._today = parse_date(today, net.today())
+            yield net
+        finally:
+            net.close()
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **doc}, indent=2, ensure_ascii=False))
+
+
+def table(rows: list[list[str]], header: list[str]) -> None:
+    if not rows:
+        return
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def today_option(f: F) -> F:
+    return click.option(
+        "--today", metavar="DATE", help="Evaluate as if today were DATE (YYYY-MM-DD)."
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def write_options(f: F) -> F:
+    f = click.option("--on", metavar="DATE", help="When it happened (default: today).")(f)
+    f = click.option("--note", help="A private note, stored sealed.")(f)
+    return json_option(today_option(f))
+
+
+def minutes_option(f: F) -> F:
+    return click.option(
+        "--minutes", type=click.IntRange(min=0), help="Minutes of your time it took."
+    )(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--home", metavar="DIR", help="Data directory (default: $SYNCNET_HOME or XDG data dir).")
+@click.option("--config", metavar="FILE", help="Config file (default: <home>/config.toml or XDG).")
+@click.version_option(package_name="syncnet")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, config: str | None) -> None:
+    """syncnet: tend your professional network.
+
+    Record meetings, help, requests and promises as encrypted, immutable facts;
+    read what is due, who gave what, and how you spend your networking time.
+
+    Start with 'syncnet init', or try 'syncnet demo'.
+    """
+    ctx.obj = Ctx(home, config)
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+# ---------------------------------------------------------------- init / demo
+@cli.command()
+@pass_ctx
+def init(c: Ctx) -> None:
+    """Create an encrypted store (never replaces an existing one).
+
+    With SYNCNET_PASSPHRASE set, the key is derived from the passphrase (scrypt);
+    otherwise a random 256-bit key is written to a key file only you can read.
+    """
+    from .paths import data_dir
+
+    home = data_dir(c.home)
+    passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
+    created, mode = init_store(home, passphrase)
+    how = "passphrase (SYNCNET_PASSPHRASE)" if mode == "passphrase" else f"key file {home / 'key'}"
+    if created:
+        click.echo(f"Created a syncnet store in {home}, protected by {how}.")
+        if mode == "file":
+            click.echo("Back up the key file: without it the store cannot be read.")
+    else:
+        click.echo(f"A syncnet store already exists in {home} (protected by {how}); left untouched.")
+
+
+@cli.command()
+@click.option("--home", "demo_home", metavar="DIR", help="Build the demo here instead of a temp dir.")
+@today_option
+@json_option
+def demo(demo_home: str | None, today: str | None, as_json: bool) -> None:
+    """Build a small sample network in a temporary home and print its agenda.
+
+    Never touches your own store.
+    """
+    import tempfile
+
+    from .demo import build_demo
+
+    home = Path(demo_home) if demo_home else Path(tempfile.mkdtemp(prefix="syncnet-demo-"))
+    if demo_home and (home / "store.json").exists():
+        raise BadInput(f"{home} already holds a store: the demo needs an empty directory")
+    init_store(home)
+    day = parse_date(today, date.today()) if today else date.today()
+    with Network.open(home, home / "config.toml", today=day) as net:
+        count = build_demo(net)
+        items = net.agenda()
+        if as_json:
+            emit_json({"home": str(home), "facts": count, "agenda": [_agenda_json(i) for i in items]})
+            return
+        click.echo(f"Demo network: {count} facts recorded in {home}")
+        click.echo(f"Agenda for {day.isoformat()}:\n")
+        _print_agenda(items)
+        click.echo(f"\nExplore it: syncnet --home {home} balance | split | warnings | contacts")
+
+
+# ---------------------------------------------------------------- recording
+def _record(c: Ctx, today: str | None, as_json: bool, make: Callable[[Network], cmd.Command]) -> None:
+    with c.network(today) as net:
+        command = make(net)
+        result = net.record(command)
+        contact = None
+        if result.contact_id:
+            contact = net._directory().ref(result.contact_id)
+        if as_json:
+            emit_json({"recorded": _recorded_json(result, contact)})
+            return
+        click.echo(_recorded_text(result, contact))
+
+
+def _recorded_json(r: Recorded, contact: Any) -> dict[str, Any]:
+    return {
+        "kind": r.kind,
+        "fact_id": r.fact_id,
+        "contact": None if contact is None else {"id": contact.id, "short": contact.short, "name": contact.name},
+        "promise_id": r.promise_id,
+        "promise_short": r.promise_id[:8] if r.promise_id else None,
+        "goal_id": r.goal_id,
+    }
+
+
+def _recorded_text(r: Recorded, contact: Any) -> str:
+    who = f" {contact.label()}" if contact else ""
+    if r.kind == "promise" and r.promise_id:
+        return f"Recorded promise {r.promise_id[:8]} to{who}."
+    if r.kind == "goaladd" and r.goal_id:
+        return f"Recorded goal {r.goal_id[:8]}."
+    return f"Recorded {r.kind}:{who}."
+
+
+def _on(net: Network, on: str | None) -> date | None:
+    return parse_date(on, net.today()) if on else None
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--channel", default="other", show_default=True, help=f"Where you met: {', '.join(CHANNELS)}.")
+@click.option("--why", help=f"Why they matter: {', '.join(REASONS)}.")
+@click.option("--where", help="The place or event (stored sealed).")
+@click.option("--goal", "goals", multiple=True, help="Link to a goal (name or id); repeatable.")
+@click.option("--new", is_flag=True, help="A different person with the name of an existing contact.")
+@minutes_option
+@write_options
+@pass_ctx
+def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, goals: tuple[str, ...],
+         new: bool, minutes: int | None, on: str | None, note: str | None, today: str | None,
+         as_json: bool) -> None:  # fmt: skip
+    """Record a first meeting: adds NAME as a contact."""
+    _record(c, today, as_json, lambda n: cmd.Meet(
+        name, channel, why, where, goals, minutes, _on(n, on), note, new))  # fmt: skip
+
+
+@cli.command()
+@click.argument("contact")
+@click.option("--by", type=click.Choice(["me", "them"]), default="me", show_default=True,
+              help="Who initiated it.")  # fmt: skip
+@click.option("--channel", help=f"How: {', '.join(CHANNELS)}.")
+@minutes_option
+@write_options
+@pass_ctx
+def touch(c: Ctx, contact: str, by: str, channel: str | None, minutes: int | None, on: str | None,
+          note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
+    """Record a later contact: coffee, call, mail, message, event."""
+    _record(c, today, as_json, lambda n: cmd.Touch(contact, by, channel, minutes, _on(n, on), note))
+
+
+def _help_command(name: str, given: bool) -> None:
+    @cli.command(name=name)
+    @click.argument("contact")
+    @click.option("--kind", required=True, help=f"One of: {', '.join(HELP_KINDS)}.")
+    @click.option("--to", metavar="OTHER", help="For an introduction: the contact introduced.")
+    @minutes_option
+    @write_options
+    @pass_ctx
+    def command(c: Ctx, contact: str, kind: str, to: str | None, minutes: int | None,
+                on: str | None, note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
+        cls = cmd.Give if given else cmd.Receive
+        _record(c, today, as_json, lambda n: cls(contact, kind, to, minutes, _on(n, on), note))
+
+    command.__doc__ = (
+        "Record help you gave CONTACT." if given else "Record help you received from CONTACT."
+    )
+
+
+_help_command("give", True)
+_help_command("receive", False)
+
+
+def _request_command(name: str, mine: bool) -> None:
+    @cli.command(name=name)
+    @click.argument("contact")
+    @click.argument("what", required=False)
+    @minutes_option
+    @write_options
+    @pass_ctx
+    def command(c: Ctx, contact: str, what: str | None, minutes: int | None, on: str | None,
+                note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
+        cls = cmd.Ask if mine else cmd.Asked
+        _record(c, today, as_json, lambda n: cls(contact, what, minutes, _on(n, on), note))
+
+    command.__doc__ = (
+        "Record a request you made to CONTACT." if mine else "Record a request CONTACT made to you."
+    )
+
+
+_request_command("ask", True)
+_request_command("asked", False)
+
+
+@cli.command()
+@click.argument("contact", required=False)
+@minutes_option
+@write_options
+@pass_ctx
+def pitch(c: Ctx, contact: str | None, minutes: int | None, on: str | None, note: str | None,
+          today: str | None, as_json: bool) -> None:  # fmt: skip
+    """Record a self-presentation (pitch, talk, post), to CONTACT or to anyone."""
+    _record(c, today, as_json, lambda n: cmd.Pitch(contact, minutes, _on(n, on), note))
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("what")
+@click.option("--due", required=True, metavar="DATE", help="When it is due.")
+@write_options
+@pass_ctx
+def promise(c: Ctx, contact: str, what: str, due: str, on: str | None, note: str | None,
+            today: str | None, as_json: bool) -> None:  # fmt: skip
+    """Record a promise to CONTACT, due on DATE."""
+    _record(c, today, as_json,
+            lambda n: cmd.Promise(contact, what, parse_date(due, n.today()), _on(n, on), note))  # fmt: skip
+
+
+@cli.command()
+@click.argument("promise_id")
+@write_options
+@pass_ctx
+def kept(c: Ctx, promise_id: str, on: str | None, note: str | None, today: str | None,
+         as_json: bool) -> None:  # fmt: skip
+    """Mark promise PROMISE_ID (its short id) as kept."""
+    _record(c, today, as_json, lambda n: cmd.Kept(promise_id, _on(n, on), note))
+
+
+@cli.command()
+@click.argument("promise_id")
+@write_options
+@pass_ctx
+def dropped(c: Ctx, promise_id: str, on: str | None, note: str | None, today: str | None,
+            as_json: bool) -> None:  # fmt: skip
+    """Mark promise PROMISE_ID (its short id) as dropped."""
+    _record(c, today, as_json, lambda n: cmd.Dropped(promise_id, _on(n, on), note))
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("choice", type=click.Choice(["keep", "drop", "let-go"]))
+@write_options
+@pass_ctx
+def pocket(c: Ctx, contact: str, choice: str, on: str | None, note: str | None, today: str | None,
+           as_json: bool) -> None:  # fmt: skip
+    """Put CONTACT in the right pocket (keep) or the left one (drop: no more reminders)."""
+    _record(c, today, as_json, lambda n: cmd.Pocket(contact, choice == "keep", _on(n, on), note))
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("every")
+@write_options
+@pass_ctx
+def cadence(c: Ctx, contact: str, every: str, on: str | None, note: str | None, today: str | None,
+            as_json: bool) -> None:  # fmt: skip
+    """Touch CONTACT every EVERY (6w, 42d, 2m); 'off' clears it."""
+    _record(c, today, as_json, lambda n: cmd.Cadence(contact, parse_days(every), _on(n, on), note))
+
+
+@cli.group()
+def goal() -> None:
+    """Set, link, achieve and list goals."""
+
+
+@goal.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(GOAL_KINDS), default="career", show_default=True)
+@write_options
+@pass_ctx
+def goal_add(c: Ctx, name: str, kind: str, on: str | None, note: str | None, today: str | None,
+             as_json: bool) -> None:  # fmt: skip
+    """Set a goal."""
+    _record(c, today, as_json, lambda n: cmd.GoalAdd(name, kind, _on(n, on), note))
+
+
+@goal.command("achieved")
+@click.argument("goal_ref", metavar="GOAL")
+@write_options
+@pass_ctx
+def goal_achieved(c: Ctx, goal_ref: str, on: str | None, note: str | None, today: str | None,
+                  as_json: bool) -> None:  # fmt: skip
+    """Mark GOAL (name or id) as achieved."""
+    _record(c, today, as_json, lambda n: cmd.GoalAchieved(goal_ref, _on(n, on), note))
+
+
+@goal.command("link")
+@click.argument("contact")
+@click.argument("goal_ref", metavar="GOAL")
+@write_options
+@pass_ctx
+def goal_link(c: Ctx, contact: str, goal_ref: str, on: str | None, note: str | None,
+              today: str | None, as_json: bool) -> None:  # fmt: skip
+    """Link CONTACT to GOAL."""
+    _record(c, today, as_json, lambda n: cmd.Link(contact, goal_ref, _on(n, on), note))
+
+
+@goal.command("list")
+@json_option
+@pass_ctx
+def goal_list(c: Ctx, as_json: bool) -> None:
+    """List goals."""
+    with c.network() as net:
+        rows = net.goals()
+    if as_json:
+        emit_json({"goals": [
+            {"id": g.id, "short": g.id[:8], "name": name, "kind": g.kind, "set_on": g.set_on,
+             "achieved_on": g.achieved_on} for g, name in rows]})  # fmt: skip
+        return
+    table([[g.id[:8], name or "[forgotten]", g.kind, g.set_on, g.achieved_on or ""] for g, name in rows],
+          ["id", "goal", "kind", "set", "achieved"])  # fmt: skip
+
+
+# ---------------------------------------------------------------- reading
+def _agenda_json(i: Any) -> dict[str, Any]:
+    r = i.reminder
+    return {
+        "rule": r.rule, "state": i.state, "due": r.due.isoformat(), "opens": r.opens.isoformat(),
+        "period": r.period, "key": r.key, "summary": i.summary,
+        "contact": {"id": i.contact.id, "short": i.contact.short, "name": i.contact.name},
+        "promise": None if not r.promise_id else {"id": r.promise_id, "short": r.promise_id[:8], "what": i.promise},
+    }  # fmt: skip
+
+
+def _print_agenda(items: list[Any]) -> None:
+    if not items:
+        click.echo("Nothing is due.")
+        return
+    table([[i.state, i.reminder.due.isoformat(), i.reminder.rule,
+            i.reminder.promise_id[:8] if i.reminder.promise_id else i.contact.short, i.summary]
+           for i in items], ["state", "due", "rule", "id", "what"])  # fmt: skip
+
+
+@cli.command()
+@click.option("--until", metavar="DATE", help="Also list reminders that open by DATE.")
+@today_option
+@json_option
+@pass_ctx
+def due(c: Ctx, until: str | None, today: str | None, as_json: bool) -> None:
+    """The agenda: follow-ups, seasonal touches, promises and cadences; overdue first."""
+    with c.network(today) as net:
+        until_day = parse_date(until, net.today()) if until else None
+        items = net.agenda(until=until_day)
+        if as_json:
+            emit_json({"today": net.today().isoformat(), "agenda": [_agenda_json(i) for i in items]})
+            return
+        _print_agenda(items)
+
+
+@cli.command()
+@click.argument("contact", required=False)
+@click.option("--as-of", metavar="DATE", help="Count facts dated on or before DATE.")
+@today_option
+@json_option
+@pass_ctx
+def balance(c: Ctx, contact: str | None, as_of: str | None, today: str | None, as_json: bool) -> None:
+    """Reciprocity per contact (help given minus received) and promise credibility."""
+    with c.network(today) as net:
+        day = parse_date(as_of, net.today()) if as_of else net.today()
+        rows, (kept_n, due_n, cred) = net.balances(contact, day)
+    if as_json:
+        emit_json({
+            "as_of": day.isoformat(),
+            "credibility": {"kept_on_time": kept_n, "came_due": due_n, "ratio": cred},
+            "contacts": [{
+                "contact": {"id": ref.id, "short": ref.short, "name": ref.name},
+                "given": b.given, "received": b.received, "balance": b.balance,
+                "given_minutes": b.given_minutes, "received_minutes": b.received_minutes,
+                "balance_minutes": b.balance_minutes, "requests_made": b.requests_made,
+                "requests_received": b.requests_received, "open_promises": b.open_promises,
+                "promises_came_due": b.promises_due, "promises_kept_on_time": b.promises_kept_on_time,
+                "credibility": b.credibility,
+            } for ref, b in rows],
+        })  # fmt: skip
+        return
+    table([[ref.label(), str(b.given), str(b.received), f"{b.balance:+d}", f"{b.balance_minutes:+d}",
+            f"{b.requests_made}/{b.requests_received}", str(b.open_promises),
+            "-" if b.credibility is None else f"{b.credibility:.0%}"] for ref, b in rows],
+          ["contact", "given", "received", "balance", "minutes", "asked/asked-by", "open promises",
+           "credibility"])  # fmt: skip
+    overall = "no promise has come due yet" if cred is None else f"{kept_n}/{due_n} = {cred:.0%}"
+    click.echo(f"\nPromise credibility as of {day.isoformat()}: {overall}")
+
+
+@cli.command()
+@today_option
+@json_option
+@pass_ctx
+def split(c: Ctx, today: str | None, as_json: bool) -> None:
+    """How your networking time splits: give / self-presentation / ask (target 70-20-10)."""
+    with c.network(today) as net:
+        s = net.time_split()
+    parts = ("give", "self", "ask")
+    if as_json:
+        emit_json({"window": {"start": s.start.isoformat(), "end": s.end.isoformat()},
+                   "total_minutes": s.total,
+                   "parts": {p: {"minutes": getattr(s, p), "share": s.share(p), "target": s.target[p] / 100}
+                             for p in parts}})  # fmt: skip
+        return
+    click.echo(f"Time split {s.start.isoformat()} .. {s.end.isoformat()} ({s.total} minutes)")
+    table([[p, str(getattr(s, p)), "-" if s.share(p) is None else f"{s.share(p):.0%}", f"{s.target[p]}%"]
+           for p in parts], ["part", "minutes", "actual", "target"])  # fmt: skip
+
+
+@cli.command()
+@today_option
+@json_option
+@pass_ctx
+def warnings(c: Ctx, today: str | None, as_json: bool) -> None:
+    """Typical mistakes: asked before giving, only reacting, collecting, taking, not networking."""
+    with c.network(today) as net:
+        found = net.warnings()
+    if as_json:
+        emit_json({"warnings": [
+            {"kind": w.kind, "on": w.on.isoformat() if w.on else None, "detail": w.detail,
+             "contact": None if ref is None else {"id": ref.id, "short": ref.short, "name": ref.name}}
+            for w, ref in found]})  # fmt: skip
+        return
+    if not found:
+        click.echo("No warnings.")
+    for w, ref in found:
+        who = f"{ref.label()}: " if ref else ""
+        when = f" ({w.on.isoformat()})" if w.on else ""
+        click.echo(f"{w.kind}: {who}{w.detail}{when}")
+
+
+@cli.command()
+@click.argument("contact")
+@json_option
+@pass_ctx
+def history(c: Ctx, contact: str, as_json: bool) -> None:
+    """Every fact of the relationship with CONTACT, in order, with when it was recorded."""
+    with c.network() as net:
+        ref, entries = net.history(contact)
+    if as_json:
+        emit_json({"contact": {"id": ref.id, "short": ref.short, "name": ref.name},
+                   "events": [{"on": e.on.isoformat(), "recorded": e.recorded.isoformat(), "kind": e.kind,
+                               "fact_id": e.fact_id, "details": e.details} for e in entries]})  # fmt: skip
+        return
+    click.echo(f"History of {ref.label()}:")
+    for e in entries:
+        detail = ", ".join(f"{k}={v}" for k, v in e.details.items() if k not in ("contact_id",) and v is not None)
+        click.echo(f"{e.on.isoformat()}  {e.kind:<11} {detail}   [recorded {e.recorded:%Y-%m-%d %H:%M} UTC]")
+
+
+@cli.command()
+@click.option("--goal", "goal_ref", metavar="GOAL", help="Only contacts linked to GOAL.")
+@json_option
+@pass_ctx
+def contacts(c: Ctx, goal_ref: str | None, as_json: bool) -> None:
+    """List contacts, with why they matter and when you last interacted."""
+    with c.network() as net:
+        rows = net.contacts(goal_ref)
+    if as_json:
+        emit_json({"contacts": [
+            {"id": ref.id, "short": ref.short, "name": ref.name, "channel": v.channel, "why": v.why,
+             "pocket": "keep" if v.keep else "drop", "met_on": v.met_on,
+             "last_interaction": v.last_interaction or None, "cadence_days": v.cadence_days,
+             "goals": names} for ref, v, names in rows]})  # fmt: skip
+        return
+    table([[ref.short, ref.name or "[forgotten]", v.why or "(no reason)", v.channel,
+            "keep" if v.keep else "drop", v.met_on, v.last_interaction, ", ".join(names)]
+           for ref, v, names in rows],
+          ["id", "name", "why", "channel", "pocket", "met", "last", "goals"])  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="syncnet", standalone_mode=False)
+    except click.exceptions.UsageError as e:
+        e.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("syncnet: aborted", err=True)
+        return 1
+    except SyncnetError as e:
+        click.echo(f"syncnet: error: {e}", err=True)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

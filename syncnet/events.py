@@ -1,0 +1,181 @@
+"""The facts a user records, as immutable domain events.
+
+Every fact is its own stream: a new aggregate id (random UUID) at version 1.
+Two devices recording offline therefore never append to the same stream, and
+their logs merge by union. Personal fields (names, notes, the text of requests,
+promises and goals) are `Sealed` with the data key of the contact (or goal) they
+belong to, so deleting that key erases them while dates and counts remain.
+
+Event classes are part of the stored format: rename nothing; add fields only with
+a class_version and an upcast method.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Transcoding
+
+# The kinds of help in DOMAIN.md; "introduction" links two contacts.
+HELP_KINDS = ("advice", "introduction", "active", "information", "recommendation")
+REASONS = ("commonality", "role-model", "complement")
+CHANNELS = (
+    "trade-fair", "conference", "networking-event", "alumni", "workshop", "club",
+    "celebration", "professional-network", "social-media", "forum", "online-course",
+    "mastermind", "email", "phone", "letter", "meeting", "message", "other",
+)  # fmt: skip
+GOAL_KINDS = ("career", "business", "private")
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """Ciphertext of a personal field, sealed with the data key `key_id`."""
+
+    key_id: UUID
+    blob: bytes
+
+    def to_text(self) -> str:
+        return self.key_id.hex + ":" + base64.b64encode(self.blob).decode("ascii")
+
+    @staticmethod
+    def from_text(text: str) -> Sealed:
+        key_hex, blob = text.split(":", 1)
+        return Sealed(UUID(key_hex), base64.b64decode(blob))
+
+
+class SealedAsText(Transcoding):
+    type = Sealed
+    name = "sealed"
+
+    def encode(self, obj: Sealed) -> str:
+        return obj.to_text()
+
+    def decode(self, data: str) -> Sealed:
+        return Sealed.from_text(data)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class Fact(DomainEvent):
+    """A fact: `on` is the day it happened, `timestamp` when it was recorded."""
+
+    on: date
+    note: Sealed | None
+
+
+class ContactMet(Fact):
+    contact_id: UUID
+    name: Sealed
+    channel: str
+    where: Sealed | None
+    why: str | None
+    goals: tuple[UUID, ...]
+    minutes: int | None
+
+
+class Touched(Fact):
+    contact_id: UUID
+    by: str  # "me" or "them"
+    channel: str | None
+    minutes: int | None
+
+
+class HelpGiven(Fact):
+    contact_id: UUID
+    kind: str
+    minutes: int | None
+    introduced: UUID | None
+
+
+class HelpReceived(Fact):
+    contact_id: UUID
+    kind: str
+    minutes: int | None
+    introduced: UUID | None
+
+
+class RequestMade(Fact):
+    contact_id: UUID
+    what: Sealed | None
+    minutes: int | None
+
+
+class RequestReceived(Fact):
+    contact_id: UUID
+    what: Sealed | None
+    minutes: int | None
+
+
+class Presented(Fact):
+    contact_id: UUID | None
+    minutes: int | None
+
+
+class PromiseMade(Fact):
+    """The promise's id is this event's originator_id."""
+
+    contact_id: UUID
+    what: Sealed
+    due: date
+
+
+class PromiseKept(Fact):
+    promise_id: UUID
+    contact_id: UUID
+
+
+class PromiseDropped(Fact):
+    promise_id: UUID
+    contact_id: UUID
+
+
+class Pocketed(Fact):
+    contact_id: UUID
+    keep: bool
+
+
+class CadenceSet(Fact):
+    contact_id: UUID
+    days: int | None
+
+
+class GoalSet(Fact):
+    """The goal's id is this event's originator_id."""
+
+    name: Sealed
+    kind: str
+
+
+class GoalAchieved(Fact):
+    goal_id: UUID
+
+
+class GoalLinked(Fact):
+    contact_id: UUID
+    goal_id: UUID
+
+
+def contact_ids_of(event: Any) -> tuple[UUID, ...]:
+    """The contacts whose history this fact belongs to."""
+    ids: list[UUID] = []
+    contact_id = getattr(event, "contact_id", None)
+    if contact_id is not None:
+        ids.append(contact_id)
+    introduced = getattr(event, "introduced", None)
+    if introduced is not None and introduced not in ids:
+        ids.append(introduced)
+    return tuple(ids)

@@ -1,0 +1,110 @@
+"""The key hierarchy (DESIGN.md, "Promises the code keeps").
+
+passphrase (scrypt) or key file -> key-encryption key (KEK)
+KEK wraps: the store key (the library's CIPHER_KEY: every event, every view row)
+           one data key per contact or goal (sealing its personal fields)
+
+Wrapped keys are AES-GCM ciphertexts bound to their subject id, so a wrong KEK
+fails the tag check on the store key: that is the check value that tells a wrong
+key from an empty store. Rekeying re-wraps keys only; forgetting a contact
+deletes its wrapped data key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from .errors import WrongKey
+from .events import Sealed
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+STORE_SUBJECT = "store"
+SCRYPT_PARAMS = {"n": 2**15, "r": 8, "p": 1}
+
+
+def random_key() -> bytes:
+    return os.urandom(KEY_BYTES)
+
+
+def derive_kek(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def wrap(kek: bytes, subject: str, key: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(kek).encrypt(nonce, key, b"syncnet-key:" + subject.encode())
+
+
+def unwrap(kek: bytes, subject: str, wrapped: bytes) -> bytes:
+    try:
+        return AESGCM(kek).decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], b"syncnet-key:" + subject.encode()
+        )
+    except (InvalidTag, ValueError):
+        raise WrongKey("wrong key or passphrase: it does not open this store") from None
+
+
+def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def decrypt(key: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    return AESGCM(key).decrypt(ciphertext[:NONCE_BYTES], ciphertext[NONCE_BYTES:], aad)
+
+
+class KeyRing:
+    """Data keys by subject: unwrapped lazily, new ones queued to be written
+    in the same transaction as the events that use them."""
+
+    def __init__(self, kek: bytes, load_wrapped: Callable[[], dict[str, bytes]]) -> None:
+        self._kek = kek
+        self._load_wrapped = load_wrapped  # every wrapped key by subject, read once on first use
+        self._wrapped: dict[str, bytes] | None = None
+        self._keys: dict[UUID, bytes | None] = {}
+        self.pending: list[tuple[str, str, bytes]] = []  # (subject, kind, wrapped)
+
+    def new_key(self, subject: UUID, kind: str) -> None:
+        key = random_key()
+        self._keys[subject] = key
+        self.pending.append((subject.hex, kind, wrap(self._kek, subject.hex, key)))
+
+    def discard_pending(self) -> None:
+        for subject_hex, _, _ in self.pending:
+            self._keys.pop(UUID(subject_hex), None)
+        self.pending = []
+
+    def _key(self, subject: UUID) -> bytes | None:
+        if subject not in self._keys:
+            if self._wrapped is None:
+                self._wrapped = self._load_wrapped()
+            wrapped = self._wrapped.get(subject.hex)
+            self._keys[subject] = (
+                None if wrapped is None else unwrap(self._kek, subject.hex, wrapped)
+            )
+        return self._keys[subject]
+
+    def has_key(self, subject: UUID) -> bool:
+        return self._key(subject) is not None
+
+    def seal(self, subject: UUID, text: str) -> Sealed:
+        key = self._key(subject)
+        if key is None:
+            raise KeyError(f"no data key for {subject.hex[:8]}")
+        return Sealed(subject, encrypt(key, text.encode("utf-8"), subject.bytes))
+
+    def unseal(self, sealed: Sealed | None) -> str | None:
+        """The plain text, or None when the field is empty or its key was forgotten."""
+        if sealed is None:
+            return None
+        key = self._key(sealed.key_id)
+        if key is None:
+            return None
+        return decrypt(key, sealed.blob, sealed.key_id.bytes).decode("utf-8")

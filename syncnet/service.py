@@ -1,0 +1,627 @@
+"""The application service: record commands as facts, read projections.
+
+`Network` is what the CLI, the daemon and scripts use. It is the one place that
+resolves names, checks input, seals personal fields and appends facts; reads
+first bring the tracked views up to date, then run the pure projections.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import PersistenceError
+
+from . import commands as cmd
+from . import events as ev
+from . import projections as pj
+from .config import Config, load_config
+from .errors import BadInput, NotFound, SyncnetError
+from .paths import config_path, data_dir
+from .store import OpenStore, open_store
+from .views import ContactView, GoalView, LedgerView, PromiseView
+from .viewstore import ViewStore
+
+ME = UUID(int=1)  # the data-key subject for facts about myself (self-presentations)
+SHORT = 8
+BATCH = 1000
+
+
+def short(hex_id: str) -> str:
+    return hex_id[:SHORT]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one command appended."""
+
+    kind: str
+    fact_id: str
+    contact_id: str | None = None
+    promise_id: str | None = None
+    goal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    id: str
+    name: str | None  # None when the contact's data key was forgotten
+
+    @property
+    def short(self) -> str:
+        return short(self.id)
+
+    def label(self) -> str:
+        return f"{self.name or '[forgotten]'} ({self.short})"
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    reminder: pj.Reminder
+    contact: ContactRef
+    state: str
+    summary: str
+    promise: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    on: date
+    recorded: datetime
+    kind: str
+    fact_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _today_in(timezone: str) -> date:
+    if not timezone:
+        return date.today()
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+class _Directory:
+    """Contacts by id and by lower-cased name, names unsealed on demand."""
+
+    def __init__(self, views: Sequence[ContactView], unseal: Callable[[str], str | None]) -> None:
+        self.by_id = {c.id: c for c in views}
+        self._unseal = unseal
+        self._names: dict[str, str | None] = {}
+        self._by_name: dict[str, list[str]] | None = None
+
+    def name(self, contact_id: str) -> str | None:
+        if contact_id not in self._names:
+            c = self.by_id.get(contact_id)
+            self._names[contact_id] = None if c is None else self._unseal(c.name)
+        return self._names[contact_id]
+
+    def ref(self, contact_id: str) -> ContactRef:
+        return ContactRef(contact_id, self.name(contact_id))
+
+    def by_name(self) -> dict[str, list[str]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for cid in self.by_id:
+                name = self.name(cid)
+                if name is not None:
+                    self._by_name.setdefault(name.casefold(), []).append(cid)
+        return self._by_name
+
+    def add(self, view: ContactView, name: str) -> None:
+        self.by_id[view.id] = view
+        self._names[view.id] = name
+        self.by_name().setdefault(name.casefold(), []).append(view.id)
+
+    def resolve(self, ref: str, what: str = "contact") -> str:
+        ref = ref.strip()
+        if not ref:
+            raise BadInput(f"empty {what} name")
+        matches = list(self.by_name().get(ref.casefold(), []))
+        if not matches:
+            matches = _id_matches(ref, self.by_id)
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = ", ".join(self.ref(m).label() for m in sorted(matches))
+            raise NotFound(f"{what} {ref!r} is ambiguous: {listed}; use the short id")
+        near = sorted(
+            cid for cid in self.by_id if ref.casefold() in (self.name(cid) or "").casefold()
+        )[:5]
+        hint = f" (did you mean: {', '.join(self.ref(c).label() for c in near)}?)" if near else ""
+        raise NotFound(f"unknown {what} {ref!r}{hint}")
+
+
+def _id_matches(ref: str, ids: Iterable[str]) -> list[str]:
+    token = ref.lower().replace("-", "")
+    if len(token) < 4 or not re.fullmatch(r"[0-9a-f]+", token):
+        return []
+    return [i for i in ids if i.startswith(token)]
+
+
+class Network:
+    """A user's network: an open store, its configuration and its views."""
+
+    def __init__(self, store: OpenStore, config: Config, today: date | None = None) -> None:
+        self.store = store
+        self.config = config
+        self._today = today
+        self.views = ViewStore(store.db_path, store.store_key, config.minutes)
+
+    @classmethod
+    def open(
+        cls,
+        home: str | Path | None = None,
+        config: str | Path | None = None,
+        passphrase: str | None = None,
+        today: date | None = None,
+    ) -> Network:
+        """Open the store in `home` (default: SYNCNET_HOME or the XDG data dir)."""
+        cfg = load_config(config_path(home, config))
+        if passphrase is None:
+            passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
+        return cls(open_store(data_dir(home), passphrase), cfg, today)
+
+    def close(self) -> None:
+        self.views.close()
+        self.store.close()
+
+    def __enter__(self) -> Network:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def today(self) -> date:
+        return self._today or _today_in(self.config.timezone)
+
+    # views ------------------------------------------------------------------
+    def refresh(self, progress: Callable[[int], None] | None = None) -> int:
+        """Fold new facts into the views; returns how many were folded."""
+        log = self.store.log
+
+        def fetch(after: int, limit: int) -> list[tuple[int, Any]]:
+            notes = log.recorder.select_notifications(start=after + 1, limit=limit)
+            return [(n.id, log.mapper.to_domain_event(n)) for n in notes]
+
+        return self.views.catch_up(fetch, progress=progress)
+
+    def position(self) -> int:
+        """The notification position of the last recorded fact (0 when empty)."""
+        return self.store.log.recorder.max_notification_id() or 0
+
+    def _directory(self) -> _Directory:
+        return _Directory(self.views.load_all("contact"), self._unseal_text)
+
+    def _unseal_text(self, text: str | None) -> str | None:
+        return None if text is None else self.store.keyring.unseal(ev.Sealed.from_text(text))
+
+    # recording --------------------------------------------------------------
+    def record(self, command: cmd.Command) -> Recorded:
+        """Record one command: all of its facts or none."""
+        return self.record_many([command])[0]
+
+    def record_many(
+        self,
+        commands: Iterable[cmd.Command],
+        batch_size: int = BATCH,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Recorded]:
+        """Check every command, then append the facts in transactions of `batch_size`.
+
+        Nothing is written when any command is bad. A failure while writing (disk
+        full, lock timeout) can leave the earlier batches written, never half a batch.
+        """
+        self.refresh()
+        directory = self._directory()
+        promises = {p.id: p for p in self.views.load_all("promise", only_open=True)}
+        goals = {g.id: g for g in self.views.load_all("goal")}
+        translator = _Translator(self, directory, promises, goals)
+        facts: list[ev.Fact] = []
+        results: list[Recorded] = []
+        try:
+            for i, command in enumerate(commands):
+                try:
+                    fact = translator.translate(command)
+                except SyncnetError as e:
+                    if i:
+                        raise type(e)(f"command {i + 1}: {e}") from None
+                    raise
+                facts.append(fact)
+                results.append(translator.result(command, fact))
+            written = 0
+            for start in range(0, len(facts), batch_size):
+                chunk = facts[start : start + batch_size]
+                chunk_ids = {c.contact_id.hex for c in chunk if isinstance(c, ev.ContactMet)}
+                chunk_ids |= {c.originator_id.hex for c in chunk if isinstance(c, ev.GoalSet)}
+                chunk_ids.add(ME.hex)
+                keyring = self.store.keyring
+                keys = [k for k in keyring.pending if k[0] in chunk_ids]
+                self.store.log.save(*chunk, wrapped_keys=keys)
+                keyring.pending = [k for k in keyring.pending if k[0] not in chunk_ids]
+                written += len(chunk)
+                if progress:
+                    progress(written)
+        except PersistenceError as e:
+            raise SyncnetError(f"could not write to the store: {e}") from None
+        finally:
+            self.store.keyring.discard_pending()
+        return results
+
+    # reading ----------------------------------------------------------------
+    def agenda(self, today: date | None = None, until: date | None = None) -> list[AgendaItem]:
+        self.refresh()
+        today = today or self.today()
+        contacts = self.views.load_all("contact")
+        promises = self.views.load_all("promise", only_open=True)
+        reminders = pj.agenda(contacts, promises, today, self.config, until)
+        directory = _Directory(contacts, self._unseal_text)
+        by_promise = {p.id: p for p in promises}
+        items = []
+        for r in reminders:
+            contact = directory.ref(r.contact_id)
+            what = self._unseal_text(by_promise[r.promise_id].what) if r.promise_id else None
+            view = directory.by_id.get(r.contact_id)
+            items.append(
+                AgendaItem(r, contact, r.state(today), _summary(r, contact, view, what), what)
+            )
+        return items
+
+    def balances(
+        self, contact: str | None = None, as_of: date | None = None
+    ) -> tuple[list[tuple[ContactRef, pj.Balance]], tuple[int, int, float | None]]:
+        self.refresh()
+        as_of = as_of or self.today()
+        directory = self._directory()
+        ledgers: list[LedgerView] = self.views.load_all("ledger")
+        promises: list[PromiseView] = self.views.load_all("promise")
+        found = pj.balances(ledgers, promises, as_of)
+        overall = pj.credibility(found.values())
+        wanted = [directory.resolve(contact)] if contact else sorted(directory.by_id)
+        rows = []
+        for cid in wanted:
+            if contact is None and directory.by_id[cid].met_on > as_of.isoformat():
+                continue
+            rows.append((directory.ref(cid), found.get(cid) or pj.Balance(cid)))
+        rows.sort(key=lambda r: (r[1].balance, (r[0].name or "").casefold()))
+        return rows, overall
+
+    def time_split(self, today: date | None = None) -> pj.TimeSplit:
+        self.refresh()
+        return pj.time_split(self.views.load_days(), today or self.today(), self.config)
+
+    def warnings(self, today: date | None = None) -> list[tuple[pj.Warning, ContactRef | None]]:
+        self.refresh()
+        directory = self._directory()
+        found = pj.warnings(
+            directory.by_id.values(),
+            self.views.load_all("ledger"),
+            self.views.load_days(),
+            today or self.today(),
+            self.config,
+        )
+        return [(w, directory.ref(w.contact_id) if w.contact_id else None) for w in found]
+
+    def contacts(self, goal: str | None = None) -> list[tuple[ContactRef, ContactView, list[str]]]:
+        self.refresh()
+        directory = self._directory()
+        goals = {g.id: g for g in self.views.load_all("goal")}
+        goal_id = _resolve_goal(goal, goals, self._unseal_text) if goal else None
+        rows = []
+        for cid, view in directory.by_id.items():
+            if goal_id and goal_id not in view.goals:
+                continue
+            names = [self._unseal_text(goals[g].name) or "[forgotten]" for g in view.goals if g in goals]
+            rows.append((directory.ref(cid), view, names))
+        rows.sort(key=lambda r: ((r[0].name or "").casefold(), r[0].id))
+        return rows
+
+    def goals(self) -> list[tuple[GoalView, str | None]]:
+        self.refresh()
+        rows = [(g, self._unseal_text(g.name)) for g in self.views.load_all("goal")]
+        rows.sort(key=lambda r: (r[0].set_on, r[0].id))
+        return rows
+
+    def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:
+        self.refresh()
+        directory = self._directory()
+        cid = directory.resolve(contact)
+        ledger = self.views.load("ledger", cid)
+        fact_ids = [] if ledger is None else ledger["facts"]
+        log = self.store.log
+        promise_whats: dict[str, str | None] = {}
+        entries = []
+        for fid in fact_ids:
+            for stored in log.recorder.select_events(UUID(fid)):
+                entries.append(self._entry(log.mapper.to_domain_event(stored), directory, promise_whats))
+        entries.sort(key=lambda e: (e.on, e.recorded))
+        return directory.ref(cid), entries
+
+    def _entry(
+        self, event: Any, directory: _Directory, promise_whats: dict[str, str | None]
+    ) -> HistoryEntry:
+        unseal = self.store.keyring.unseal
+        details: dict[str, Any] = {}
+        for name in ("channel", "why", "by", "kind", "minutes", "keep", "days"):
+            if hasattr(event, name):
+                details[name] = getattr(event, name)
+        for name in ("name", "where", "what"):
+            if hasattr(event, name) and getattr(event, name) is not None:
+                details[name] = unseal(getattr(event, name))
+        if event.note is not None:
+            details["note"] = unseal(event.note)
+        if isinstance(event, ev.PromiseMade):
+            details["promise"] = short(event.originator_id.hex)
+            details["due"] = event.due.isoformat()
+            promise_whats[event.originator_id.hex] = details.get("what")
+        if isinstance(event, ev.PromiseKept | ev.PromiseDropped):
+            details["promise"] = short(event.promise_id.hex)
+        for name in ("introduced", "contact_id"):
+            other = getattr(event, name, None)
+            if other is not None:
+                details[name] = directory.ref(other.hex).label()
+        kind = _KIND_WORDS.get(type(event).__name__, type(event).__name__)
+        return HistoryEntry(event.on, event.timestamp, kind, event.originator_id.hex, details)
+
+
+_KIND_WORDS = {
+    "ContactMet": "met", "Touched": "touch", "HelpGiven": "gave", "HelpReceived": "received",
+    "RequestMade": "asked them", "RequestReceived": "they asked", "Presented": "pitch",
+    "PromiseMade": "promise", "PromiseKept": "kept", "PromiseDropped": "dropped",
+    "Pocketed": "pocket", "CadenceSet": "cadence", "GoalLinked": "goal link",
+}  # fmt: skip
+
+
+def _summary(r: pj.Reminder, contact: ContactRef, view: ContactView | None, what: str | None) -> str:
+    name = contact.name or "[forgotten]"
+    if r.rule == "followup":
+        channel = f" at {view.channel}" if view and view.channel != "other" else ""
+        return f"Follow up with {name} — met{channel} on {r.period}"
+    if r.rule == "season":
+        season, year = r.period.rsplit("-", 1)
+        return f"Touch {name} this {season} ({season} {year}, 3×1 rule)"
+    if r.rule == "promise":
+        return f"Keep your promise to {name}: {what or '[forgotten]'}"
+    last = view.last_interaction if view else "?"
+    return f"Time to touch {name} again (cadence; last interaction {last})"
+
+
+def _resolve_goal(ref: str, goals: dict[str, GoalView], unseal: Callable[[str], str | None]) -> str:
+    matches = [g for g in goals if (unseal(goals[g].name) or "").casefold() == ref.strip().casefold()]
+    if not matches:
+        matches = _id_matches(ref, goals)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise NotFound(f"goal {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
+    raise NotFound(f"unknown goal {ref!r}")
+
+
+class _Translator:
+    """Checks commands against the current views and turns them into facts."""
+
+    def __init__(
+        self,
+        network: Network,
+        directory: _Directory,
+        promises: dict[str, PromiseView],
+        goals: dict[str, GoalView],
+    ) -> None:
+        self.net = network
+        self.dir = directory
+        self.promises = promises
+        self.goals = goals
+        self.keyring = network.store.keyring
+        self.today = network.today()
+        self.closed: set[str] = set()
+
+    def result(self, command: cmd.Command, fact: ev.Fact) -> Recorded:
+        kind = type(command).__name__.lower()
+        contact = getattr(fact, "contact_id", None)
+        promise = getattr(fact, "promise_id", None)
+        if isinstance(fact, ev.PromiseMade):
+            promise = fact.originator_id
+        goal = fact.originator_id if isinstance(fact, ev.GoalSet) else getattr(fact, "goal_id", None)
+        return Recorded(
+            kind,
+            fact.originator_id.hex,
+            contact.hex if contact else None,
+            promise.hex if promise else None,
+            goal.hex if goal else None,
+        )
+
+    # checks -----------------------------------------------------------------
+    def _on(self, on: date | None) -> date:
+        if on is None:
+            return self.today
+        if on > self.today:
+            raise BadInput(f"date {on.isoformat()} is in the future (today is {self.today.isoformat()})")
+        return on
+
+    @staticmethod
+    def _minutes(minutes: int | None) -> int | None:
+        if minutes is not None and (not isinstance(minutes, int) or minutes < 0):
+            raise BadInput(f"minutes must be a whole number >= 0, got {minutes!r}")
+        return minutes
+
+    @staticmethod
+    def _choice(value: str, allowed: Sequence[str], what: str) -> str:
+        if value not in allowed:
+            raise BadInput(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
+        return value
+
+    def _contact(self, ref: str) -> UUID:
+        return UUID(self.dir.resolve(ref))
+
+    def _seal(self, subject: UUID, text: str | None) -> ev.Sealed | None:
+        if text is None or not text.strip():
+            return None
+        return self.keyring.seal(subject, text.strip())
+
+    def _meta(self, on: date | None) -> dict[str, Any]:
+        return {
+            "originator_id": uuid4(),
+            "originator_version": 1,
+            "timestamp": ev.Fact.create_timestamp(),
+            "on": self._on(on),
+        }
+
+    # translation ------------------------------------------------------------
+    def translate(self, c: cmd.Command) -> ev.Fact:  # noqa: C901 - one branch per command
+        if isinstance(c, cmd.Meet):
+            return self._meet(c)
+        if isinstance(c, cmd.Touch):
+            contact = self._contact(c.contact)
+            return ev.Touched(
+                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+                by=self._choice(c.by, ("me", "them"), "initiator"),
+                channel=None if c.channel is None else self._choice(c.channel, ev.CHANNELS, "channel"),
+                minutes=self._minutes(c.minutes),
+            )  # fmt: skip
+        if isinstance(c, cmd.Give | cmd.Receive):
+            contact = self._contact(c.contact)
+            kind = self._choice(c.kind, ev.HELP_KINDS, "kind of help")
+            introduced = None
+            if kind == "introduction":
+                if not c.to:
+                    raise BadInput("an introduction needs --to: the contact introduced")
+                introduced = self._contact(c.to)
+                if introduced == contact:
+                    raise BadInput("an introduction links two different contacts")
+            elif c.to:
+                raise BadInput("--to is only for --kind introduction")
+            cls = ev.HelpGiven if isinstance(c, cmd.Give) else ev.HelpReceived
+            return cls(
+                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+                kind=kind, minutes=self._minutes(c.minutes), introduced=introduced,
+            )  # fmt: skip
+        if isinstance(c, cmd.Ask | cmd.Asked):
+            contact = self._contact(c.contact)
+            rcls = ev.RequestMade if isinstance(c, cmd.Ask) else ev.RequestReceived
+            return rcls(
+                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+                what=self._seal(contact, c.what), minutes=self._minutes(c.minutes),
+            )  # fmt: skip
+        if isinstance(c, cmd.Pitch):
+            pitched = self._contact(c.contact) if c.contact else None
+            subject = pitched or self._self_subject()
+            return ev.Presented(
+                **self._meta(c.on), note=self._seal(subject, c.note), contact_id=pitched,
+                minutes=self._minutes(c.minutes),
+            )  # fmt: skip
+        if isinstance(c, cmd.Promise):
+            contact = self._contact(c.contact)
+            meta = self._meta(c.on)
+            if not c.what.strip():
+                raise BadInput("a promise needs a text: what did you promise?")
+            if c.due < meta["on"]:
+                raise BadInput(f"due date {c.due.isoformat()} is before the promise was made")
+            what = self._seal(contact, c.what)
+            assert what is not None
+            fact = ev.PromiseMade(
+                **meta, note=self._seal(contact, c.note), contact_id=contact, what=what, due=c.due
+            )
+            self.promises[fact.originator_id.hex] = PromiseView(
+                fact.originator_id.hex, contact.hex, "", meta["on"].isoformat(), c.due.isoformat()
+            )
+            return fact
+        if isinstance(c, cmd.Kept | cmd.Dropped):
+            pid = self._promise(c.promise)
+            promise = self.promises[pid]
+            self.closed.add(pid)
+            meta = self._meta(c.on)
+            if meta["on"].isoformat() < promise.made_on:
+                raise BadInput("a promise cannot be closed before it was made")
+            contact = UUID(promise.contact_id)
+            pcls = ev.PromiseKept if isinstance(c, cmd.Kept) else ev.PromiseDropped
+            return pcls(**meta, note=self._seal(contact, c.note), promise_id=UUID(pid), contact_id=contact)
+        if isinstance(c, cmd.Pocket):
+            contact = self._contact(c.contact)
+            return ev.Pocketed(
+                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, keep=c.keep
+            )
+        if isinstance(c, cmd.Cadence):
+            contact = self._contact(c.contact)
+            if c.days is not None and (not isinstance(c.days, int) or c.days < 1):
+                raise BadInput(f"a cadence must be at least 1 day, got {c.days!r}")
+            return ev.CadenceSet(
+                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, days=c.days
+            )
+        if isinstance(c, cmd.GoalAdd):
+            if not c.name.strip():
+                raise BadInput("a goal needs a name")
+            meta = self._meta(c.on)
+            gid = meta["originator_id"]
+            self.keyring.new_key(gid, "goal")
+            name = self._seal(gid, c.name)
+            assert name is not None
+            kind = self._choice(c.kind, ev.GOAL_KINDS, "goal kind")
+            self.goals[gid.hex] = GoalView(gid.hex, name.to_text(), kind, meta["on"].isoformat())
+            return ev.GoalSet(**meta, note=self._seal(gid, c.note), name=name, kind=kind)
+        if isinstance(c, cmd.GoalAchieved):
+            gid = UUID(_resolve_goal(c.goal, self.goals, self.net._unseal_text))
+            return ev.GoalAchieved(**self._meta(c.on), note=self._seal(gid, c.note), goal_id=gid)
+        if isinstance(c, cmd.Link):
+            contact = self._contact(c.contact)
+            gid = UUID(_resolve_goal(c.goal, self.goals, self.net._unseal_text))
+            return ev.GoalLinked(
+                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, goal_id=gid
+            )
+        raise BadInput(f"not a command: {c!r}")
+
+    def _self_subject(self) -> UUID:
+        if not self.keyring.has_key(ME) and not any(k[0] == ME.hex for k in self.keyring.pending):
+            self.keyring.new_key(ME, "self")
+        return ME
+
+    def _promise(self, ref: str) -> str:
+        ref = ref.strip()
+        matches = [p for p in _id_matches(ref, self.promises) if p not in self.closed]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise NotFound(f"promise {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
+        raise NotFound(f"no open promise {ref!r}: 'syncnet due' lists open promises with their ids")
+
+    def _meet(self, c: cmd.Meet) -> ev.Fact:
+        name = c.name.strip()
+        if not name:
+            raise BadInput("a contact needs a name")
+        existing = self.dir.by_name().get(name.casefold(), [])
+        if existing and not c.new:
+            listed = ", ".join(self.dir.ref(e).label() for e in existing)
+            raise BadInput(
+                f"{listed} is already a contact: record a 'touch', or pass --new for another person"
+            )
+        channel = self._choice(c.channel, ev.CHANNELS, "channel")
+        why = None if c.why is None else self._choice(c.why, ev.REASONS, "reason")
+        goals = tuple(UUID(_resolve_goal(g, self.goals, self.net._unseal_text)) for g in c.goals)
+        meta = self._meta(c.on)
+        contact = c.contact_id or uuid4()
+        if contact.hex in self.dir.by_id:
+            raise BadInput(f"contact id {contact.hex} exists already")
+        self.keyring.new_key(contact, "contact")
+        sealed_name = self.keyring.seal(contact, name)
+        fact = ev.ContactMet(
+            **meta, note=self._seal(contact, c.note), contact_id=contact, name=sealed_name,
+            channel=channel, where=self._seal(contact, c.where), why=why, goals=goals,
+            minutes=self._minutes(c.minutes),
+        )  # fmt: skip
+        self.dir.add(
+            ContactView(contact.hex, sealed_name.to_text(), meta["on"].isoformat(), channel, why),
+            name,
+        )
+        return fact
+
+
+def within(days: int, today: date) -> date:
+    return today + timedelta(days=days)
