@@ -550,6 +550,11 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug or an environment failure: one line, details on request
+        if os.environ.get("SYNCNET_DEBUG"):
+            raise
+        click.echo(f"syncnet: error: {type(e).__name__}: {e} (SYNCNET_DEBUG=1 shows details)", err=True)
+        return 1
     except click.exceptions.Exit as e:
         return e.exit_code
     return 0

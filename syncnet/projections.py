@@ -192,7 +192,7 @@ class TimeSplit:
 
 
 def time_split(days: dict[str, list[int]], today: date, config: Config) -> TimeSplit:
-    start, _ = window(today, config.split.window_days)
+    start, end = window(today, config.split.window_days)
     lo, hi = start.isoformat(), end.isoformat()
     split = TimeSplit(
         start, end,
