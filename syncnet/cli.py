@@ -36,13 +36,40 @@ class Ctx:
 
     @contextmanager
     def network(self, today: str | None = None) -> Iterator[Network]:
-        net = Network.open(self.home, self.config)
+        net = Network.open(self.home, self.config, passphrase=_passphrase(self.home))
         try:
             if today:
                 net._today = parse_date(today, net.today())
+            net.refresh(progress=_progress("folding facts into views"))
             yield net
         finally:
             net.close()
+
+
+def _passphrase(home: str | None) -> str | None:
+    """SYNCNET_PASSPHRASE, or a prompt on a terminal for a passphrase store."""
+    env = os.environ.get("SYNCNET_PASSPHRASE")
+    if env:
+        return env
+    from .paths import data_dir
+    from .store import key_mode
+
+    if key_mode(data_dir(home)) == "passphrase" and sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("syncnet passphrase: ") or None
+    return None
+
+
+def _progress(what: str) -> Callable[[int], None] | None:
+    """A counter on stderr for long work, only on a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int) -> None:
+        click.echo(f"\r{what}: {done:,}", err=True, nl=False)
+
+    return show
 
 
 def emit_json(doc: dict[str, Any]) -> None:
@@ -100,17 +127,22 @@ pass_ctx = click.make_pass_decorator(Ctx)
 
 # ---------------------------------------------------------------- init / demo
 @cli.command()
+@click.option("--passphrase", "ask_passphrase", is_flag=True,
+              help="Protect the store with a passphrase typed at a prompt.")  # fmt: skip
 @pass_ctx
-def init(c: Ctx) -> None:
+def init(c: Ctx, ask_passphrase: bool) -> None:
     """Create an encrypted store (never replaces an existing one).
 
-    With SYNCNET_PASSPHRASE set, the key is derived from the passphrase (scrypt);
-    otherwise a random 256-bit key is written to a key file only you can read.
+    With SYNCNET_PASSPHRASE set (or --passphrase), the key is derived from the
+    passphrase (scrypt); otherwise a random 256-bit key is written to a key file
+    only you can read.
     """
     from .paths import data_dir
 
     home = data_dir(c.home)
     passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
+    if ask_passphrase and not passphrase:
+        passphrase = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
     created, mode = init_store(home, passphrase)
     how = "passphrase (SYNCNET_PASSPHRASE)" if mode == "passphrase" else f"key file {home / 'key'}"
     if created:
@@ -158,6 +190,7 @@ def _record(c: Ctx, today: str | None, as_json: bool, make: Callable[[Network], 
         result = net.record(command)
         contact = None
         if result.contact_id:
+            net.refresh()  # fold the new facts in first: a contact just met has no view yet
             contact = net._directory().ref(result.contact_id)
         if as_json:
             emit_json({"recorded": _recorded_json(result, contact)})
@@ -222,7 +255,9 @@ def touch(c: Ctx, contact: str, by: str, channel: str | None, minutes: int | Non
 
 
 def _help_command(name: str, given: bool) -> None:
-    @cli.command(name=name)
+    doc = "Record help you gave CONTACT." if given else "Record help you received from CONTACT."
+
+    @cli.command(name=name, help=doc)
     @click.argument("contact")
     @click.option("--kind", required=True, help=f"One of: {', '.join(HELP_KINDS)}.")
     @click.option("--to", metavar="OTHER", help="For an introduction: the contact introduced.")
@@ -234,17 +269,15 @@ def _help_command(name: str, given: bool) -> None:
         cls = cmd.Give if given else cmd.Receive
         _record(c, today, as_json, lambda n: cls(contact, kind, to, minutes, _on(n, on), note))
 
-    command.__doc__ = (
-        "Record help you gave CONTACT." if given else "Record help you received from CONTACT."
-    )
-
 
 _help_command("give", True)
 _help_command("receive", False)
 
 
 def _request_command(name: str, mine: bool) -> None:
-    @cli.command(name=name)
+    doc = "Record a request you made to CONTACT." if mine else "Record a request CONTACT made to you."
+
+    @cli.command(name=name, help=doc)
     @click.argument("contact")
     @click.argument("what", required=False)
     @minutes_option
@@ -254,10 +287,6 @@ def _request_command(name: str, mine: bool) -> None:
                 note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
         cls = cmd.Ask if mine else cmd.Asked
         _record(c, today, as_json, lambda n: cls(contact, what, minutes, _on(n, on), note))
-
-    command.__doc__ = (
-        "Record a request you made to CONTACT." if mine else "Record a request CONTACT made to you."
-    )
 
 
 _request_command("ask", True)
@@ -498,12 +527,17 @@ def warnings(c: Ctx, today: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("contact")
+@today_option
 @json_option
 @pass_ctx
-def history(c: Ctx, contact: str, as_json: bool) -> None:
-    """Every fact of the relationship with CONTACT, in order, with when it was recorded."""
-    with c.network() as net:
+def history(c: Ctx, contact: str, today: str | None, as_json: bool) -> None:
+    """Every fact of the relationship with CONTACT, in order, with when it was recorded.
+
+    With --today, only facts dated on or before that day.
+    """
+    with c.network(today) as net:
         ref, entries = net.history(contact)
+        entries = [e for e in entries if e.on <= net.today()]
     if as_json:
         emit_json({"contact": {"id": ref.id, "short": ref.short, "name": ref.name},
                    "events": [{"on": e.on.isoformat(), "recorded": e.recorded.isoformat(), "kind": e.kind,
@@ -517,12 +551,16 @@ def history(c: Ctx, contact: str, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--goal", "goal_ref", metavar="GOAL", help="Only contacts linked to GOAL.")
+@today_option
 @json_option
 @pass_ctx
-def contacts(c: Ctx, goal_ref: str | None, as_json: bool) -> None:
-    """List contacts, with why they matter and when you last interacted."""
-    with c.network() as net:
-        rows = net.contacts(goal_ref)
+def contacts(c: Ctx, goal_ref: str | None, today: str | None, as_json: bool) -> None:
+    """List contacts, with why they matter and when you last interacted.
+
+    With --today, only contacts met on or before that day.
+    """
+    with c.network(today) as net:
+        rows = [r for r in net.contacts(goal_ref) if r[1].met_on <= net.today().isoformat()]
     if as_json:
         emit_json({"contacts": [
             {"id": ref.id, "short": ref.short, "name": ref.name, "channel": v.channel, "why": v.why,
@@ -539,8 +577,12 @@ def contacts(c: Ctx, goal_ref: str | None, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="syncnet", standalone_mode=False)
-    except click.exceptions.UsageError as e:
-        e.show()
+    except click.exceptions.NoArgsIsHelpError as e:
+        e.show()  # a bare group: its help is the message
+        return 2
+    except click.exceptions.UsageError as e:  # one line, like every other error
+        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
+        click.echo(f"syncnet: error: {' '.join(e.format_message().split())}{hint}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("syncnet: aborted", err=True)

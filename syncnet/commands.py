@@ -93,6 +93,7 @@ class Promise:
     due: date
     on: date | None = None
     note: str | None = None
+    promise_id: UUID | None = None  # importers may fix the id; normally random
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, dataclass_transform
 from uuid import UUID
 
-from eventsourcing.domain import DomainEvent
+from eventsourcing.domain import DomainEvent, MetaDomainEvent
 from eventsourcing.persistence import Transcoding
 
 # The kinds of help in DOMAIN.md; "introduction" links two contacts.
@@ -70,7 +70,12 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class Fact(DomainEvent):
+@dataclass_transform(frozen_default=True)
+class _FactType(MetaDomainEvent):
+    """The library's metaclass makes every event a frozen dataclass; this tells type checkers."""
+
+
+class Fact(DomainEvent, metaclass=_FactType):
     """A fact: `on` is the day it happened, `timestamp` when it was recorded."""
 
     on: date

@@ -120,11 +120,27 @@ class _Directory:
         self._names[view.id] = name
         self.by_name().setdefault(name.casefold(), []).append(view.id)
 
+    def _partial(self, ref: str) -> list[str]:
+        """Contacts whose name, or a word of it, starts with `ref` ("ada" -> "Ada Lovelace")."""
+        words = ref.split()
+        found = []
+        for name, ids in self.by_name().items():
+            parts = name.split()
+            if name.startswith(ref) or (
+                len(words) == 1 and any(part.startswith(ref) for part in parts)
+            ):
+                found.extend(ids)
+        return found
+
     def resolve(self, ref: str, what: str = "contact") -> str:
         ref = ref.strip()
         if not ref:
             raise BadInput(f"empty {what} name")
+        if len(ref) == 32 and ref in self.by_id:  # a full id: the importers' path, O(1)
+            return ref
         matches = list(self.by_name().get(ref.casefold(), []))
+        if not matches:
+            matches = self._partial(ref.casefold())
         if not matches:
             matches = _id_matches(ref, self.by_id)
         if len(matches) == 1:
@@ -521,6 +537,10 @@ class _Translator:
         if isinstance(c, cmd.Promise):
             contact = self._contact(c.contact)
             meta = self._meta(c.on)
+            if c.promise_id is not None:
+                if c.promise_id.hex in self.promises:
+                    raise BadInput(f"promise id {c.promise_id.hex} exists already")
+                meta["originator_id"] = c.promise_id
             if not c.what.strip():
                 raise BadInput("a promise needs a text: what did you promise?")
             if c.due < meta["on"]:
@@ -584,7 +604,9 @@ class _Translator:
         return ME
 
     def _promise(self, ref: str) -> str:
-        ref = ref.strip()
+        ref = ref.strip().lower()
+        if len(ref) == 32 and ref in self.promises and ref not in self.closed:
+            return ref
         matches = [p for p in _id_matches(ref, self.promises) if p not in self.closed]
         if len(matches) == 1:
             return matches[0]

@@ -108,6 +108,14 @@ def _read_meta(home: Path) -> dict[str, Any]:
     return meta
 
 
+def key_mode(home: Path) -> str | None:
+    """"file" or "passphrase"; None when there is no readable store."""
+    try:
+        return str(_read_meta(home).get("key"))
+    except SyncnetError:
+        return None
+
+
 def _kek(home: Path, meta: dict[str, Any], passphrase: str | None) -> bytes:
     if meta.get("key") == "passphrase":
         if not passphrase:
