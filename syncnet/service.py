@@ -204,6 +204,8 @@ class Network:
     def refresh(self, progress: Callable[[int], None] | None = None) -> int:
         """Fold new facts into the views; returns how many were folded."""
         log = self.store.log
+        if self.views.position() >= self.position():
+            return 0  # up to date: no write lock needed
 
         def fetch(after: int, limit: int) -> list[tuple[int, Any]]:
             notes = log.recorder.select_notifications(start=after + 1, limit=limit)
