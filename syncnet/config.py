@@ -6,6 +6,7 @@ ConfigError (one line) when it exists but is unreadable or has a wrong value.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -46,6 +47,44 @@ class Warnings:
     taking_balance: int = -3
 
 
+DURATION = re.compile(r"^[+-]?P(?:\d+W|(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)$")
+TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A calendar that reminders go to: a CalDAV collection or an .ics file."""
+
+    name: str
+    type: str  # "caldav" | "ics"
+    url: str = ""  # caldav: a server URL (discovery) or a calendar collection URL
+    calendar: str = "syncnet"  # caldav: the collection under the calendar home
+    create: bool = True  # caldav: MKCALENDAR when the calendar does not exist
+    user: str = ""
+    password_cmd: str = ""  # a command printing the password (never the password itself)
+    token_cmd: str = ""  # a command printing a bearer token
+    keyring: bool = False  # read the password from the system keyring (service "syncnet")
+    path: str = ""  # ics: the file to write
+    style: str = ""  # "todo" | "event"; default todo for caldav, event for ics
+    alarms: tuple[str, ...] = ("PT9H",)  # VALARM offsets from the start of the due day
+    horizon_days: int = 60
+    timeout: float = 30.0
+
+    @property
+    def env_prefix(self) -> str:
+        return "SYNCNET_" + re.sub(r"[^A-Za-z0-9]", "_", self.name).upper()
+
+
+@dataclass(frozen=True)
+class Feed:
+    bind: str = "127.0.0.1"
+    port: int = 8765
+    style: str = "event"
+    alarms: tuple[str, ...] = ("PT9H",)
+    horizon_days: int = 60
+    name: str = "syncnet"
+
+
 @dataclass(frozen=True)
 class Config:
     timezone: str = ""  # empty: the system's local time zone
@@ -55,6 +94,8 @@ class Config:
     minutes: Minutes = field(default_factory=Minutes)
     split: Split = field(default_factory=Split)
     warnings: Warnings = field(default_factory=Warnings)
+    targets: tuple[Target, ...] = ()
+    feed: Feed = field(default_factory=Feed)
     source: str = "defaults"
 
 
@@ -95,6 +136,76 @@ def _months(name: str, value: Any) -> tuple[int, int]:
     return (value[0], value[1])
 
 
+def _alarms(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and DURATION.match(v) for v in value):
+        raise ConfigError(f"config: {where}.alarms must be a list of durations like \"PT9H\" or \"-P1D\"")
+    return tuple(value)
+
+
+def _target(name: str, table: Any) -> Target:
+    where = f"targets.{name}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"config: [{where}] must be a table")
+    if not TARGET_NAME.match(name):
+        raise ConfigError(f"config: target name {name!r}: use letters, digits, - and _")
+    for secret in ("password", "token"):
+        if secret in table:
+            raise ConfigError(
+                f"config: {where}.{secret}: never put secrets in the config; use {secret}_cmd "
+                f"or the SYNCNET_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_{secret.upper()} variable"
+            )
+    kind = table.get("type")
+    if kind not in ("caldav", "ics"):
+        raise ConfigError(f"config: {where}.type must be \"caldav\" or \"ics\"")
+    values: dict[str, Any] = {"name": name, "type": kind}
+    known = {f.name: f for f in fields(Target)}
+    for key, value in table.items():
+        if key == "type":
+            continue
+        if key not in known or key == "name":
+            raise ConfigError(f"config: unknown option {where}.{key}")
+        if key == "alarms":
+            values[key] = _alarms(where, value)
+            continue
+        default = getattr(Target("x", "ics"), key)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(default):
+            raise ConfigError(f"config: {where}.{key} must be {type(default).__name__}, got {value!r}")
+        values[key] = value
+    target = Target(**values)
+    if not target.style:
+        target = replace(target, style="todo" if kind == "caldav" else "event")
+    if target.style not in ("todo", "event"):
+        raise ConfigError(f"config: {where}.style must be \"todo\" or \"event\"")
+    if kind == "caldav" and not target.url.startswith(("http://", "https://")):
+        raise ConfigError(f"config: {where}.url must be an http:// or https:// URL")
+    if kind == "ics" and not target.path:
+        raise ConfigError(f"config: {where}.path is required for an ics target")
+    if target.horizon_days < 0 or target.timeout <= 0:
+        raise ConfigError(f"config: {where}: horizon_days must be >= 0 and timeout > 0")
+    return target
+
+
+def _feed(table: dict[str, Any]) -> Feed:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "alarms":
+            values[key] = _alarms("feed", value)
+            continue
+        if key not in {f.name for f in fields(Feed)}:
+            raise ConfigError(f"config: unknown option feed.{key}")
+        if type(value) is not type(getattr(Feed(), key)):
+            raise ConfigError(f"config: feed.{key} must be {type(getattr(Feed(), key)).__name__}")
+        values[key] = value
+    feed = Feed(**values)
+    if feed.style not in ("todo", "event"):
+        raise ConfigError("config: feed.style must be \"todo\" or \"event\"")
+    if not 0 < feed.port < 65536:
+        raise ConfigError("config: feed.port must be between 1 and 65535")
+    return feed
+
+
 def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
     general = _section(data, "general")
     rules = _section(data, "rules")
@@ -126,7 +237,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
             raise ConfigError(f"config: unknown season {name!r} (spring, summer, autumn)")
         seasons[name] = _months(name, value)
     for key in data:
-        if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets"):
+        if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed"):
             raise ConfigError(f"config: unknown section [{key}]")
     split = _typed(Split, _section(data, "split"), "split")
     if split.window_days < 1:
@@ -141,6 +252,8 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         minutes=_typed(Minutes, _section(data, "minutes"), "minutes"),
         split=split,
         warnings=_typed(Warnings, _section(data, "warnings"), "warnings"),
+        targets=tuple(_target(name, t) for name, t in _section(data, "targets").items()),
+        feed=_feed(_section(data, "feed")),
         source=source,
     )
 

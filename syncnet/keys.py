@@ -12,8 +12,11 @@ deletes its wrapped data key.
 
 from __future__ import annotations
 
+import json
 import os
+import zlib
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -58,6 +61,16 @@ def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 def decrypt(key: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     return AESGCM(key).decrypt(ciphertext[:NONCE_BYTES], ciphertext[NONCE_BYTES:], aad)
+
+
+def seal_json(key: bytes, obj: Any, aad: str) -> bytes:
+    """A JSON document, compressed and encrypted (view rows, sync state)."""
+    plain = zlib.compress(json.dumps(obj, separators=(",", ":")).encode())
+    return encrypt(key, plain, aad.encode())
+
+
+def open_json(key: bytes, blob: bytes, aad: str) -> Any:
+    return json.loads(zlib.decompress(decrypt(key, blob, aad.encode())))
 
 
 class KeyRing:

@@ -289,8 +289,9 @@ class Network:
             contact = directory.ref(r.contact_id)
             what = self._unseal_text(by_promise[r.promise_id].what) if r.promise_id else None
             view = directory.by_id.get(r.contact_id)
+            where = self._unseal_text(view.where) if view else None
             items.append(
-                AgendaItem(r, contact, r.state(today), _summary(r, contact, view, what), what)
+                AgendaItem(r, contact, r.state(today), _summary(r, contact, view, what, where), what)
             )
         return items
 
@@ -399,11 +400,13 @@ _KIND_WORDS = {
 }  # fmt: skip
 
 
-def _summary(r: pj.Reminder, contact: ContactRef, view: ContactView | None, what: str | None) -> str:
+def _summary(
+    r: pj.Reminder, contact: ContactRef, view: ContactView | None, what: str | None, where: str | None
+) -> str:
     name = contact.name or "[forgotten]"
     if r.rule == "followup":
-        channel = f" at {view.channel}" if view and view.channel != "other" else ""
-        return f"Follow up with {name} — met{channel} on {r.period}"
+        place = where or (view.channel if view and view.channel != "other" else None)
+        return f"Follow up with {name} — met{f' at {place}' if place else ''} on {r.period}"
     if r.rule == "season":
         season, year = r.period.rsplit("-", 1)
         return f"Touch {name} this {season} ({season} {year}, 3×1 rule)"

@@ -36,7 +36,7 @@ INTERACTIONS = (
 
 def fingerprint(minutes: Minutes) -> str:
     """What the stored views depend on besides the facts: a change rebuilds them."""
-    return f"views-v1;minutes={sorted(asdict(minutes).items())}"
+    return f"views-v2;minutes={sorted(asdict(minutes).items())}"
 
 
 @dataclass
@@ -47,6 +47,7 @@ class ContactView:
     channel: str
     why: str | None
     goals: list[str] = field(default_factory=list)
+    where: str | None = None  # sealed
     keep: bool = True
     keep_at: str = ""  # (on, recorded) of the pocket fact in force: last writer wins
     cadence_days: int | None = None
@@ -199,6 +200,7 @@ def apply(views: Views, event: Any) -> None:
             channel=event.channel,
             why=event.why,
             goals=[g.hex for g in event.goals],
+            where=None if event.where is None else event.where.to_text(),
         )
         views.put("contact", contact.id, contact)
         _bump(days, day, GLOBAL_WIDTH, NEW_CONTACTS, 1)

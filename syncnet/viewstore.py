@@ -9,15 +9,13 @@ fold the same page twice and a crash repeats or skips nothing.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .config import Minutes
-from .keys import decrypt, encrypt
+from .keys import open_json, seal_json
 from .views import KINDS, Views, apply, encode_row, fingerprint
 
 PAGE = 1000
@@ -50,13 +48,10 @@ class ViewStore:
 
     # rows -------------------------------------------------------------------
     def _seal(self, kind: str, key: str, row: Any) -> bytes:
-        plain = zlib.compress(json.dumps(encode_row(row), separators=(",", ":")).encode())
-        return encrypt(self._key, plain, f"{kind}:{key}".encode())
+        return seal_json(self._key, encode_row(row), f"{kind}:{key}")
 
     def _open(self, kind: str, key: str, blob: bytes) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(
-            zlib.decompress(decrypt(self._key, blob, f"{kind}:{key}".encode()))
-        )
+        data: dict[str, Any] = open_json(self._key, blob, f"{kind}:{key}")
         return data
 
     def load(self, kind: str, key: str) -> dict[str, Any] | None:

@@ -1,0 +1,272 @@
+"""A small CalDAV client over httpx: discovery, MKCALENDAR, conditional PUT and
+DELETE, sync-collection (RFC 6578) and a ctag/ETag listing for servers without it.
+
+One client per target, with keep-alive and timeouts. Errors are mapped to the
+classes below so the sync engine can tell "retry later" from "conflict".
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+
+from syncnet.errors import SyncnetError
+
+DAV = "DAV:"
+CALDAV = "urn:ietf:params:xml:ns:caldav"
+CS = "http://calendarserver.org/ns/"
+NS = {"d": DAV, "c": CALDAV, "cs": CS}
+XML = {"Content-Type": 'application/xml; charset="utf-8"'}
+
+
+class CalDAVError(SyncnetError):
+    """A target could not be synced (exit code 1)."""
+
+
+class Unavailable(CalDAVError):
+    """Network error, timeout, 5xx or 429: try again later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthFailed(CalDAVError):
+    """401 or 403: the credentials are wrong or lack rights."""
+
+
+class PreconditionFailed(CalDAVError):
+    """412: the item changed on the server since we last saw it."""
+
+
+class NotSupported(CalDAVError):
+    """The server does not support a request (e.g. sync-collection)."""
+
+
+class TokenInvalid(CalDAVError):
+    """The sync token is no longer valid: list everything instead."""
+
+
+@dataclass
+class Changes:
+    """What changed on the server: href -> etag for present items, and deleted hrefs."""
+
+    changed: dict[str, str] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    token: str | None = None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _path(href: str) -> str:
+    """Hrefs are compared as unquoted paths: servers differ in what they quote."""
+    return unquote(urlsplit(href).path)
+
+
+def _q(tag: str) -> str:
+    prefix, local = tag.split(":")
+    return f"{{{NS[prefix]}}}{local}"
+
+
+class CalDAVClient:
+    def __init__(
+        self,
+        url: str,
+        auth: httpx.Auth | None = None,
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.url = url if url.endswith("/") else url + "/"
+        self.collection: str | None = None
+        self.requests = 0
+        self.http = httpx.Client(
+            auth=auth,
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": "syncnet", **(headers or {})},
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    # transport ----------------------------------------------------------------
+    def request(self, method: str, url: str, *, body: bytes | str | None = None,
+                headers: dict[str, str] | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:  # fmt: skip
+        self.requests += 1
+        try:
+            r = self.http.request(method, urljoin(self.url, url), content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise Unavailable(f"{method} {url}: timed out") from None
+        except httpx.HTTPError as e:
+            raise Unavailable(f"{method} {url}: {type(e).__name__}: {e}") from None
+        if r.status_code in ok or (not ok and r.status_code < 300):
+            return r
+        where = f"{method} {urlsplit(str(r.url)).path}: HTTP {r.status_code}"
+        if r.status_code in (401, 403) and method not in ("REPORT",):
+            raise AuthFailed(f"{where}: check the user and password of this target")
+        if r.status_code == 412:
+            raise PreconditionFailed(where)
+        if r.status_code == 429 or r.status_code >= 500:
+            raise Unavailable(where, _retry_after(r.headers.get("Retry-After")))
+        raise CalDAVError(where)
+
+    def propfind(self, url: str, props: list[str], depth: str) -> ET.Element:
+        xml = "".join(f"<{p}/>" for p in props)
+        body = (f'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
+                f'xmlns:c="{CALDAV}" xmlns:cs="{CS}"><d:prop>{xml}</d:prop></d:propfind>')  # fmt: skip
+        r = self.request("PROPFIND", url, body=body, headers={**XML, "Depth": depth}, ok=(207,))
+        return ET.fromstring(r.content)
+
+    # discovery ----------------------------------------------------------------
+    def _prop_href(self, tree: ET.Element, prop: str) -> str | None:
+        el = tree.find(f".//{_q(prop)}/{_q('d:href')}")
+        return None if el is None or not el.text else el.text.strip()
+
+    def is_calendar(self, url: str) -> bool:
+        try:
+            tree = self.propfind(url, ["d:resourcetype"], "0")
+        except CalDAVError as e:
+            if isinstance(e, AuthFailed | Unavailable):
+                raise
+            return False
+        return tree.find(f".//{_q('d:resourcetype')}/{_q('c:calendar')}") is not None
+
+    def calendar_home(self) -> str:
+        """The calendar home of the current user: RFC 6764 and RFC 4791 discovery."""
+        start = self.url
+        if urlsplit(start).path in ("", "/"):
+            try:
+                r = self.http.request("PROPFIND", urljoin(start, "/.well-known/caldav"),
+                                      headers={**XML, "Depth": "0"})  # fmt: skip
+                self.requests += 1
+                if r.status_code == 207:
+                    start = str(r.url)
+            except httpx.HTTPError:
+                pass
+        tree = self.propfind(start, ["d:current-user-principal"], "0")
+        principal = self._prop_href(tree, "d:current-user-principal") or start
+        tree = self.propfind(principal, ["c:calendar-home-set"], "0")
+        home = self._prop_href(tree, "c:calendar-home-set")
+        if home is None:
+            raise CalDAVError(f"{self.url}: the server shows no calendar home for this user")
+        return urljoin(self.url, home)
+
+    def discover(self, calendar: str | None, create: bool, display_name: str = "syncnet") -> str:
+        """The collection URL: the configured URL when it is a calendar, else
+        `calendar` under the user's calendar home (created when asked to)."""
+        if self.is_calendar(self.url):
+            self.collection = self.url
+            return self.url
+        if not calendar:
+            raise CalDAVError(f"{self.url} is not a calendar: set 'calendar' to the name of one")
+        url = urljoin(self.calendar_home(), calendar.strip("/") + "/")
+        if not self.is_calendar(url):
+            if not create:
+                raise CalDAVError(f"calendar {url} does not exist: set 'create = true' to create it")
+            self.mkcalendar(url, display_name)
+        self.collection = url
+        return url
+
+    def mkcalendar(self, url: str, display_name: str) -> None:
+        body = (f'<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" xmlns:c="{CALDAV}">'
+                f"<d:set><d:prop><d:displayname>{display_name}</d:displayname>"
+                "<c:supported-calendar-component-set><c:comp name=\"VEVENT\"/><c:comp name=\"VTODO\"/>"
+                "</c:supported-calendar-component-set></d:prop></d:set></c:mkcalendar>")  # fmt: skip
+        self.request("MKCALENDAR", url, body=body, headers=XML, ok=(201,))
+
+    # change detection -----------------------------------------------------------
+    def _collection(self) -> str:
+        if self.collection is None:
+            raise CalDAVError("discover() the collection first")
+        return self.collection
+
+    def sync_collection(self, token: str | None) -> Changes:
+        """RFC 6578: what changed since `token` (everything, when None)."""
+        body = ('<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:">'
+                f"<d:sync-token>{token or ''}</d:sync-token><d:sync-level>1</d:sync-level>"
+                "<d:prop><d:getetag/></d:prop></d:sync-collection>")  # fmt: skip
+        url = self._collection()
+        r = self.request("REPORT", url, body=body, headers={**XML, "Depth": "1"},
+                         ok=(207, 400, 403, 404, 405, 409, 412, 415, 501))  # fmt: skip
+        if r.status_code != 207:
+            if token and r.status_code in (403, 409, 412):
+                raise TokenInvalid(f"sync token refused (HTTP {r.status_code})")
+            raise NotSupported(f"sync-collection not supported (HTTP {r.status_code})")
+        tree = ET.fromstring(r.content)
+        changes = Changes(token=(tree.findtext(_q("d:sync-token")) or "").strip() or None)
+        base = _path(url)
+        for resp in tree.findall(_q("d:response")):
+            href = _path(resp.findtext(_q("d:href")) or "")
+            if not href or href.rstrip("/") == base.rstrip("/"):
+                continue
+            status = resp.findtext(_q("d:status")) or ""
+            etag = resp.findtext(f".//{_q('d:getetag')}")
+            if " 404 " in status or (etag is None and " 200 " not in status):
+                changes.deleted.add(href)
+            elif etag is not None:
+                changes.changed[href] = etag.strip()
+        return changes
+
+    def ctag(self) -> str | None:
+        tree = self.propfind(self._collection(), ["cs:getctag", "d:sync-token"], "0")
+        value = tree.findtext(f".//{_q('cs:getctag')}") or tree.findtext(f".//{_q('d:sync-token')}")
+        return value.strip() if value else None
+
+    def list_etags(self) -> dict[str, str]:
+        """Every calendar object in the collection: href -> etag (one PROPFIND)."""
+        url = self._collection()
+        tree = self.propfind(url, ["d:getetag", "d:resourcetype"], "1")
+        base = _path(url).rstrip("/")
+        out = {}
+        for resp in tree.findall(_q("d:response")):
+            href = _path(resp.findtext(_q("d:href")) or "")
+            etag = resp.findtext(f".//{_q('d:getetag')}")
+            if href.rstrip("/") != base and etag:
+                out[href] = etag.strip()
+        return out
+
+    # items ----------------------------------------------------------------------
+    def href_for(self, uid: str) -> str:
+        return _path(self._collection()) + uid.split("@")[0] + ".ics"
+
+    def put(self, href: str, body: bytes, etag: str | None = None) -> str | None:
+        """Create (etag None: If-None-Match: *) or replace (If-Match: etag); returns the new ETag."""
+        headers = {"Content-Type": "text/calendar; charset=utf-8"}
+        headers["If-Match" if etag else "If-None-Match"] = etag or "*"
+        r = self.request("PUT", href, body=body, headers=headers)
+        return r.headers.get("ETag")
+
+    def delete(self, href: str, etag: str | None) -> bool:
+        """Delete if unchanged; False when it was already gone."""
+        headers = {"If-Match": etag} if etag else {}
+        r = self.request("DELETE", href, headers=headers, ok=(200, 204, 404))
+        return r.status_code != 404
+
+    def get(self, href: str) -> tuple[bytes, str | None]:
+        r = self.request("GET", href)
+        return r.content, r.headers.get("ETag")
+
+
+def auth_for(user: str | None, password: str | None, token: str | None) -> tuple[httpx.Auth | None, dict[str, Any]]:
+    """HTTP Basic for user + password, or a bearer token header."""
+    if token:
+        return None, {"Authorization": f"Bearer {token}"}
+    if user and password is not None:
+        return httpx.BasicAuth(user, password), {}
+    return None, {}

@@ -1,0 +1,91 @@
+"""Reminders as iCalendar, written and read with `icalendar` only.
+
+Two styles: all-day VEVENTs (the default for feeds: subscribed calendars in Google
+and Apple ignore VTODO) or VTODOs with a DUE date. All-day items use DATE values
+(floating, no time zone): a reminder due on 2026-11-25 is on that day wherever the
+phone is. DTSTAMP and SEQUENCE come from the item's stamp, never the render time,
+so unchanged reminders render byte-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from icalendar import Alarm, Calendar, Event, Todo
+
+from syncnet.reminders import StampedItem
+
+PRODID = "-//syncnet//syncnet reminders//EN"
+STYLES = ("event", "todo")
+
+
+def parse_offset(text: str) -> timedelta:
+    """An alarm offset like "PT9H", "-P1D", "-PT30M" (ISO 8601 duration, as in TRIGGER)."""
+    from icalendar.prop import vDuration
+
+    try:
+        value = vDuration.from_ical(text)
+    except ValueError:
+        raise ValueError(f"malformed alarm offset {text!r}: use e.g. PT9H or -P1D") from None
+    assert isinstance(value, timedelta)
+    return value
+
+
+def component(s: StampedItem, style: str, alarms: Sequence[timedelta]) -> Event | Todo:
+    item, st = s.item, s.stamp
+    comp: Event | Todo = Event() if style == "event" else Todo()
+    comp.add("uid", item.uid)
+    comp.add("dtstamp", st.changed)
+    comp.add("last-modified", st.changed)
+    comp.add("sequence", st.sequence)
+    comp.add("summary", item.summary)
+    comp.add("description", item.description)
+    comp.add("categories", ["syncnet", item.rule])
+    if style == "event":
+        comp.add("dtstart", item.due)
+        comp.add("dtend", item.due + timedelta(days=1))
+        comp.add("transp", "TRANSPARENT")
+    else:
+        comp.add("dtstart", min(item.opens, item.due))
+        comp.add("due", item.due)
+        comp.add("status", "NEEDS-ACTION")
+    for offset in alarms:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", item.summary)
+        if style == "event":
+            alarm.add("trigger", offset)  # relative to the start of the due day
+        else:
+            alarm.add("trigger", offset, parameters={"RELATED": "END"})  # relative to DUE
+        comp.add_component(alarm)
+    return comp
+
+
+def calendar(items: Iterable[StampedItem], style: str = "event", alarms: Sequence[timedelta] = (),
+             name: str | None = None) -> Calendar:  # fmt: skip
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if name:
+        cal.add("x-wr-calname", name)
+    for s in sorted(items, key=lambda s: (s.item.due, s.item.uid)):
+        cal.add_component(component(s, style, alarms))
+    return cal
+
+
+def render(items: Iterable[StampedItem], style: str = "event", alarms: Sequence[timedelta] = (),
+           name: str | None = None) -> bytes:  # fmt: skip
+    """A whole calendar (a feed or an .ics file)."""
+    return calendar(items, style, alarms, name).to_ical()
+
+
+def render_one(item: StampedItem, style: str, alarms: Sequence[timedelta]) -> bytes:
+    """One calendar object resource (one UID), as CalDAV stores it."""
+    return calendar([item], style, alarms).to_ical()
+
+
+def uids_in(body: bytes) -> list[str]:
+    cal = Calendar.from_ical(body)
+    return [str(c["UID"]) for c in cal.walk() if c.name in ("VEVENT", "VTODO") and "UID" in c]

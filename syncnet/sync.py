@@ -1,0 +1,224 @@
+"""The sync engine: make a calendar target hold exactly the desired reminders.
+
+It compares what should be there (stamped calendar items) with what it last
+wrote there (per UID: href, ETag, content hash) and sends only the difference.
+Change detection is incremental (a sync token or ctag), so a sync with nothing
+to do costs one request.
+
+Conflict policy (docs/sync.md): the user's calendar wins. A reminder edited on the
+server is left as the user made it for that occurrence (syncnet stops updating and
+deleting it); one deleted on the server is not re-created. Both are recorded.
+syncnet never deletes an item it did not create, and refuses to empty a calendar
+because the agenda came out empty unless forced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from .errors import SyncnetError
+from .reminders import StampedItem
+
+OURS, USER_CHANGED, USER_DELETED = "ours", "user-changed", "user-deleted"
+
+
+class TargetDown(SyncnetError):
+    """The target cannot be reached or answers with an error: retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Conflict(SyncnetError):
+    """The item changed on the target since syncnet last wrote it (HTTP 412)."""
+
+
+class EmptyAgenda(SyncnetError):
+    """Refused: the agenda is empty but the target holds reminders."""
+
+    exit_code = 2
+
+
+@dataclass
+class RemoteChanges:
+    """What changed on the target since a cursor. `full`: `changed` lists every item."""
+
+    changed: dict[str, str | None] = field(default_factory=dict)  # href -> etag
+    deleted: set[str] = field(default_factory=set)
+    cursor: str | None = None
+    full: bool = False
+
+
+class CalendarPort(Protocol):
+    """A calendar target as the engine sees it (adapters implement it)."""
+
+    def changes_since(self, cursor: str | None) -> RemoteChanges: ...
+    def href_for(self, uid: str) -> str: ...
+    def create(self, href: str, item: StampedItem) -> str | None: ...
+    def update(self, href: str, etag: str | None, item: StampedItem) -> str | None: ...
+    def delete(self, href: str, etag: str | None) -> None: ...
+
+
+@dataclass
+class ItemState:
+    href: str
+    etag: str | None
+    content_hash: str
+    status: str = OURS
+    contact_id: str | None = None
+
+
+@dataclass
+class TargetState:
+    cursor: str | None = None
+    items: dict[str, ItemState] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"cursor": self.cursor, "items": {u: asdict(s) for u, s in self.items.items()}}
+
+    @staticmethod
+    def from_json(data: dict[str, object] | None) -> TargetState:
+        if not data:
+            return TargetState()
+        items = data.get("items") or {}
+        assert isinstance(items, dict)
+        cursor = data.get("cursor")
+        return TargetState(
+            cursor if isinstance(cursor, str) else None,
+            {u: ItemState(**s) for u, s in items.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str  # created | updated | deleted | user-changed | user-deleted | gone
+    uid: str
+    contact_id: str | None
+    summary: str | None
+    result: str = "ok"
+
+
+@dataclass
+class Report:
+    target: str
+    actions: list[Action] = field(default_factory=list)
+    dry_run: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(1 for a in self.actions if a.action == action)
+
+
+def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], report: Report) -> None:
+    """Fold server-side changes into the state: the user's edits win."""
+    by_href = {s.href: uid for uid, s in state.items.items()}
+    gone = set(changes.deleted)
+    if changes.full:
+        gone |= {s.href for s in state.items.values() if s.href not in changes.changed}
+    for href, etag in changes.changed.items():
+        uid = by_href.get(href)
+        if uid is None:
+            continue
+        s = state.items[uid]
+        if href in ours:
+            s.etag = etag or s.etag  # our own write, seen again
+        elif etag != s.etag and s.status == OURS:
+            s.status, s.etag = USER_CHANGED, etag
+            report.actions.append(Action(USER_CHANGED, uid, s.contact_id, None, "kept the server's version"))
+    for href in gone:
+        uid = by_href.get(href)
+        if uid is not None and state.items[uid].status != USER_DELETED:
+            s = state.items[uid]
+            s.status = USER_DELETED
+            report.actions.append(Action(USER_DELETED, uid, s.contact_id, None, "not re-created"))
+
+
+def reconcile(
+    name: str,
+    port: CalendarPort,
+    desired: Sequence[StampedItem],
+    state: TargetState,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> Report:
+    """One sync of one target. Mutates `state` to what the target now holds."""
+    report = Report(name, dry_run=dry_run)
+    before = state.cursor
+    changes = port.changes_since(before)
+    if changes.full:
+        # Adopt items at our own hrefs (a lost state, or a sync interrupted mid-way).
+        for s_item in desired:
+            uid = s_item.item.uid
+            href = port.href_for(uid)
+            if uid not in state.items and href in changes.changed:
+                state.items[uid] = ItemState(href, changes.changed[href], "", OURS, s_item.item.contact_id)
+    _apply_remote(state, changes, set(), report)
+    state.cursor = changes.cursor
+
+    wanted = {s.item.uid: s for s in desired}
+    creates = [s for uid, s in wanted.items() if uid not in state.items]
+    updates = [s for uid, s in wanted.items()
+               if uid in state.items and state.items[uid].status == OURS
+               and state.items[uid].content_hash != s.stamp.content_hash]  # fmt: skip
+    deletes = [uid for uid, s in state.items.items() if uid not in wanted]
+    ours_left = [uid for uid in deletes if state.items[uid].status == OURS]
+    if not wanted and ours_left and not force:
+        raise EmptyAgenda(
+            f"target {name}: the agenda is empty but the calendar holds {len(ours_left)} "
+            "reminders from syncnet; refusing to delete them all (use --force)"
+        )
+    if dry_run:
+        report.actions += [Action("created", s.item.uid, s.item.contact_id, s.item.summary) for s in creates]
+        report.actions += [Action("updated", s.item.uid, s.item.contact_id, s.item.summary) for s in updates]
+        report.actions += [Action("deleted", uid, state.items[uid].contact_id, None) for uid in ours_left]
+        return report
+
+    written: set[str] = set()
+    done = 0
+    for s in creates:
+        item = s.item
+        href = port.href_for(item.uid)
+        etag = port.create(href, s)
+        state.items[item.uid] = ItemState(href, etag, s.stamp.content_hash, OURS, item.contact_id)
+        written.add(href)
+        report.actions.append(Action("created", item.uid, item.contact_id, item.summary))
+        done += 1
+        if on_progress:
+            on_progress(done)
+    for s in updates:
+        st = state.items[s.item.uid]
+        try:
+            st.etag = port.update(st.href, st.etag, s)
+            st.content_hash = s.stamp.content_hash
+            written.add(st.href)
+            report.actions.append(Action("updated", s.item.uid, s.item.contact_id, s.item.summary))
+        except Conflict:
+            st.status = USER_CHANGED
+            report.actions.append(Action(USER_CHANGED, s.item.uid, st.contact_id, s.item.summary,
+                                         "changed on the server: kept the server's version"))  # fmt: skip
+    for uid in deletes:
+        st = state.items[uid]
+        if st.status == USER_CHANGED:
+            continue  # the user owns this occurrence now
+        if st.status == OURS:
+            try:
+                port.delete(st.href, st.etag)
+                written.add(st.href)
+                report.actions.append(Action("deleted", uid, st.contact_id, None))
+            except Conflict:
+                st.status = USER_CHANGED
+                report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None,
+                                             "changed on the server: not deleted"))  # fmt: skip
+                continue
+        del state.items[uid]
+
+    if written:
+        # Our own writes moved the cursor: catch up with them so the next sync is a no-op.
+        after = port.changes_since(state.cursor)
+        _apply_remote(state, after, written, report)
+        state.cursor = after.cursor
+    return report
