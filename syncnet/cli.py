@@ -215,7 +215,8 @@ def _recorded_text(r: Recorded, contact: Any) -> str:
         return f"Recorded promise {r.promise_id[:8]} to{who}."
     if r.kind == "goaladd" and r.goal_id:
         return f"Recorded goal {r.goal_id[:8]}."
-    return f"Recorded {r.kind}:{who}."
+    words = {"goalachieved": "goal achieved", "link": "goal link", "pitch": "self-presentation"}
+    return f"Recorded {words.get(r.kind, r.kind)}{':' + who if who else ''}."
 
 
 def _on(net: Network, on: str | None) -> date | None:

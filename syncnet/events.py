@@ -174,6 +174,20 @@ class GoalLinked(Fact):
     goal_id: UUID
 
 
+class ReminderPushed(Fact):
+    """A write to a calendar target: what went where, with which result.
+
+    A record, not a networking fact: it never triggers another sync.
+    """
+
+    target: str
+    uid: str
+    action: str  # created | updated | deleted | user-changed | user-deleted
+    result: str
+    contact_id: UUID | None
+    summary: Sealed | None
+
+
 def contact_ids_of(event: Any) -> tuple[UUID, ...]:
     """The contacts whose history this fact belongs to."""
     ids: list[UUID] = []

@@ -72,6 +72,8 @@ def agenda(
         if not c.keep:
             continue
         met = date.fromisoformat(c.met_on)
+        if met > horizon:
+            continue  # not met yet on that day
         if c.followed_up_on is None:
             out.append(
                 Reminder(

@@ -178,6 +178,7 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     store_key = keys.random_key()
     log = _fact_log(tmp, store_key)
     log.close()
+    os.chmod(tmp, 0o600)  # SQLite gives the -wal and -shm files the same mode
     conn = sqlite3.connect(tmp)
     with conn:
         conn.execute(

@@ -75,9 +75,11 @@ class ItemState:
 class TargetState:
     cursor: str | None = None
     items: dict[str, ItemState] = field(default_factory=dict)
+    collection: str | None = None  # the discovered collection URL, so a sync need not rediscover
 
     def to_json(self) -> dict[str, object]:
-        return {"cursor": self.cursor, "items": {u: asdict(s) for u, s in self.items.items()}}
+        return {"cursor": self.cursor, "collection": self.collection,
+                "items": {u: asdict(s) for u, s in self.items.items()}}  # fmt: skip
 
     @staticmethod
     def from_json(data: dict[str, object] | None) -> TargetState:
@@ -85,11 +87,26 @@ class TargetState:
             return TargetState()
         items = data.get("items") or {}
         assert isinstance(items, dict)
-        cursor = data.get("cursor")
+        cursor, collection = data.get("cursor"), data.get("collection")
         return TargetState(
             cursor if isinstance(cursor, str) else None,
             {u: ItemState(**s) for u, s in items.items()},
+            collection if isinstance(collection, str) else None,
         )
+
+
+def pending(desired: Sequence[StampedItem], state: TargetState) -> dict[str, int]:
+    """What a sync would send, judged from the local state alone (no request)."""
+    wanted = {s.item.uid: s for s in desired}
+    out = {"create": 0, "update": 0, "delete": 0}
+    for uid, s in wanted.items():
+        st = state.items.get(uid)
+        if st is None:
+            out["create"] += 1
+        elif st.status == OURS and st.content_hash != s.stamp.content_hash:
+            out["update"] += 1
+    out["delete"] = sum(1 for u, st in state.items.items() if u not in wanted and st.status == OURS)
+    return out
 
 
 @dataclass(frozen=True)
@@ -122,8 +139,8 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
         if uid is None:
             continue
         s = state.items[uid]
-        if href in ours:
-            s.etag = etag or s.etag  # our own write, seen again
+        if href in ours or s.etag is None:
+            s.etag = etag or s.etag  # our own write, seen again (or its ETag was not returned)
         elif etag != s.etag and s.status == OURS:
             s.status, s.etag = USER_CHANGED, etag
             report.actions.append(Action(USER_CHANGED, uid, s.contact_id, None, "kept the server's version"))

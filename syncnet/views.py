@@ -178,13 +178,15 @@ def _minutes(value: int | None, default: int) -> int:
 
 def apply(views: Views, event: Any) -> None:
     """Fold one fact into the views."""
+    for cid in ev.contact_ids_of(event):
+        views.ledger(cid.hex).facts.append(event.originator_id.hex)
+    if isinstance(event, ev.ReminderPushed):
+        return  # only history: a push changes nothing the rules look at
     day = event.on.isoformat()
     stamp = f"{day}|{event.timestamp.isoformat()}"
     m = views.minutes
     days = views.days()
     contact_id: str | None = event.contact_id.hex if getattr(event, "contact_id", None) else None
-    for cid in ev.contact_ids_of(event):
-        views.ledger(cid.hex).facts.append(event.originator_id.hex)
 
     contact: ContactView | None = None
     if contact_id is not None:
