@@ -17,6 +17,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from syncnet.errors import SyncnetError
+from syncnet.reminders import StampedItem
+from syncnet.sync import Conflict, RemoteChanges, TargetDown
+
+from .ics import render_one
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -29,19 +33,15 @@ class CalDAVError(SyncnetError):
     """A target could not be synced (exit code 1)."""
 
 
-class Unavailable(CalDAVError):
+class Unavailable(CalDAVError, TargetDown):
     """Network error, timeout, 5xx or 429: try again later."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class AuthFailed(CalDAVError):
     """401 or 403: the credentials are wrong or lack rights."""
 
 
-class PreconditionFailed(CalDAVError):
+class PreconditionFailed(CalDAVError, Conflict):
     """412: the item changed on the server since we last saw it."""
 
 
@@ -250,7 +250,8 @@ class CalDAVClient:
         headers = {"Content-Type": "text/calendar; charset=utf-8"}
         headers["If-Match" if etag else "If-None-Match"] = etag or "*"
         r = self.request("PUT", href, body=body, headers=headers)
-        return r.headers.get("ETag")
+        new_etag: str | None = r.headers.get("ETag")
+        return new_etag
 
     def delete(self, href: str, etag: str | None) -> bool:
         """Delete if unchanged; False when it was already gone."""
@@ -270,3 +271,52 @@ def auth_for(user: str | None, password: str | None, token: str | None) -> tuple
     if user and password is not None:
         return httpx.BasicAuth(user, password), {}
     return None, {}
+
+
+class CalDAVPort:
+    """A CalDAV collection as a sync target (syncnet.sync.CalendarPort).
+
+    Change detection: RFC 6578 sync-collection when the server has it (cursor
+    "sync:<token>"), else the collection's ctag with a full ETag listing when it
+    moved (cursor "ctag:<ctag>").
+    """
+
+    def __init__(self, client: CalDAVClient, style: str, alarms: list[Any]) -> None:
+        self.client = client
+        self.style = style
+        self.alarms = alarms
+
+    def changes_since(self, cursor: str | None) -> RemoteChanges:
+        if cursor is None or cursor.startswith("sync:"):
+            token = cursor[5:] if cursor else None
+            try:
+                c = self.client.sync_collection(token)
+                return RemoteChanges(dict(c.changed), set(c.deleted), f"sync:{c.token or ''}", token is None)
+            except TokenInvalid:
+                c = self.client.sync_collection(None)
+                return RemoteChanges(dict(c.changed), set(), f"sync:{c.token or ''}", True)
+            except NotSupported:
+                pass
+        ctag = self.client.ctag()
+        if cursor is not None and cursor == f"ctag:{ctag}" and ctag is not None:
+            return RemoteChanges(cursor=cursor)
+        listing = self.client.list_etags()
+        return RemoteChanges(dict(listing), set(), f"ctag:{ctag}" if ctag else None, True)
+
+    def href_for(self, uid: str) -> str:
+        return self.client.href_for(uid)
+
+    def create(self, href: str, item: StampedItem) -> str | None:
+        body = render_one(item, self.style, self.alarms)
+        try:
+            return self.client.put(href, body)
+        except PreconditionFailed:
+            # Already there (a sync interrupted before its state was saved): replace it.
+            _, etag = self.client.get(href)
+            return self.client.put(href, body, etag or "*")
+
+    def update(self, href: str, etag: str | None, item: StampedItem) -> str | None:
+        return self.client.put(href, render_one(item, self.style, self.alarms), etag or "*")
+
+    def delete(self, href: str, etag: str | None) -> None:
+        self.client.delete(href, etag)

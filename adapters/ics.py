@@ -9,12 +9,16 @@ so unchanged reminders render byte-identical.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from icalendar import Alarm, Calendar, Event, Todo
 
 from syncnet.reminders import StampedItem
+from syncnet.sync import RemoteChanges
 
 PRODID = "-//syncnet//syncnet reminders//EN"
 STYLES = ("event", "todo")
@@ -25,7 +29,7 @@ def parse_offset(text: str) -> timedelta:
     from icalendar.prop import vDuration
 
     try:
-        value = vDuration.from_ical(text)
+        value = vDuration.from_ical(text)  # type: ignore[no-untyped-call]
     except ValueError:
         raise ValueError(f"malformed alarm offset {text!r}: use e.g. PT9H or -P1D") from None
     assert isinstance(value, timedelta)
@@ -78,14 +82,67 @@ def calendar(items: Iterable[StampedItem], style: str = "event", alarms: Sequenc
 def render(items: Iterable[StampedItem], style: str = "event", alarms: Sequence[timedelta] = (),
            name: str | None = None) -> bytes:  # fmt: skip
     """A whole calendar (a feed or an .ics file)."""
-    return calendar(items, style, alarms, name).to_ical()
+    body: bytes = calendar(items, style, alarms, name).to_ical()
+    return body
 
 
 def render_one(item: StampedItem, style: str, alarms: Sequence[timedelta]) -> bytes:
     """One calendar object resource (one UID), as CalDAV stores it."""
-    return calendar([item], style, alarms).to_ical()
+    body: bytes = calendar([item], style, alarms).to_ical()
+    return body
 
 
 def uids_in(body: bytes) -> list[str]:
     cal = Calendar.from_ical(body)
     return [str(c["UID"]) for c in cal.walk() if c.name in ("VEVENT", "VTODO") and "UID" in c]
+
+
+def write_atomically(path: Path, body: bytes) -> bool:
+    """Replace `path` with `body` (never half-written); False when it already held it."""
+    try:
+        if path.read_bytes() == body:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)  # the file holds names: owner only, like the store
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+class IcsFilePort:
+    """An .ics file as a sync target: the engine computes what changed, `flush`
+    writes the whole calendar once. The file has no user edits to respect."""
+
+    def __init__(self, path: Path, style: str, alarms: Sequence[timedelta], name: str) -> None:
+        self.path = path
+        self.style = style
+        self.alarms = alarms
+        self.name = name
+
+    def changes_since(self, cursor: str | None) -> RemoteChanges:
+        return RemoteChanges(cursor="file")  # nobody edits the file; flush rewrites it whole
+
+    def href_for(self, uid: str) -> str:
+        return uid
+
+    def create(self, href: str, item: StampedItem) -> str | None:
+        return None
+
+    def update(self, href: str, etag: str | None, item: StampedItem) -> str | None:
+        return None
+
+    def delete(self, href: str, etag: str | None) -> None:
+        return None
+
+    def flush(self, items: Sequence[StampedItem]) -> bool:
+        return write_atomically(self.path, render(items, self.style, self.alarms, self.name))

@@ -575,9 +575,120 @@ def contacts(c: Ctx, goal_ref: str | None, today: str | None, as_json: bool) -> 
           ["id", "name", "why", "channel", "pocket", "met", "last", "goals"])  # fmt: skip
 
 
+# ---------------------------------------------------------------- calendars
+@cli.command()
+@click.option("--target", "names", multiple=True, metavar="NAME", help="Only this target; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; send nothing that writes.")
+@click.option("--force", is_flag=True, help="Allow emptying a calendar when the agenda is empty.")
+@today_option
+@json_option
+@pass_ctx
+def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str | None,
+         as_json: bool) -> None:  # fmt: skip
+    """Bring every target (CalDAV calendars, .ics files) in step with the agenda.
+
+    Prints what was created, updated and deleted. Targets are configured under
+    [targets.NAME] in the config (see config.example.toml).
+    """
+    from .bootstrap import sync_target, target_by_name
+
+    with c.network(today) as net:
+        targets = [target_by_name(net, n) for n in names] if names else list(net.config.targets)
+        if not targets:
+            raise BadInput("no targets configured: add a [targets.NAME] table to the config")
+        outcomes = [sync_target(net, t, dry_run=dry_run, force=force, today=net.today()) for t in targets]
+        directory = net._directory()
+
+    def label(a: Any) -> str:
+        if a.summary:
+            return str(a.summary)
+        who = directory.ref(a.contact_id).label() if a.contact_id else "?"
+        return f"a reminder for {who} ({a.uid.split('@')[0][:8]})"
+
+    if as_json:
+        emit_json({"dry_run": dry_run, "targets": [{
+            "target": o.target, "ok": o.error is None, "error": o.error, "requests": o.requests,
+            "actions": [] if o.report is None else [
+                {"action": a.action, "uid": a.uid, "summary": a.summary, "result": a.result}
+                for a in o.report.actions],
+            "counts": None if o.report is None else {k: o.report.count(k) for k in
+                ("created", "updated", "deleted", "user-changed", "user-deleted")},
+        } for o in outcomes]})  # fmt: skip
+    else:
+        for o in outcomes:
+            if o.report is not None:
+                r = o.report
+                verb = "would change" if dry_run else "synced"
+                click.echo(f"{o.target}: {verb}: {r.count('created')} created, {r.count('updated')} updated, "
+                           f"{r.count('deleted')} deleted ({o.requests} requests)")  # fmt: skip
+                for a in r.actions:
+                    click.echo(f"  {a.action:<12} {label(a)}" + ("" if a.result == "ok" else f" ({a.result})"))
+    failed = [o for o in outcomes if o.error is not None]
+    for o in failed:
+        message = o.error or ""
+        prefix = "" if message.startswith(f"target {o.target}") else f"target {o.target}: "
+        click.echo(f"syncnet: error: {prefix}{message}", err=True)
+    if failed:
+        raise click.exceptions.Exit(max(o.exit_code for o in failed))
+
+
+@cli.command()
+@today_option
+@json_option
+@pass_ctx
+def status(c: Ctx, today: str | None, as_json: bool) -> None:
+    """Per target: the last success, the last error and what is pending."""
+    from .bootstrap import status as target_status
+
+    with c.network(today) as net:
+        rows = target_status(net, net.today())
+    if as_json:
+        emit_json({"targets": rows})
+        return
+    if not rows:
+        click.echo("No targets configured.")
+    for r in rows:
+        p = r["pending"]
+        click.echo(f"{r['target']} ({r['type']} {r['where']}): holds {r['holds']}, pending "
+                   f"{p['create']} new / {p['update']} changed / {p['delete']} to delete")  # fmt: skip
+        click.echo(f"  last success: {r['last_success'] or 'never'}")
+        if r["last_error"]:
+            click.echo(f"  last error:   {r['last_error_at']}: {r['last_error']} ({r['failures']} in a row)")
+
+
+@cli.group()
+def feed() -> None:
+    """The ICS subscription feed: its URL and its secret."""
+
+
+@feed.command("url")
+@pass_ctx
+def feed_url(c: Ctx) -> None:
+    """Print the feed's URL (the one place its secret is shown)."""
+    from .bootstrap import feed_secret
+
+    with c.network() as net:
+        secret = feed_secret(net)
+        f = net.config.feed
+    click.echo(f"http://{f.bind}:{f.port}/feed/{secret}.ics")
+
+
+@feed.command("rotate")
+@pass_ctx
+def feed_rotate(c: Ctx) -> None:
+    """Replace the feed's secret: the old URL stops working."""
+    from .bootstrap import feed_secret
+
+    with c.network() as net:
+        feed_secret(net, rotate=True)
+    click.echo("Feed secret replaced; 'syncnet feed url' shows the new URL.")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="syncnet", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="syncnet", standalone_mode=False)
+        if isinstance(code, int):  # click returns (not raises) Exit codes in this mode
+            return code
     except click.exceptions.NoArgsIsHelpError as e:
         e.show()  # a bare group: its help is the message
         return 2

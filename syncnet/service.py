@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,9 +22,12 @@ from eventsourcing.persistence import PersistenceError
 from . import commands as cmd
 from . import events as ev
 from . import projections as pj
+from . import reminders
 from .config import Config, load_config
 from .errors import BadInput, NotFound, SyncnetError
 from .paths import config_path, data_dir
+from .reminders import StampedItem
+from .statestore import StateStore
 from .store import OpenStore, open_store
 from .views import ContactView, GoalView, LedgerView, PromiseView
 from .viewstore import ViewStore
@@ -170,6 +173,7 @@ class Network:
         self.config = config
         self._today = today
         self.views = ViewStore(store.db_path, store.store_key, config.minutes)
+        self._state: StateStore | None = None
 
     @classmethod
     def open(
@@ -187,6 +191,8 @@ class Network:
 
     def close(self) -> None:
         self.views.close()
+        if self._state is not None:
+            self._state.close()
         self.store.close()
 
     def __enter__(self) -> Network:
@@ -274,6 +280,48 @@ class Network:
         finally:
             self.store.keyring.discard_pending()
         return results
+
+    # calendars --------------------------------------------------------------
+    @property
+    def state(self) -> StateStore:
+        if self._state is None:
+            self._state = StateStore(self.store.db_path, self.store.store_key)
+        return self._state
+
+    def calendar_items(self, horizon_days: int, today: date | None = None) -> list[StampedItem]:
+        """The reminders a calendar should hold (overdue and due within the horizon),
+        stamped with when their content last changed (kept in the state store)."""
+        today = today or self.today()
+        agenda = self.agenda(today, until=today + timedelta(days=horizon_days))
+        items = reminders.calendar_items(agenda, today, horizon_days)
+        known = {u: reminders.Stamp(d["h"], d["s"], datetime.fromisoformat(d["t"]))
+                 for u, d in self.state.get_all("stamp").items()}  # fmt: skip
+        stamped, changed = reminders.stamp(items, known, datetime.now(UTC))
+        if changed:
+            self.state.put_many("stamp", {
+                u: {"h": st.content_hash, "s": st.sequence, "t": st.changed.isoformat()}
+                for u, st in changed.items()})  # fmt: skip
+        return stamped
+
+    def record_pushes(self, target: str, actions: Sequence[Any], today: date | None = None) -> None:
+        """Record what a sync did to a target, as facts (summaries sealed)."""
+        keyring = self.store.keyring
+        on = today or self.today()
+        facts = []
+        for a in actions:
+            contact = UUID(a.contact_id) if a.contact_id else None
+            summary = None
+            if contact is not None and a.summary and keyring.has_key(contact):
+                summary = keyring.seal(contact, a.summary)
+            facts.append(ev.ReminderPushed(
+                originator_id=uuid4(), originator_version=1, timestamp=ev.Fact.create_timestamp(),
+                on=on, note=None, target=target, uid=a.uid, action=a.action, result=a.result,
+                contact_id=contact, summary=summary))  # fmt: skip
+        if facts:
+            try:
+                self.store.log.save(*facts)
+            except PersistenceError as e:
+                raise SyncnetError(f"could not record the pushes: {e}") from None
 
     # reading ----------------------------------------------------------------
     def agenda(self, today: date | None = None, until: date | None = None) -> list[AgendaItem]:
@@ -370,10 +418,11 @@ class Network:
     ) -> HistoryEntry:
         unseal = self.store.keyring.unseal
         details: dict[str, Any] = {}
-        for name in ("channel", "why", "by", "kind", "minutes", "keep", "days"):
+        for name in ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action",
+                     "result"):  # fmt: skip
             if hasattr(event, name):
                 details[name] = getattr(event, name)
-        for name in ("name", "where", "what"):
+        for name in ("name", "where", "what", "summary"):
             if hasattr(event, name) and getattr(event, name) is not None:
                 details[name] = unseal(getattr(event, name))
         if event.note is not None:
@@ -397,6 +446,7 @@ _KIND_WORDS = {
     "RequestMade": "asked them", "RequestReceived": "they asked", "Presented": "pitch",
     "PromiseMade": "promise", "PromiseKept": "kept", "PromiseDropped": "dropped",
     "Pocketed": "pocket", "CadenceSet": "cadence", "GoalLinked": "goal link",
+    "ReminderPushed": "pushed",
 }  # fmt: skip
 
 

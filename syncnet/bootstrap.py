@@ -1,0 +1,186 @@
+"""The composition root: wires the core to the adapters (CalDAV, ICS files).
+
+The core modules never import `syncnet_adapters`; the CLI and the daemon reach
+the outside world only through the functions here. Adapters are imported lazily
+so that commands which do not sync (e.g. `due`) never load httpx or icalendar.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from .config import Target
+from .errors import BadInput, SyncnetError
+from .service import Network
+from .sync import Report, TargetState, pending, reconcile
+
+HEALTH = "health"
+FEED = "feed"
+
+
+def _run_secret_command(command: str, what: str, target: str) -> str:
+    try:
+        out = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        raise BadInput(f"target {target}: {what} failed to run: {type(e).__name__}") from None
+    if out.returncode != 0:
+        # Never echo its output: it may hold the secret.
+        raise BadInput(f"target {target}: {what} exited with code {out.returncode}")
+    return out.stdout.rstrip("\n")
+
+
+def credentials(target: Target) -> tuple[str | None, str | None]:
+    """(password, token) from the environment, a command or the keyring; never the config."""
+    token = os.environ.get(f"{target.env_prefix}_TOKEN")
+    if token is None and target.token_cmd:
+        token = _run_secret_command(target.token_cmd, "token_cmd", target.name)
+    password = os.environ.get(f"{target.env_prefix}_PASSWORD")
+    if password is None and target.password_cmd:
+        password = _run_secret_command(target.password_cmd, "password_cmd", target.name)
+    if password is None and target.keyring and target.user:
+        try:
+            import keyring  # optional: pip install keyring
+        except ImportError:
+            raise BadInput(f"target {target.name}: keyring = true needs the 'keyring' package") from None
+        password = keyring.get_password("syncnet", f"{target.name}:{target.user}")
+    if target.user and password is None and token is None:
+        raise BadInput(
+            f"target {target.name}: no password for user {target.user!r}: set "
+            f"{target.env_prefix}_PASSWORD, password_cmd or keyring = true"
+        )
+    return password, token
+
+
+def target_by_name(net: Network, name: str) -> Target:
+    for t in net.config.targets:
+        if t.name == name:
+            return t
+    known = ", ".join(t.name for t in net.config.targets) or "none configured"
+    raise BadInput(f"unknown target {name!r} (targets: {known})")
+
+
+@dataclass
+class Outcome:
+    target: str
+    report: Report | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    requests: int = 0
+    exit_code: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _alarms(target_alarms: tuple[str, ...]) -> list[Any]:
+    from syncnet_adapters.ics import parse_offset
+
+    return [parse_offset(a) for a in target_alarms]
+
+
+def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: bool = False,
+                today: date | None = None) -> Outcome:  # fmt: skip
+    """One sync of one target; failures are returned, not raised, so others go on."""
+    from syncnet_adapters.caldav import CalDAVClient, CalDAVPort, auth_for
+    from syncnet_adapters.ics import IcsFilePort
+
+    desired = net.calendar_items(target.horizon_days, today)
+    scope = f"target:{target.name}"
+    state = TargetState.from_json(net.state.get(scope, "state"))
+    outcome = Outcome(target.name)
+    client = None
+    started = datetime.now(UTC)
+    try:
+        if target.type == "ics":
+            path = Path(os.path.expanduser(target.path))
+            file_port = IcsFilePort(path, target.style, _alarms(target.alarms), "syncnet")
+            outcome.report = reconcile(target.name, file_port, desired, state, force=force, dry_run=dry_run)
+            if not dry_run:
+                outcome.extra["written"] = file_port.flush(desired)
+                outcome.extra["path"] = str(path)
+        else:
+            password, token = credentials(target)
+            auth, headers = auth_for(target.user or None, password, token)
+            client = CalDAVClient(state.collection or target.url, auth, target.timeout, headers)
+            if state.collection:
+                client.collection = state.collection
+            else:
+                state.collection = client.discover(target.calendar, target.create)
+            port = CalDAVPort(client, target.style, _alarms(target.alarms))
+            outcome.report = reconcile(target.name, port, desired, state, force=force, dry_run=dry_run)
+    except SyncnetError as e:
+        outcome.error = str(e) if str(e).startswith("target ") else f"target {target.name}: {e}"
+        outcome.exit_code = e.exit_code
+        outcome.retry_after = getattr(e, "retry_after", None)
+    except OSError as e:
+        outcome.error = f"{type(e).__name__}: {e}"
+    finally:
+        if client is not None:
+            outcome.requests = client.requests
+            client.close()
+        if not dry_run:
+            # What was written stays recorded even when the sync failed half-way.
+            net.state.put(scope, "state", state.to_json())
+            _record_health(net, target.name, outcome, started)
+            if outcome.report and outcome.report.actions:
+                net.record_pushes(target.name, outcome.report.actions, today)
+    return outcome
+
+
+def _record_health(net: Network, name: str, outcome: Outcome, started: datetime) -> None:
+    health = net.state.get(HEALTH, name) or {}
+    health["last_attempt"] = started.isoformat(timespec="seconds")
+    health["last_requests"] = outcome.requests
+    if outcome.error is None:
+        health["last_success"] = started.isoformat(timespec="seconds")
+        health["failures"] = 0
+        if outcome.report is not None:
+            health["last_result"] = {a: outcome.report.count(a)
+                                     for a in ("created", "updated", "deleted", "user-changed", "user-deleted")}  # fmt: skip
+    else:
+        health["last_error"] = outcome.error
+        health["last_error_at"] = started.isoformat(timespec="seconds")
+        health["failures"] = int(health.get("failures", 0)) + 1
+    net.state.put(HEALTH, name, health)
+
+
+def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
+    """Per target: last success, last error, and what a sync would send now."""
+    rows = []
+    for t in net.config.targets:
+        desired = net.calendar_items(t.horizon_days, today)
+        state = TargetState.from_json(net.state.get(f"target:{t.name}", "state"))
+        health = net.state.get(HEALTH, t.name) or {}
+        rows.append({
+            "target": t.name, "type": t.type, "where": t.path if t.type == "ics" else t.url,
+            "last_attempt": health.get("last_attempt"), "last_success": health.get("last_success"),
+            "last_error": health.get("last_error"), "last_error_at": health.get("last_error_at"),
+            "failures": health.get("failures", 0), "last_result": health.get("last_result"),
+            "pending": pending(desired, state), "holds": len(state.items),
+        })  # fmt: skip
+    return rows
+
+
+def feed_secret(net: Network, rotate: bool = False) -> str:
+    """The secret in the feed's URL: created once, replaced by `rotate`."""
+    current = net.state.get(FEED, "secret")
+    if current and not rotate:
+        return str(current)
+    secret = secrets.token_urlsafe(32)
+    net.state.put(FEED, "secret", secret)
+    return secret
+
+
+def write_ics(net: Network, path: Path, horizon_days: int = 60, style: str = "event",
+              alarms: tuple[str, ...] = ("PT9H",), today: date | None = None) -> int:  # fmt: skip
+    """Write the calendar items to an .ics file (the demo's output); returns the count."""
+    from syncnet_adapters.ics import render, write_atomically
+
+    items = net.calendar_items(horizon_days, today)
+    write_atomically(path, render(items, style, _alarms(alarms), "syncnet"))
+    return len(items)
