@@ -184,3 +184,24 @@ def write_ics(net: Network, path: Path, horizon_days: int = 60, style: str = "ev
     items = net.calendar_items(horizon_days, today)
     write_atomically(path, render(items, style, _alarms(alarms), "syncnet"))
     return len(items)
+
+
+def feed_app(net: Network) -> Any:
+    """The WSGI app of the subscription feed, reading this store."""
+    import hashlib
+
+    from syncnet_adapters.feed import FeedApp
+    from syncnet_adapters.ics import render
+
+    f = net.config.feed
+    alarms = _alarms(f.alarms)
+
+    def cache_key() -> str:
+        settings = f"{f.style}|{f.alarms}|{f.horizon_days}|{f.name}"
+        raw = f"{net.position()}|{net.today().isoformat()}|{settings}"
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def body() -> bytes:
+        return render(net.calendar_items(f.horizon_days), f.style, alarms, f.name)
+
+    return FeedApp(lambda: feed_secret(net), cache_key, body)

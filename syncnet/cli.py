@@ -684,6 +684,31 @@ def feed_rotate(c: Ctx) -> None:
     click.echo("Feed secret replaced; 'syncnet feed url' shows the new URL.")
 
 
+@cli.command()
+@click.option("--bind", metavar="HOST", help="Address to listen on (default: feed.bind, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: feed.port, 8765).")
+@pass_ctx
+def serve(c: Ctx, bind: str | None, port: int | None) -> None:
+    """Serve the agenda as a calendar subscription (ICS feed) until stopped.
+
+    Loopback only by default; --bind 0.0.0.0 exposes it to the network (the URL's
+    secret is then the only protection: prefer a reverse proxy with TLS).
+    """
+    from dataclasses import replace
+
+    from syncnet_adapters.feed import serve as run_server
+
+    from .bootstrap import feed_app
+
+    with c.network() as net:
+        f = net.config.feed
+        net.config = replace(net.config, feed=replace(f, bind=bind or f.bind, port=port or f.port))
+        app = feed_app(net)
+        click.echo(f"Serving the feed on http://{net.config.feed.bind}:{net.config.feed.port}/feed/<secret>.ics "
+                   "('syncnet feed url' shows the secret)", err=True)  # fmt: skip
+        run_server(app, net.config.feed.bind, net.config.feed.port)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         code = cli.main(args=argv, prog_name="syncnet", standalone_mode=False)

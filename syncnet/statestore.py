@@ -23,7 +23,8 @@ SCHEMA = (
 class StateStore:
     def __init__(self, db_path: Path, store_key: bytes, timeout: float = 30) -> None:
         self._key = store_key
-        self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout)
+        # check_same_thread=False: the feed server uses the store from a worker thread, one at a time
+        self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout, check_same_thread=False)
         self._conn.execute(SCHEMA)
 
     def close(self) -> None:

@@ -38,7 +38,8 @@ class ViewStore:
         self._key = store_key
         self.minutes = minutes
         self._fingerprint = fingerprint(minutes)
-        self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout)
+        # check_same_thread=False: the feed server uses the store from a worker thread, one at a time
+        self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout, check_same_thread=False)
         self._conn.execute("PRAGMA secure_delete = ON")
         for statement in SCHEMA:
             self._conn.execute(statement)

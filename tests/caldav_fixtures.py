@@ -1,0 +1,484 @@
+"""Pytest plugin: real CalDAV peers (Radicale, Xandikos) as throwaway test servers.
+
+Register it from tests/conftest.py with ``pytest_plugins = ["caldav_fixtures"]``.
+
+Fixtures
+--------
+- ``radicale_server``, ``xandikos_server``, ``radicale_auth_server`` (session scope) ->
+  :class:`Server` ``(name, base_url, home_url, auth)``. ``base_url`` has no trailing slash,
+  ``home_url`` ends with "/" and is where test calendars may be created; ``auth`` is
+  ``(user, password)`` or ``None``.
+- ``radicale_calendar``, ``xandikos_calendar``, ``radicale_auth_calendar`` (function scope) ->
+  :class:`Calendar` ``(url, server)``: a fresh, empty calendar collection created with
+  MKCALENDAR; ``url`` ends with "/".
+- ``any_calendar``: parametrized over ``["radicale", "xandikos"]``.
+- ``no_sync_proxy`` (function scope) -> :class:`NoSyncProxy`: a reverse proxy to
+  ``radicale_server`` that refuses ``sync-collection`` REPORTs (403, DAV error body) like a
+  server without RFC 6578, and records every request in ``.requests``.
+
+Helpers
+-------
+- ``read_back(url_or_calendar, auth=None)`` -> list of icalendar components (VEVENT and
+  VTODO, completed todos included), read with the independent ``caldav`` library.
+- ``read_back_uids(...)`` -> sorted list of their UIDs.
+
+Servers are started lazily (only when a test asks for them), once per session, and are
+always stopped (SIGTERM, then SIGKILL after 5 s) even when a test or the startup fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from icalendar import Component
+
+__all__ = [
+    "Calendar",
+    "NoSyncProxy",
+    "Server",
+    "make_calendar",
+    "read_back",
+    "read_back_uids",
+]
+
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT = 20.0  # seconds; both servers are normally ready in well under one
+STOP_TIMEOUT = 5.0
+
+RADICALE_USER = "alice"
+RADICALE_PASSWORD = "s3cret"
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str  # "radicale", "xandikos" or "radicale_auth"
+    base_url: str  # "http://127.0.0.1:PORT" (no trailing slash)
+    home_url: str  # collection under which test calendars are created, ends with "/"
+    auth: tuple[str, str] | None  # (user, password) for HTTP Basic, or None
+
+
+@dataclass(frozen=True)
+class Calendar:
+    url: str  # absolute URL of the calendar collection, ends with "/"
+    server: Server
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        return self.server.auth
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _log_tail(log: Path, n: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "<no log>"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=STOP_TIMEOUT)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, name: str) -> None:
+    """Poll `url` with OPTIONS until the server answers anything at all."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    with httpx.Client(timeout=1.0) as client:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode} during startup:\n{_log_tail(log)}")
+            try:
+                client.options(url)
+                return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} not ready after {STARTUP_TIMEOUT}s:\n{_log_tail(log)}")
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _serve(name: str, argv_for_port: Callable[[int], list[str]], workdir: Path) -> Iterator[str]:
+    """Start a server (argv_for_port(port) -> argv), yield its base URL, always stop it.
+
+    Retries on a new port if the process dies at startup (port grabbed in between)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RADICALE_", "XDG_"))}
+    env["XDG_DATA_HOME"] = str(workdir / "xdg-data")
+    env["XDG_CONFIG_HOME"] = str(workdir / "xdg-config")
+    env["PYTHONUNBUFFERED"] = "1"
+    last_error: Exception | None = None
+    for attempt in range(3):
+        port = _free_port()
+        log = workdir / f"{name}-{attempt}.log"
+        with log.open("wb") as logf:
+            proc = subprocess.Popen(
+                argv_for_port(port),
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+                env=env,
+            )
+        try:
+            base_url = f"http://{HOST}:{port}"
+            try:
+                _wait_ready(proc, base_url + "/", log, name)
+            except RuntimeError as e:
+                last_error = e
+                continue
+            yield base_url
+            return
+        finally:
+            _stop(proc)
+    raise RuntimeError(f"could not start {name}") from last_error
+
+
+def _radicale_argv(workdir: Path, auth: bool) -> Callable[[int], list[str]]:
+    storage = workdir / "collections"
+    storage.mkdir(exist_ok=True)
+    if auth:
+        htpasswd = workdir / "htpasswd"
+        htpasswd.write_text(f"{RADICALE_USER}:{RADICALE_PASSWORD}\n")
+        auth_section = (
+            "[auth]\ntype = htpasswd\n"
+            f"htpasswd_filename = {htpasswd}\n"
+            "htpasswd_encryption = plain\n"
+            "delay = 0\n\n"
+            "[rights]\ntype = owner_only\n"
+        )
+    else:
+        auth_section = "[auth]\ntype = none\n\n[rights]\ntype = authenticated\n"
+
+    def argv(port: int) -> list[str]:
+        cfg = workdir / "radicale.conf"
+        cfg.write_text(
+            "[server]\n"
+            f"hosts = {HOST}:{port}\n"
+            "delay_on_error = 0\n\n"
+            f"{auth_section}\n"
+            "[storage]\n"
+            f"filesystem_folder = {storage}\n\n"
+            "[web]\ntype = none\n\n"
+            "[logging]\nlevel = warning\n"
+        )
+        return [sys.executable, "-m", "radicale", "-C", str(cfg)]
+
+    return argv
+
+
+def _xandikos_argv(workdir: Path) -> Callable[[int], list[str]]:
+    def argv(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "xandikos", "serve",
+            "-d", str(workdir / "dav"),
+            "-l", HOST,
+            "-p", str(port),
+            "--no-detect-systemd",
+            "--state-dir", str(workdir / "state"),
+            "--defaults",
+        ]  # fmt: skip
+
+    return argv
+
+
+def _mkcol_home(url: str, auth: tuple[str, str] | None) -> None:
+    r = httpx.request("MKCOL", url, auth=auth, timeout=10)
+    # 201 created; 405 when it exists already (Radicale auto-creates a logged-in user's home)
+    if r.status_code not in (201, 405):
+        raise RuntimeError(f"MKCOL {url} -> {r.status_code}: {r.text}")
+
+
+@pytest.fixture(scope="session")
+def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("radicale")
+    with _serve("radicale", _radicale_argv(workdir, auth=False), workdir) as base_url:
+        server = Server("radicale", base_url, f"{base_url}/test/", None)
+        _mkcol_home(server.home_url, None)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def radicale_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("radicale_auth")
+    auth = (RADICALE_USER, RADICALE_PASSWORD)
+    with _serve("radicale_auth", _radicale_argv(workdir, auth=True), workdir) as base_url:
+        server = Server("radicale_auth", base_url, f"{base_url}/{RADICALE_USER}/", auth)
+        _mkcol_home(server.home_url, auth)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def xandikos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("xandikos")
+    with _serve("xandikos", _xandikos_argv(workdir), workdir) as base_url:
+        yield Server("xandikos", base_url, f"{base_url}/user/calendars/", None)
+
+
+# --------------------------------------------------------------------------- calendars
+
+_MKCALENDAR_BODY = """<?xml version="1.0" encoding="utf-8"?>
+<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:set><D:prop><D:displayname>{name}</D:displayname></D:prop></D:set>
+</C:mkcalendar>
+"""
+
+
+def make_calendar(server: Server, name: str | None = None) -> Calendar:
+    """Create a fresh calendar collection under server.home_url with MKCALENDAR."""
+    name = name or f"test-{uuid.uuid4().hex[:12]}"
+    url = f"{server.home_url}{name}/"
+    r = httpx.request(
+        "MKCALENDAR",
+        url,
+        content=_MKCALENDAR_BODY.format(name=name).encode(),
+        headers={"Content-Type": "application/xml; charset=utf-8"},
+        auth=server.auth,
+        timeout=10,
+    )
+    if r.status_code != 201:
+        raise RuntimeError(f"MKCALENDAR {url} on {server.name} -> {r.status_code}: {r.text}")
+    return Calendar(url, server)
+
+
+@pytest.fixture
+def radicale_calendar(radicale_server: Server) -> Calendar:
+    return make_calendar(radicale_server)
+
+
+@pytest.fixture
+def radicale_auth_calendar(radicale_auth_server: Server) -> Calendar:
+    return make_calendar(radicale_auth_server)
+
+
+@pytest.fixture
+def xandikos_calendar(xandikos_server: Server) -> Calendar:
+    return make_calendar(xandikos_server)
+
+
+@pytest.fixture(params=["radicale", "xandikos"])
+def any_calendar(request: pytest.FixtureRequest) -> Calendar:
+    return cast(Calendar, request.getfixturevalue(f"{request.param}_calendar"))
+
+
+# --------------------------------------------------------------------------- proxy
+
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+_NO_SYNC_BODY = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:supported-report/></D:error>\n'
+)
+
+
+class NoSyncProxy:
+    """Reverse proxy on 127.0.0.1 to `upstream` (a base URL): forwards every request
+    unchanged, except REPORTs whose body contains "sync-collection", which get 403 with a
+    DAV:supported-report error body (what a server without RFC 6578 answers).
+
+    Attributes: base_url (same paths as upstream), home_url and auth (if built from a
+    Server), upstream, requests (list of (method, path) for every request received,
+    refused ones included), refused (list of (method, path) of the refused ones)."""
+
+    def __init__(self, upstream: str | Server) -> None:
+        if isinstance(upstream, Server):
+            self.upstream = upstream.base_url
+            self.auth = upstream.auth
+            home_path = upstream.home_url[len(upstream.base_url) :]
+        else:
+            self.upstream = upstream.rstrip("/")
+            self.auth = None
+            home_path = "/"
+        self.requests: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str]] = []
+        self._client = httpx.Client(base_url=self.upstream, timeout=30.0)
+        self._httpd = ThreadingHTTPServer((HOST, 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self.base_url = f"http://{HOST}:{self._httpd.server_address[1]}"
+        self.home_url = self.base_url + home_path
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="no-sync-proxy", daemon=True
+        )
+        self._thread.start()
+
+    def url_for(self, upstream_url: str) -> str:
+        """Map an upstream URL (e.g. a Calendar.url) to the same path behind the proxy."""
+        if not upstream_url.startswith(self.upstream):
+            raise ValueError(f"{upstream_url} is not under {self.upstream}")
+        return self.base_url + upstream_url[len(self.upstream) :]
+
+    def count(self, method: str | None = None) -> int:
+        return sum(1 for m, _ in self.requests if method is None or m == method.upper())
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.refused.clear()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=STOP_TIMEOUT)
+        self._client.close()
+
+    def __enter__(self) -> NoSyncProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def __getattr__(self, name: str) -> Callable[[], None]:
+                # http.server dispatches to do_<METHOD>; accept every method
+                if name.startswith("do_"):
+                    return self._forward
+                raise AttributeError(name)
+
+            def _read_body(self) -> bytes:
+                if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                    chunks: list[bytes] = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else b""
+
+            def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+                self.send_response_only(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                no_body = self.command == "HEAD" or status in (204, 304) or status < 200
+                if not no_body:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not no_body:
+                    self.wfile.write(body)
+                self.wfile.flush()
+
+            def _forward(self) -> None:
+                method = self.command
+                proxy.requests.append((method, self.path))
+                body = self._read_body()
+                if method == "REPORT" and b"sync-collection" in body:
+                    proxy.refused.append((method, self.path))
+                    self._reply(403, [("Content-Type", "application/xml; charset=utf-8")], _NO_SYNC_BODY)
+                    return
+                headers = [
+                    (k, v)
+                    for k, v in self.headers.items()
+                    if k.lower() not in _HOP_BY_HOP and k.lower() not in ("host", "content-length")
+                ]
+                try:
+                    req = proxy._client.build_request(method, self.path, headers=headers, content=body)
+                    resp = proxy._client.send(req, stream=True)
+                    try:
+                        raw = b"".join(resp.iter_raw())  # undecoded: Content-Encoding stays valid
+                    finally:
+                        resp.close()
+                except httpx.HTTPError as e:
+                    self._reply(502, [("Content-Type", "text/plain")], f"proxy error: {e}".encode())
+                    return
+                out = [
+                    (k, v)
+                    for k, v in resp.headers.multi_items()
+                    if k.lower() not in _HOP_BY_HOP and k.lower() != "content-length"
+                ]
+                if method == "HEAD" and "content-length" in resp.headers:
+                    out.append(("Content-Length", resp.headers["content-length"]))
+                self._reply(resp.status_code, out, raw)
+
+        return Handler
+
+
+@pytest.fixture
+def no_sync_proxy(radicale_server: Server) -> Iterator[NoSyncProxy]:
+    with NoSyncProxy(radicale_server) as proxy:
+        yield proxy
+
+
+# --------------------------------------------------------------------------- read-back
+
+
+def read_back(url: str | Calendar, auth: tuple[str, str] | None = None) -> list[Component]:
+    """All VEVENT and VTODO components (completed todos included) of the calendar at
+    `url`, fetched with the independent `caldav` client and parsed by icalendar.
+
+    `url` may be a Calendar; its server's auth is then used unless `auth` is given."""
+    from caldav.davclient import DAVClient  # imported lazily: only read-back pays for it
+
+    if isinstance(url, Calendar):
+        auth = auth if auth is not None else url.auth
+        url = url.url
+    username, password = auth if auth else (None, None)
+    with DAVClient(
+        url=url,
+        username=username,
+        password=password,
+        require_tls=False,
+        enable_rfc6764=False,
+        timeout=30,
+    ) as client:
+        cal = cast(Any, client).calendar(url=url)  # untyped in caldav 3.6
+        objects: list[Any] = [
+            *cast("list[Any]", cal.get_events()),
+            *cast("list[Any]", cal.get_todos(include_completed=True)),
+        ]
+        return [obj.icalendar_component for obj in objects]
+
+
+def read_back_uids(url: str | Calendar, auth: tuple[str, str] | None = None) -> list[str]:
+    """Sorted UIDs of read_back(url, auth)."""
+    return sorted(str(c["UID"]) for c in read_back(url, auth))

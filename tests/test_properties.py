@@ -1,0 +1,319 @@
+"""Property tests: reciprocity sums, incremental views versus a full replay, and
+results that do not depend on how commands were batched.
+
+Stores live in temporary directories made inside each example (hypothesis runs
+many examples per test function, so pytest's tmp_path would be shared).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from helpers_rules import Facts
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncnet import commands as cmd
+from syncnet import service
+from syncnet.config import parse_config
+from syncnet.events import HELP_KINDS, REASONS
+from syncnet.projections import Balance
+from syncnet.service import Network
+from syncnet.store import init_store
+from syncnet.views import KINDS, replay
+
+TODAY = date(2026, 11, 25)
+FIRST = date(2025, 9, 1)
+DATES = st.one_of(st.dates(FIRST, TODAY), st.dates(TODAY - timedelta(days=60), TODAY))
+MINUTES = st.none() | st.integers(0, 120)
+CONTACT = st.integers(0, 3)  # taken modulo the number of contacts
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+
+
+# --------------------------------------------------------------------------- (a) reciprocity
+
+
+@st.composite
+def ledger_scripts(draw: st.DrawFn) -> tuple[int, list[tuple[Any, ...]], date, int]:
+    n = draw(st.integers(1, 4))
+    kinds = st.sampled_from(["give", "receive", "ask", "asked", "touch", "intro"])
+    ops = draw(st.lists(st.tuples(kinds, CONTACT, CONTACT, DATES, MINUTES), max_size=40))
+    return n, ops, draw(DATES), draw(st.integers(0, 60))
+
+
+@SETTINGS
+@given(ledger_scripts())
+def test_balance_is_gifts_given_minus_gifts_received(script: tuple[Any, ...]) -> None:
+    n, ops, as_of, help_minutes = script
+    config = parse_config({"minutes": {"help": help_minutes}})
+    f = Facts()
+    contacts = [f.met(FIRST) for _ in range(n)]
+    expected = {c.hex: Balance(c.hex) for c in contacts}
+    for kind, i, j, on, minutes in ops:
+        c = contacts[i % n]
+        counted = on <= as_of
+        e = expected[c.hex]
+        spent = help_minutes if minutes is None else minutes
+        if kind in ("give", "intro"):
+            other = contacts[(i % n + 1 + j % max(n - 1, 1)) % n] if kind == "intro" and n > 1 else None
+            f.give(c, on, minutes, kind="introduction" if other else "advice", introduced=other)
+            if counted:
+                e.given += 1
+                e.given_minutes += spent
+        elif kind == "receive":
+            f.receive(c, on, minutes)
+            if counted:
+                e.received += 1
+                e.received_minutes += spent
+        elif kind == "ask":
+            f.ask(c, on, minutes)
+            e.requests_made += counted
+        elif kind == "asked":
+            f.asked(c, on, minutes)
+            e.requests_received += counted
+        else:
+            f.touch(c, on, "me", minutes)
+    found = f.balances(as_of, config)
+    assert set(found) == set(expected)
+    for cid, e in expected.items():
+        b = found[cid]
+        assert b == e
+        assert b.balance == e.given - e.received
+        assert b.balance_minutes == e.given_minutes - e.received_minutes
+
+
+# --------------------------------------------------------------------------- command scripts
+
+OPS = st.one_of(
+    st.tuples(st.just("touch"), CONTACT, DATES, st.sampled_from(["me", "them"]), MINUTES),
+    st.tuples(
+        st.sampled_from(["give", "receive"]), CONTACT, DATES, st.sampled_from(HELP_KINDS), CONTACT, MINUTES
+    ),
+    st.tuples(st.sampled_from(["ask", "asked"]), CONTACT, DATES, MINUTES),
+    st.tuples(st.just("pitch"), st.none() | CONTACT, DATES, MINUTES),
+    st.tuples(st.just("promise"), CONTACT, DATES, st.integers(0, 60)),
+    st.tuples(st.sampled_from(["kept", "dropped"]), st.integers(0, 5), DATES),
+    st.tuples(st.just("pocket"), CONTACT, DATES, st.booleans()),
+    st.tuples(st.just("cadence"), CONTACT, DATES, st.none() | st.integers(1, 90)),
+)  # fmt: skip
+
+
+@st.composite
+def scripts(draw: st.DrawFn) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    n = draw(st.integers(1, 4))
+    meets = draw(
+        st.lists(st.tuples(DATES, st.none() | st.sampled_from(REASONS), MINUTES), min_size=n, max_size=n)
+    )
+    return meets, draw(st.lists(OPS, max_size=40))
+
+
+SEED = 2026
+
+
+def build(script: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> tuple[list[Any], dict[int, str]]:
+    """Concrete, valid commands; and the id of each promise, by command index.
+
+    Promise ids are fixed (`Promise.promise_id`, as importers do) so that a Kept
+    command can name a promise made in the same batch. Contact ids stay random.
+    """
+    meets, ops = script
+    rng = random.Random(SEED)
+    n = len(meets)
+    names = [f"Contact {i}" for i in range(n)]
+    commands: list[Any] = []
+    promise_ids: dict[int, str] = {}
+    open_promises: list[tuple[str, date]] = []
+    for i, (on, why, minutes) in enumerate(meets):
+        commands.append(cmd.Meet(names[i], channel="conference", why=why, minutes=minutes, on=on))
+    for op in ops:
+        kind = op[0]
+        command: Any
+        if kind == "touch":
+            _, i, on, by, minutes = op
+            command = cmd.Touch(names[i % n], by=by, minutes=minutes, on=on)
+        elif kind in ("give", "receive"):
+            _, i, on, help_kind, j, minutes = op
+            to = None
+            if help_kind == "introduction":
+                if n == 1:
+                    help_kind = "advice"
+                else:
+                    to = names[(i + 1 + j % (n - 1)) % n]
+            cls = cmd.Give if kind == "give" else cmd.Receive
+            command = cls(names[i % n], help_kind, to=to, minutes=minutes, on=on)
+        elif kind in ("ask", "asked"):
+            _, i, on, minutes = op
+            command = (cmd.Ask if kind == "ask" else cmd.Asked)(
+                names[i % n], f"{kind} {len(commands)}", minutes, on
+            )
+        elif kind == "pitch":
+            _, i, on, minutes = op
+            command = cmd.Pitch(None if i is None else names[i % n], minutes=minutes, on=on)
+        elif kind == "promise":
+            _, i, on, days = op
+            pid = UUID(int=rng.getrandbits(128), version=4)
+            promise_ids[len(commands)] = pid.hex
+            open_promises.append((pid.hex, on))
+            command = cmd.Promise(
+                names[i % n], f"promise {len(commands)}", on + timedelta(days=days), on=on, promise_id=pid
+            )
+        elif kind in ("kept", "dropped"):
+            _, k, on = op
+            if not open_promises:
+                continue
+            ref, made_on = open_promises.pop(k % len(open_promises))
+            command = (cmd.Kept if kind == "kept" else cmd.Dropped)(ref, on=max(on, made_on))
+        elif kind == "pocket":
+            _, i, on, keep = op
+            command = cmd.Pocket(names[i % n], keep, on=on)
+        else:
+            _, i, on, days = op
+            command = cmd.Cadence(names[i % n], days, on=on)
+        commands.append(command)
+    return commands, promise_ids
+
+
+@contextmanager
+def network() -> Iterator[Network]:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "store"
+        init_store(home)
+        net = Network.open(home, today=TODAY)
+        try:
+            yield net
+        finally:
+            net.close()
+
+
+def catch_up(net: Network, page: int) -> int:
+    """Network.refresh, with a small page: rows are saved and reloaded between pages."""
+    log = net.store.log
+
+    def fetch(after: int, limit: int) -> list[tuple[int, Any]]:
+        notes = log.recorder.select_notifications(start=after + 1, limit=limit)
+        return [(note.id, log.mapper.to_domain_event(note)) for note in notes]
+
+    return net.views.catch_up(fetch, page=page)
+
+
+def check_promise_ids(
+    results: list[service.Recorded], commands: list[Any], promise_ids: dict[int, str]
+) -> None:
+    """The ids `build` predicted are the ids the commands got."""
+    for i, (r, c) in enumerate(zip(results, commands, strict=True)):
+        if isinstance(c, cmd.Promise):
+            assert r.promise_id == promise_ids[i]
+
+
+# --------------------------------------------------------------------------- (b) incremental = replay
+
+
+def as_rows(rows: list[Any]) -> list[dict[str, Any]]:
+    return sorted((asdict(r) for r in rows), key=lambda r: r["id"])
+
+
+@SETTINGS
+@given(script=scripts(), data=st.data())
+def test_incremental_views_equal_a_full_replay(script: Any, data: st.DataObject) -> None:
+    commands, promise_ids = build(script)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(commands)), max_size=4), label="cuts"))
+    bounds = [0, *cuts, len(commands)]
+    with network() as net:
+        results: list[service.Recorded] = []
+        for lo, hi in pairwise(bounds):
+            batch = data.draw(st.integers(1, 4), label="batch_size")
+            results += net.record_many(commands[lo:hi], batch_size=batch)
+            then = data.draw(st.sampled_from(["nothing", "refresh", "page"]), label="then")
+            if then == "refresh":
+                net.refresh()
+            elif then == "page":
+                catch_up(net, data.draw(st.integers(1, 3), label="page"))
+        check_promise_ids(results, commands, promise_ids)
+        net.refresh()
+        log = net.store.log
+        events = [
+            log.mapper.to_domain_event(n) for n in log.recorder.select_notifications(start=1, limit=10**6)
+        ]
+        assert [e.originator_id.hex for e in events] == [r.fact_id for r in results]
+        full = replay(events, net.config.minutes)
+        for kind in KINDS:
+            assert as_rows(net.views.load_all(kind)) == as_rows(full.all(kind)), kind
+        assert len(net.views.load_all("contact")) == len(script[0])
+        assert net.views.load_days() == (full.get("global", "days") or {})
+
+
+# --------------------------------------------------------------------------- (c) batching does not matter
+
+
+def outputs(net: Network) -> dict[str, Any]:
+    """What a user sees, JSON-able, with contacts named and promises by their text."""
+    agenda = sorted(
+        (
+            i.reminder.rule,
+            i.contact.name,
+            i.promise if i.reminder.rule == "promise" else i.reminder.period,
+            i.reminder.opens.isoformat(),
+            i.reminder.due.isoformat(),
+            i.state,
+            i.summary,
+        )
+        for i in net.agenda(until=TODAY + timedelta(days=200))
+    )
+
+    def balances(as_of: date | None) -> Any:
+        rows, overall = net.balances(as_of=as_of)
+        named = sorted(
+            (ref.name, {k: v for k, v in asdict(b).items() if k != "contact_id"}) for ref, b in rows
+        )
+        return [named, list(overall)]
+
+    split = asdict(net.time_split())
+    warnings = sorted(
+        (w.kind, ref.name if ref else None, w.on.isoformat() if w.on else None, w.detail)
+        for w, ref in net.warnings()
+    )
+    out = {
+        "agenda": agenda,
+        "balances": balances(None),
+        "balances_mid": balances(date(2026, 6, 1)),
+        "split": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in split.items()},
+        "warnings": warnings,
+    }
+    result: dict[str, Any] = json.loads(json.dumps(out))
+    return result
+
+
+def recorded_with(
+    record: Callable[[Network, list[Any]], list[service.Recorded]],
+    commands: list[Any],
+    promise_ids: dict[int, str],
+) -> dict[str, Any]:
+    with network() as net:
+        check_promise_ids(record(net, commands), commands, promise_ids)
+        return outputs(net)
+
+
+@SETTINGS
+@given(script=scripts())
+def test_results_do_not_depend_on_batching(script: Any) -> None:
+    commands, promise_ids = build(script)
+    one_by_one = recorded_with(lambda net, cs: [net.record(c) for c in cs], commands, promise_ids)
+    batches_of_one = recorded_with(lambda net, cs: net.record_many(cs, batch_size=1), commands, promise_ids)
+    one_call = recorded_with(lambda net, cs: net.record_many(cs), commands, promise_ids)
+    assert one_by_one == batches_of_one
+    assert one_by_one == one_call
+    # Not vacuous: every contact has a balance row.
+    assert len(one_call["balances"][0]) == len(script[0])
