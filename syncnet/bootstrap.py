@@ -202,6 +202,7 @@ def feed_app(net: Network) -> Any:
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def body() -> bytes:
-        return render(net.calendar_items(f.horizon_days), f.style, alarms, f.name)
+        rendered: bytes = render(net.calendar_items(f.horizon_days), f.style, alarms, f.name)
+        return rendered
 
     return FeedApp(lambda: feed_secret(net), cache_key, body)

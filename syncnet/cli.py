@@ -155,15 +155,22 @@ def init(c: Ctx, ask_passphrase: bool) -> None:
 
 @cli.command()
 @click.option("--home", "demo_home", metavar="DIR", help="Build the demo here instead of a temp dir.")
+@click.option("--caldav-url", metavar="URL", envvar="SYNCNET_DEMO_CALDAV_URL",
+              help="Also push the reminders to this CalDAV server or calendar "
+                   "(env SYNCNET_DEMO_CALDAV_URL; user and password from SYNCNET_DEMO_USER "
+                   "and SYNCNET_DEMO_PASSWORD).")  # fmt: skip
 @today_option
 @json_option
-def demo(demo_home: str | None, today: str | None, as_json: bool) -> None:
-    """Build a small sample network in a temporary home and print its agenda.
+def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_json: bool) -> None:
+    """Build a small sample network in a temporary home, print its agenda and
+    write its reminders to an .ics file (and to a CalDAV calendar, if given).
 
     Never touches your own store.
     """
     import tempfile
 
+    from .bootstrap import sync_target, write_ics
+    from .config import Target
     from .demo import build_demo
 
     home = Path(demo_home) if demo_home else Path(tempfile.mkdtemp(prefix="syncnet-demo-"))
@@ -174,13 +181,30 @@ def demo(demo_home: str | None, today: str | None, as_json: bool) -> None:
     with Network.open(home, home / "config.toml", today=day) as net:
         count = build_demo(net)
         items = net.agenda()
+        ics = home / "reminders.ics"
+        n_ics = write_ics(net, ics)
+        pushed = None
+        if caldav_url:
+            target = Target("demo", "caldav", url=caldav_url, calendar="syncnet-demo",
+                            user=os.environ.get("SYNCNET_DEMO_USER", ""))  # fmt: skip
+            pushed = sync_target(net, target)
         if as_json:
-            emit_json({"home": str(home), "facts": count, "agenda": [_agenda_json(i) for i in items]})
-            return
-        click.echo(f"Demo network: {count} facts recorded in {home}")
-        click.echo(f"Agenda for {day.isoformat()}:\n")
-        _print_agenda(items)
-        click.echo(f"\nExplore it: syncnet --home {home} balance | split | warnings | contacts")
+            emit_json({"home": str(home), "facts": count, "ics": str(ics), "ics_items": n_ics,
+                       "caldav": None if pushed is None else {
+                           "ok": pushed.error is None, "error": pushed.error,
+                           "created": 0 if pushed.report is None else pushed.report.count("created")},
+                       "agenda": [_agenda_json(i) for i in items]})  # fmt: skip
+        else:
+            click.echo(f"Demo network: {count} facts recorded in {home}")
+            click.echo(f"Agenda for {day.isoformat()}:\n")
+            _print_agenda(items)
+            click.echo(f"\n{n_ics} reminders (overdue and due within 60 days) written to {ics}")
+            if pushed is not None and pushed.report is not None:
+                click.echo(f"{pushed.report.count('created')} reminders pushed to {caldav_url}")
+            click.echo(f"Explore it: syncnet --home {home} balance | split | warnings | contacts")
+        if pushed is not None and pushed.error is not None:
+            click.echo(f"syncnet: error: {pushed.error}", err=True)
+            raise click.exceptions.Exit(1)
 
 
 # ---------------------------------------------------------------- recording
@@ -707,6 +731,23 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
         click.echo(f"Serving the feed on http://{net.config.feed.bind}:{net.config.feed.port}/feed/<secret>.ics "
                    "('syncnet feed url' shows the secret)", err=True)  # fmt: skip
         run_server(app, net.config.feed.bind, net.config.feed.port)
+
+
+@cli.command()
+@click.option("--poll", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between two looks at the log.")  # fmt: skip
+@pass_ctx
+def daemon(c: Ctx, poll: float) -> None:
+    """Keep every target in step: sync on new facts, at midnight, and retry failures.
+
+    Stops cleanly on SIGTERM or Ctrl-C. docs/daemon.md has a systemd user unit.
+    """
+    from .daemon import run_daemon
+
+    with c.network() as net:
+        code = run_daemon(net, poll)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

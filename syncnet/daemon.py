@@ -1,0 +1,134 @@
+"""`syncnet daemon`: keep every target in step with the agenda.
+
+- Polls the notification position about once a second (the SQLite recorder has
+  no subscription); never re-reads the history. Only networking facts trigger a
+  sync: the records of pushes (ReminderPushed) do not.
+- Re-evaluates date-driven reminders when the day changes (midnight in the
+  configured time zone) and at least every `full_every` seconds.
+- A failing target is retried with exponential backoff and jitter, honouring
+  Retry-After; the others go on. Failures are visible in `syncnet status`.
+- SIGTERM or Ctrl-C stops it cleanly between two steps (exit code 0).
+
+Log lines carry counts and target names only, never a contact's name.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from types import FrameType
+from typing import TextIO
+
+from . import events as ev
+from .bootstrap import Outcome, sync_target
+from .config import Target
+from .service import Network
+
+# Every fact that can change the agenda; push records are left out on purpose.
+TRIGGER_TOPICS = tuple(
+    f"{cls.__module__}:{cls.__qualname__}"
+    for cls in vars(ev).values()
+    if isinstance(cls, type) and issubclass(cls, ev.Fact) and cls not in (ev.Fact, ev.ReminderPushed)
+)
+
+
+@dataclass
+class Backoff:
+    base: float = 5.0
+    cap: float = 3600.0
+    failures: int = 0
+    next_at: float = 0.0
+
+    def failed(self, now: float, retry_after: float | None, rng: random.Random) -> float:
+        self.failures += 1
+        delay: float = min(self.cap, self.base * 2 ** (self.failures - 1)) * rng.uniform(0.5, 1.5)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        self.next_at = now + delay
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures, self.next_at = 0, 0.0
+
+
+@dataclass
+class Daemon:
+    net: Network
+    poll: float = 1.0
+    full_every: float = 24 * 3600.0
+    out: TextIO = sys.stderr
+    clock: Callable[[], float] = time.monotonic
+    stop: threading.Event = field(default_factory=threading.Event)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def log(self, message: str) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        print(f"{stamp} {message}", file=self.out, flush=True)
+
+    def _networking_facts_since(self, position: int) -> bool:
+        recorder = self.net.store.log.recorder
+        found = recorder.select_notifications(start=position + 1, limit=1, topics=TRIGGER_TOPICS)
+        return bool(found)
+
+    def _sync(self, target: Target, backoff: Backoff) -> None:
+        outcome: Outcome = sync_target(self.net, target)
+        now = self.clock()
+        if outcome.error is None:
+            backoff.succeeded()
+            r = outcome.report
+            if r is not None and r.actions:
+                self.log(f"{target.name}: {r.count('created')} created, {r.count('updated')} updated, "
+                         f"{r.count('deleted')} deleted ({outcome.requests} requests)")  # fmt: skip
+        else:
+            delay = backoff.failed(now, outcome.retry_after, self.rng)
+            self.log(f"{target.name}: failed ({outcome.error}); retry in {delay:.0f} s")
+
+    def run(self) -> int:
+        targets = list(self.net.config.targets)
+        if not targets:
+            self.log("no targets configured: nothing to keep in step")
+            return 2
+        backoffs = {t.name: Backoff() for t in targets}
+        due = {t.name for t in targets}  # sync everything once at start
+        position = self.net.position()
+        day: date = self.net.today()
+        last_full = self.clock()
+        self.log(f"daemon started: {len(targets)} target(s), position {position}")
+        while not self.stop.is_set():
+            now = self.clock()
+            latest = self.net.position()
+            if latest > position:
+                if self._networking_facts_since(position):
+                    due = {t.name for t in targets}
+                position = latest
+            today = self.net.today()
+            if today != day or now - last_full >= self.full_every:
+                day, last_full = today, now
+                due = {t.name for t in targets}
+            for t in targets:
+                if self.stop.is_set():
+                    break
+                if t.name in due and backoffs[t.name].next_at <= now:
+                    self._sync(t, backoffs[t.name])
+                    if backoffs[t.name].failures == 0:
+                        due.discard(t.name)
+            self.stop.wait(self.poll)
+        self.log("daemon stopped")
+        return 0
+
+
+def run_daemon(net: Network, poll: float = 1.0) -> int:
+    daemon = Daemon(net, poll=poll)
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        daemon.stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return daemon.run()
