@@ -402,14 +402,12 @@ class Network:
         self.refresh()
         directory = self._directory()
         cid = directory.resolve(contact)
-        ledger = self.views.load("ledger", cid)
-        fact_ids = [] if ledger is None else ledger["facts"]
         log = self.store.log
         promise_whats: dict[str, str | None] = {}
         entries = []
-        for fid in fact_ids:
-            for stored in log.recorder.select_events(UUID(fid)):
-                entries.append(self._entry(log.mapper.to_domain_event(stored), directory, promise_whats))
+        for position in self.views.positions_of(UUID(cid)):
+            for note in log.recorder.select_notifications(start=position, stop=position, limit=1):
+                entries.append(self._entry(log.mapper.to_domain_event(note), directory, promise_whats))
         entries.sort(key=lambda e: (e.on, e.recorded))
         return directory.ref(cid), entries
 

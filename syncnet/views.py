@@ -36,7 +36,7 @@ INTERACTIONS = (
 
 def fingerprint(minutes: Minutes) -> str:
     """What the stored views depend on besides the facts: a change rebuilds them."""
-    return f"views-v2;minutes={sorted(asdict(minutes).items())}"
+    return f"views-v3;minutes={sorted(asdict(minutes).items())}"
 
 
 @dataclass
@@ -62,7 +62,6 @@ class ContactView:
 class LedgerView:
     id: str
     days: dict[str, list[int]] = field(default_factory=dict)
-    facts: list[str] = field(default_factory=list)  # fact ids in recording order
 
 
 @dataclass
@@ -178,10 +177,8 @@ def _minutes(value: int | None, default: int) -> int:
 
 def apply(views: Views, event: Any) -> None:
     """Fold one fact into the views."""
-    for cid in ev.contact_ids_of(event):
-        views.ledger(cid.hex).facts.append(event.originator_id.hex)
     if isinstance(event, ev.ReminderPushed):
-        return  # only history: a push changes nothing the rules look at
+        return  # a record for history only: a push changes nothing the rules look at
     day = event.on.isoformat()
     stamp = f"{day}|{event.timestamp.isoformat()}"
     m = views.minutes
@@ -205,6 +202,7 @@ def apply(views: Views, event: Any) -> None:
             where=None if event.where is None else event.where.to_text(),
         )
         views.put("contact", contact.id, contact)
+        views.ledger(contact.id)  # every contact has a ledger, if only an empty one
         _bump(days, day, GLOBAL_WIDTH, NEW_CONTACTS, 1)
         _bump(days, day, GLOBAL_WIDTH, GIVE_MIN, _minutes(event.minutes, m.meeting))
     elif isinstance(event, ev.Touched):

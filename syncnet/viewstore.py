@@ -1,30 +1,43 @@
 """Tracked views on disk: rows encrypted with the store key, and the position of
 the last fact folded in, written in the same transaction as the rows.
 
-Catch-up polls the notification log from that position in pages (the SQLite
-recorder has no subscription), folds each page with views.apply and commits the
-changed rows with the new position under BEGIN IMMEDIATE, so two processes never
-fold the same page twice and a crash repeats or skips nothing.
+Catch-up reads the notification log from that position in pages (the SQLite
+recorder has no subscription) and folds them in memory with views.apply; every
+`chunk` facts it writes the changed rows, the history index and the new
+position in one BEGIN IMMEDIATE transaction. Folding happens outside the lock:
+if another process moved the position meanwhile, the chunk is thrown away and
+folded again from there (optimistic concurrency), so no fact is folded twice or
+skipped, and a crash only loses the chunk in progress.
+
+The history index maps a keyed hash of a contact id to the positions of its
+facts: it shows how many facts belong together, never to whom.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from .config import Minutes
+from .events import contact_ids_of
 from .keys import open_json, seal_json
 from .views import KINDS, Views, apply, encode_row, fingerprint
 
 PAGE = 1000
+CHUNK = 50_000  # facts folded in memory between two writes: bounds memory and lock time
 NAME = "syncnet-views"
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS syncnet_views ("
     " kind TEXT NOT NULL, key TEXT NOT NULL, open INTEGER, data BLOB NOT NULL,"
     " PRIMARY KEY (kind, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS syncnet_view_index ("
+    " contact BLOB NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (contact, position)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS syncnet_view_tracking ("
     " name TEXT PRIMARY KEY, position INTEGER NOT NULL, fingerprint TEXT NOT NULL) WITHOUT ROWID",
 )
@@ -36,6 +49,7 @@ Fetch = Callable[[int, int], Sequence[tuple[int, Any]]]
 class ViewStore:
     def __init__(self, db_path: Path, store_key: bytes, minutes: Minutes, timeout: float = 30) -> None:
         self._key = store_key
+        self._index_key = hmac.new(store_key, b"syncnet-history-index", hashlib.sha256).digest()
         self.minutes = minutes
         self._fingerprint = fingerprint(minutes)
         # check_same_thread=False: the feed server uses the store from a worker thread, one at a time
@@ -72,58 +86,84 @@ class ViewStore:
     def load_days(self) -> dict[str, list[int]]:
         return self.load("global", "days") or {}
 
+    # history index ----------------------------------------------------------
+    def _index_id(self, contact_id: UUID) -> bytes:
+        return hmac.new(self._index_key, contact_id.bytes, hashlib.sha256).digest()[:16]
+
+    def positions_of(self, contact_id: UUID) -> list[int]:
+        """The log positions of every fact of a contact, in recording order."""
+        rows = self._conn.execute(
+            "SELECT position FROM syncnet_view_index WHERE contact = ? ORDER BY position",
+            (self._index_id(contact_id),),
+        )
+        return [r[0] for r in rows]
+
     # tracking ---------------------------------------------------------------
-    def position(self) -> int:
+    def _tracked(self) -> int:
         row = self._conn.execute(
             "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (NAME,)
         ).fetchone()
         if row is None or row[1] != self._fingerprint:
-            return 0
+            return 0  # never folded, or folded with other settings: start again
         return int(row[0])
 
-    def catch_up(self, fetch: Fetch, page: int = PAGE, progress: Callable[[int], None] | None = None) -> int:
+    def position(self) -> int:
+        return self._tracked()
+
+    def catch_up(self, fetch: Fetch, page: int = PAGE, progress: Callable[[int], None] | None = None,
+                 chunk: int = CHUNK) -> int:  # fmt: skip
         """Fold every fact after the tracked position; returns how many were folded."""
         done = 0
         while True:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute(
-                    "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (NAME,)
-                ).fetchone()
-                if row is not None and row[1] != self._fingerprint:
-                    # The views were folded with other settings: rebuild them from the start.
-                    self._conn.execute("DELETE FROM syncnet_views")
-                    row = None
-                position = 0 if row is None else int(row[0])
+            start = self._tracked()
+            # From position 0 every row is rebuilt: never read rows folded with other settings.
+            views = Views(self.minutes, loader=self.load if start else None)
+            index: list[tuple[bytes, int]] = []
+            position, folded = start, 0
+            while folded < chunk:
                 batch = fetch(position, page)
                 if not batch:
-                    self._conn.execute("COMMIT")
-                    return done
-                views = Views(self.minutes, loader=self.load)
-                for _, event in batch:
+                    break
+                for pos, event in batch:
                     apply(views, event)
-                self._write(views)
-                self._conn.execute(
-                    "INSERT INTO syncnet_view_tracking VALUES (?, ?, ?) ON CONFLICT (name) "
-                    "DO UPDATE SET position = excluded.position, fingerprint = excluded.fingerprint",
-                    (NAME, batch[-1][0], self._fingerprint),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            done += len(batch)
-            if progress:
-                progress(done)
+                    index += [(self._index_id(c), pos) for c in contact_ids_of(event)]
+                position = batch[-1][0]
+                folded += len(batch)
+                if progress:
+                    progress(done + folded)
+            if not folded:
+                return done
+            if self._flush(start, position, views, index):
+                done += folded
 
-    def _write(self, views: Views) -> None:
-        params = []
-        for kind, key in views.dirty:
-            row = views.rows[(kind, key)]
-            is_open = 1 if kind == "promise" and row.status == "open" else None
-            params.append((kind, key, is_open, self._seal(kind, key, row)))
-        self._conn.executemany(
-            "INSERT INTO syncnet_views VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) "
-            "DO UPDATE SET open = excluded.open, data = excluded.data",
-            params,
-        )
+    def _flush(self, start: int, position: int, views: Views, index: list[tuple[bytes, int]]) -> bool:
+        """Write one folded chunk, unless another process moved the position meanwhile."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._tracked() != start:
+                self._conn.execute("ROLLBACK")
+                return False
+            if start == 0:
+                self._conn.execute("DELETE FROM syncnet_views")
+                self._conn.execute("DELETE FROM syncnet_view_index")
+            params = []
+            for kind, key in views.dirty:
+                row = views.rows[(kind, key)]
+                is_open = 1 if kind == "promise" and row.status == "open" else None
+                params.append((kind, key, is_open, self._seal(kind, key, row)))
+            self._conn.executemany(
+                "INSERT INTO syncnet_views VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) "
+                "DO UPDATE SET open = excluded.open, data = excluded.data",
+                params,
+            )
+            self._conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
+            self._conn.execute(
+                "INSERT INTO syncnet_view_tracking VALUES (?, ?, ?) ON CONFLICT (name) "
+                "DO UPDATE SET position = excluded.position, fingerprint = excluded.fingerprint",
+                (NAME, position, self._fingerprint),
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return True
