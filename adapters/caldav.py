@@ -106,8 +106,15 @@ class CalDAVClient:
         self.http.close()
 
     # transport ----------------------------------------------------------------
-    def request(self, method: str, url: str, *, body: bytes | str | None = None,
-                headers: dict[str, str] | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (),
+    ) -> httpx.Response:
         self.requests += 1
         try:
             r = self.http.request(method, urljoin(self.url, url), content=body, headers=headers)
@@ -264,7 +271,9 @@ class CalDAVClient:
         return r.content, r.headers.get("ETag")
 
 
-def auth_for(user: str | None, password: str | None, token: str | None) -> tuple[httpx.Auth | None, dict[str, Any]]:
+def auth_for(
+    user: str | None, password: str | None, token: str | None
+) -> tuple[httpx.Auth | None, dict[str, Any]]:
     """HTTP Basic for user + password, or a bearer token header."""
     if token:
         return None, {"Authorization": f"Bearer {token}"}

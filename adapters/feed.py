@@ -49,7 +49,9 @@ class FeedApp:
             if not hmac.compare_digest(path.encode(), expected.encode()):
                 return _plain(start_response, "404 Not Found", b"not found\n")
             if method not in ("GET", "HEAD"):
-                return _plain(start_response, "405 Method Not Allowed", b"GET only\n", [("Allow", "GET, HEAD")])
+                return _plain(
+                    start_response, "405 Method Not Allowed", b"GET only\n", [("Allow", "GET, HEAD")]
+                )
             body, etag = self._current()
         headers = [("ETag", etag), ("Cache-Control", "private, no-cache")]
         if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):
@@ -66,7 +68,9 @@ def _etags(header: str) -> set[str]:
 
 def _plain(start_response: StartResponse, status: str, body: bytes,
            extra: list[tuple[str, str]] | None = None) -> list[bytes]:  # fmt: skip
-    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), *(extra or [])])
+    start_response(
+        status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), *(extra or [])]
+    )
     return [body]
 
 

@@ -15,7 +15,9 @@ REASONS = ("commonality", "role-model", "complement", None)
 KINDS = ("advice", "active", "information", "recommendation")
 
 
-def network(events: int, contacts: int, years: int = 5, seed: int = 7, today: date = TODAY) -> list[c.Command]:
+def network(
+    events: int, contacts: int, years: int = 5, seed: int = 7, today: date = TODAY
+) -> list[c.Command]:
     """`events` commands in all: `contacts` first meetings, then later facts."""
     rng = random.Random(seed)
     start = today - timedelta(days=365 * years)

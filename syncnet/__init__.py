@@ -8,23 +8,69 @@ Everything the CLI does is one call away:
         net.record_many([Touch("Ada Lovelace", by="me", minutes=30)])
         for item in net.agenda():
             print(item.state, item.reminder.due, item.summary)
+
+Names are imported on first use (PEP 562), so `syncnet due` loads only what it needs.
 """
 
-from .commands import (
-    Ask, Asked, Cadence, Command, Dropped, Give, GoalAchieved, GoalAdd, Kept, Link, Meet,
-    Pitch, Pocket, Promise, Receive, Touch,
-)  # fmt: skip
-from .config import Config, load_config, parse_config
-from .errors import BadInput, ConfigError, NotFound, StoreMissing, SyncnetError, WrongKey
-from .projections import Balance, Reminder, TimeSplit, Warning
-from .service import AgendaItem, ContactRef, HistoryEntry, Network, Recorded
-from .store import init_store, open_store
+from __future__ import annotations
 
-__all__ = [
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_WHERE = {
+    "commands": (
+        "Ask", "Asked", "Cadence", "Command", "Dropped", "Give", "GoalAchieved", "GoalAdd",
+        "Kept", "Link", "Meet", "Pitch", "Pocket", "Promise", "Receive", "Touch",
+    ),
+    "config": ("Config", "load_config", "parse_config"),
+    "errors": ("BadInput", "ConfigError", "NotFound", "StoreMissing", "SyncnetError", "WrongKey"),
+    "projections": ("Balance", "Reminder", "TimeSplit", "Warning"),
+    "service": ("AgendaItem", "ContactRef", "HistoryEntry", "Network", "Recorded"),
+    "store": ("init_store", "open_store"),
+}  # fmt: skip
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+__all__ = [  # the same names as _WHERE, spelled out for linters and type checkers
     "AgendaItem", "Ask", "Asked", "BadInput", "Balance", "Cadence", "Command", "Config",
     "ConfigError", "ContactRef", "Dropped", "Give", "GoalAchieved", "GoalAdd", "HistoryEntry",
     "Kept", "Link", "Meet", "Network", "NotFound", "Pitch", "Pocket", "Promise", "Receive",
     "Recorded", "Reminder", "StoreMissing", "SyncnetError", "TimeSplit", "Touch", "Warning",
     "WrongKey", "init_store", "load_config", "open_store", "parse_config",
 ]  # fmt: skip
-__version__ = "0.1.0"
+assert sorted(__all__) == sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'syncnet' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .commands import (
+        Ask,
+        Asked,
+        Cadence,
+        Command,
+        Dropped,
+        Give,
+        GoalAchieved,
+        GoalAdd,
+        Kept,
+        Link,
+        Meet,
+        Pitch,
+        Pocket,
+        Promise,
+        Receive,
+        Touch,
+    )  # fmt: skip
+    from .config import Config, load_config, parse_config
+    from .errors import BadInput, ConfigError, NotFound, StoreMissing, SyncnetError, WrongKey
+    from .projections import Balance, Reminder, TimeSplit, Warning
+    from .service import AgendaItem, ContactRef, HistoryEntry, Network, Recorded
+    from .store import init_store, open_store

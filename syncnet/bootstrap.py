@@ -140,8 +140,8 @@ def _record_health(net: Network, name: str, outcome: Outcome, started: datetime)
         health["last_success"] = started.isoformat(timespec="seconds")
         health["failures"] = 0
         if outcome.report is not None:
-            health["last_result"] = {a: outcome.report.count(a)
-                                     for a in ("created", "updated", "deleted", "user-changed", "user-deleted")}  # fmt: skip
+            kinds = ("created", "updated", "deleted", "user-changed", "user-deleted")
+            health["last_result"] = {a: outcome.report.count(a) for a in kinds}
     else:
         health["last_error"] = outcome.error
         health["last_error_at"] = started.isoformat(timespec="seconds")

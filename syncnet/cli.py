@@ -14,16 +14,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import commands as cmd
 from .dates import parse_date, parse_days
 from .errors import BadInput, SyncnetError
-from .events import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
 from .service import Network, Recorded
 from .store import init_store
+from .vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
+
+if TYPE_CHECKING:
+    from . import commands as cmd
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCHEMA_VERSION = 1
@@ -85,9 +88,7 @@ def table(rows: list[list[str]], header: list[str]) -> None:
 
 
 def today_option(f: F) -> F:
-    return click.option(
-        "--today", metavar="DATE", help="Evaluate as if today were DATE (YYYY-MM-DD)."
-    )(f)
+    return click.option("--today", metavar="DATE", help="Evaluate as if today were DATE (YYYY-MM-DD).")(f)
 
 
 def json_option(f: F) -> F:
@@ -101,9 +102,7 @@ def write_options(f: F) -> F:
 
 
 def minutes_option(f: F) -> F:
-    return click.option(
-        "--minutes", type=click.IntRange(min=0), help="Minutes of your time it took."
-    )(f)
+    return click.option("--minutes", type=click.IntRange(min=0), help="Minutes of your time it took.")(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -208,9 +207,14 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
 
 
 # ---------------------------------------------------------------- recording
-def _record(c: Ctx, today: str | None, as_json: bool, make: Callable[[Network], cmd.Command]) -> None:
+def _record(
+    c: Ctx, today: str | None, as_json: bool, make: Callable[[Network, ModuleType], cmd.Command]
+) -> None:
+    """Build a command with `make(network, syncnet.commands)`, record it, and report."""
+    from . import commands
+
     with c.network(today) as net:
-        command = make(net)
+        command = make(net, commands)
         result = net.record(command)
         contact = None
         if result.contact_id:
@@ -226,7 +230,9 @@ def _recorded_json(r: Recorded, contact: Any) -> dict[str, Any]:
     return {
         "kind": r.kind,
         "fact_id": r.fact_id,
-        "contact": None if contact is None else {"id": contact.id, "short": contact.short, "name": contact.name},
+        "contact": None
+        if contact is None
+        else {"id": contact.id, "short": contact.short, "name": contact.name},
         "promise_id": r.promise_id,
         "promise_short": r.promise_id[:8] if r.promise_id else None,
         "goal_id": r.goal_id,
@@ -261,7 +267,7 @@ def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, go
          new: bool, minutes: int | None, on: str | None, note: str | None, today: str | None,
          as_json: bool) -> None:  # fmt: skip
     """Record a first meeting: adds NAME as a contact."""
-    _record(c, today, as_json, lambda n: cmd.Meet(
+    _record(c, today, as_json, lambda n, cmd: cmd.Meet(
         name, channel, why, where, goals, minutes, _on(n, on), note, new))  # fmt: skip
 
 
@@ -276,7 +282,7 @@ def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, go
 def touch(c: Ctx, contact: str, by: str, channel: str | None, minutes: int | None, on: str | None,
           note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
     """Record a later contact: coffee, call, mail, message, event."""
-    _record(c, today, as_json, lambda n: cmd.Touch(contact, by, channel, minutes, _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.Touch(contact, by, channel, minutes, _on(n, on), note))
 
 
 def _help_command(name: str, given: bool) -> None:
@@ -291,8 +297,8 @@ def _help_command(name: str, given: bool) -> None:
     @pass_ctx
     def command(c: Ctx, contact: str, kind: str, to: str | None, minutes: int | None,
                 on: str | None, note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
-        cls = cmd.Give if given else cmd.Receive
-        _record(c, today, as_json, lambda n: cls(contact, kind, to, minutes, _on(n, on), note))
+        _record(c, today, as_json, lambda n, cmd: (cmd.Give if given else cmd.Receive)(
+            contact, kind, to, minutes, _on(n, on), note))  # fmt: skip
 
 
 _help_command("give", True)
@@ -310,8 +316,8 @@ def _request_command(name: str, mine: bool) -> None:
     @pass_ctx
     def command(c: Ctx, contact: str, what: str | None, minutes: int | None, on: str | None,
                 note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
-        cls = cmd.Ask if mine else cmd.Asked
-        _record(c, today, as_json, lambda n: cls(contact, what, minutes, _on(n, on), note))
+        _record(c, today, as_json, lambda n, cmd: (cmd.Ask if mine else cmd.Asked)(
+            contact, what, minutes, _on(n, on), note))  # fmt: skip
 
 
 _request_command("ask", True)
@@ -326,7 +332,7 @@ _request_command("asked", False)
 def pitch(c: Ctx, contact: str | None, minutes: int | None, on: str | None, note: str | None,
           today: str | None, as_json: bool) -> None:  # fmt: skip
     """Record a self-presentation (pitch, talk, post), to CONTACT or to anyone."""
-    _record(c, today, as_json, lambda n: cmd.Pitch(contact, minutes, _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.Pitch(contact, minutes, _on(n, on), note))
 
 
 @cli.command()
@@ -338,8 +344,8 @@ def pitch(c: Ctx, contact: str | None, minutes: int | None, on: str | None, note
 def promise(c: Ctx, contact: str, what: str, due: str, on: str | None, note: str | None,
             today: str | None, as_json: bool) -> None:  # fmt: skip
     """Record a promise to CONTACT, due on DATE."""
-    _record(c, today, as_json,
-            lambda n: cmd.Promise(contact, what, parse_date(due, n.today()), _on(n, on), note))  # fmt: skip
+    _record(c, today, as_json, lambda n, cmd: cmd.Promise(
+        contact, what, parse_date(due, n.today()), _on(n, on), note))  # fmt: skip
 
 
 @cli.command()
@@ -349,7 +355,7 @@ def promise(c: Ctx, contact: str, what: str, due: str, on: str | None, note: str
 def kept(c: Ctx, promise_id: str, on: str | None, note: str | None, today: str | None,
          as_json: bool) -> None:  # fmt: skip
     """Mark promise PROMISE_ID (its short id) as kept."""
-    _record(c, today, as_json, lambda n: cmd.Kept(promise_id, _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.Kept(promise_id, _on(n, on), note))
 
 
 @cli.command()
@@ -359,7 +365,7 @@ def kept(c: Ctx, promise_id: str, on: str | None, note: str | None, today: str |
 def dropped(c: Ctx, promise_id: str, on: str | None, note: str | None, today: str | None,
             as_json: bool) -> None:  # fmt: skip
     """Mark promise PROMISE_ID (its short id) as dropped."""
-    _record(c, today, as_json, lambda n: cmd.Dropped(promise_id, _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.Dropped(promise_id, _on(n, on), note))
 
 
 @cli.command()
@@ -370,7 +376,7 @@ def dropped(c: Ctx, promise_id: str, on: str | None, note: str | None, today: st
 def pocket(c: Ctx, contact: str, choice: str, on: str | None, note: str | None, today: str | None,
            as_json: bool) -> None:  # fmt: skip
     """Put CONTACT in the right pocket (keep) or the left one (drop: no more reminders)."""
-    _record(c, today, as_json, lambda n: cmd.Pocket(contact, choice == "keep", _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.Pocket(contact, choice == "keep", _on(n, on), note))
 
 
 @cli.command()
@@ -381,7 +387,7 @@ def pocket(c: Ctx, contact: str, choice: str, on: str | None, note: str | None, 
 def cadence(c: Ctx, contact: str, every: str, on: str | None, note: str | None, today: str | None,
             as_json: bool) -> None:  # fmt: skip
     """Touch CONTACT every EVERY (6w, 42d, 2m); 'off' clears it."""
-    _record(c, today, as_json, lambda n: cmd.Cadence(contact, parse_days(every), _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.Cadence(contact, parse_days(every), _on(n, on), note))
 
 
 @cli.group()
@@ -397,7 +403,7 @@ def goal() -> None:
 def goal_add(c: Ctx, name: str, kind: str, on: str | None, note: str | None, today: str | None,
              as_json: bool) -> None:  # fmt: skip
     """Set a goal."""
-    _record(c, today, as_json, lambda n: cmd.GoalAdd(name, kind, _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.GoalAdd(name, kind, _on(n, on), note))
 
 
 @goal.command("achieved")
@@ -407,7 +413,7 @@ def goal_add(c: Ctx, name: str, kind: str, on: str | None, note: str | None, tod
 def goal_achieved(c: Ctx, goal_ref: str, on: str | None, note: str | None, today: str | None,
                   as_json: bool) -> None:  # fmt: skip
     """Mark GOAL (name or id) as achieved."""
-    _record(c, today, as_json, lambda n: cmd.GoalAchieved(goal_ref, _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.GoalAchieved(goal_ref, _on(n, on), note))
 
 
 @goal.command("link")
@@ -418,7 +424,7 @@ def goal_achieved(c: Ctx, goal_ref: str, on: str | None, note: str | None, today
 def goal_link(c: Ctx, contact: str, goal_ref: str, on: str | None, note: str | None,
               today: str | None, as_json: bool) -> None:  # fmt: skip
     """Link CONTACT to GOAL."""
-    _record(c, today, as_json, lambda n: cmd.Link(contact, goal_ref, _on(n, on), note))
+    _record(c, today, as_json, lambda n, cmd: cmd.Link(contact, goal_ref, _on(n, on), note))
 
 
 @goal.command("list")
@@ -444,7 +450,8 @@ def _agenda_json(i: Any) -> dict[str, Any]:
         "rule": r.rule, "state": i.state, "due": r.due.isoformat(), "opens": r.opens.isoformat(),
         "period": r.period, "key": r.key, "summary": i.summary,
         "contact": {"id": i.contact.id, "short": i.contact.short, "name": i.contact.name},
-        "promise": None if not r.promise_id else {"id": r.promise_id, "short": r.promise_id[:8], "what": i.promise},
+        "promise": None if not r.promise_id
+        else {"id": r.promise_id, "short": r.promise_id[:8], "what": i.promise},
     }  # fmt: skip
 
 
@@ -570,7 +577,9 @@ def history(c: Ctx, contact: str, today: str | None, as_json: bool) -> None:
         return
     click.echo(f"History of {ref.label()}:")
     for e in entries:
-        detail = ", ".join(f"{k}={v}" for k, v in e.details.items() if k not in ("contact_id",) and v is not None)
+        detail = ", ".join(
+            f"{k}={v}" for k, v in e.details.items() if k not in ("contact_id",) and v is not None
+        )
         click.echo(f"{e.on.isoformat()}  {e.kind:<11} {detail}   [recorded {e.recorded:%Y-%m-%d %H:%M} UTC]")
 
 
@@ -646,7 +655,9 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
                 click.echo(f"{o.target}: {verb}: {r.count('created')} created, {r.count('updated')} updated, "
                            f"{r.count('deleted')} deleted ({o.requests} requests)")  # fmt: skip
                 for a in r.actions:
-                    click.echo(f"  {a.action:<12} {label(a)}" + ("" if a.result == "ok" else f" ({a.result})"))
+                    click.echo(
+                        f"  {a.action:<12} {label(a)}" + ("" if a.result == "ok" else f" ({a.result})")
+                    )
     failed = [o for o in outcomes if o.error is not None]
     for o in failed:
         message = o.error or ""
@@ -728,7 +739,8 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
         f = net.config.feed
         net.config = replace(net.config, feed=replace(f, bind=bind or f.bind, port=port or f.port))
         app = feed_app(net)
-        click.echo(f"Serving the feed on http://{net.config.feed.bind}:{net.config.feed.port}/feed/<secret>.ics "
+        where = f"http://{net.config.feed.bind}:{net.config.feed.port}"
+        click.echo(f"Serving the feed on {where}/feed/<secret>.ics "
                    "('syncnet feed url' shows the secret)", err=True)  # fmt: skip
         run_server(app, net.config.feed.bind, net.config.feed.port)
 

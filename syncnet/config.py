@@ -138,7 +138,7 @@ def _months(name: str, value: Any) -> tuple[int, int]:
 
 def _alarms(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and DURATION.match(v) for v in value):
-        raise ConfigError(f"config: {where}.alarms must be a list of durations like \"PT9H\" or \"-P1D\"")
+        raise ConfigError(f'config: {where}.alarms must be a list of durations like "PT9H" or "-P1D"')
     return tuple(value)
 
 
@@ -156,7 +156,7 @@ def _target(name: str, table: Any) -> Target:
             )
     kind = table.get("type")
     if kind not in ("caldav", "ics"):
-        raise ConfigError(f"config: {where}.type must be \"caldav\" or \"ics\"")
+        raise ConfigError(f'config: {where}.type must be "caldav" or "ics"')
     values: dict[str, Any] = {"name": name, "type": kind}
     known = {f.name: f for f in fields(Target)}
     for key, value in table.items():
@@ -177,7 +177,7 @@ def _target(name: str, table: Any) -> Target:
     if not target.style:
         target = replace(target, style="todo" if kind == "caldav" else "event")
     if target.style not in ("todo", "event"):
-        raise ConfigError(f"config: {where}.style must be \"todo\" or \"event\"")
+        raise ConfigError(f'config: {where}.style must be "todo" or "event"')
     if kind == "caldav" and not target.url.startswith(("http://", "https://")):
         raise ConfigError(f"config: {where}.url must be an http:// or https:// URL")
     if kind == "ics" and not target.path:
@@ -200,7 +200,7 @@ def _feed(table: dict[str, Any]) -> Feed:
         values[key] = value
     feed = Feed(**values)
     if feed.style not in ("todo", "event"):
-        raise ConfigError("config: feed.style must be \"todo\" or \"event\"")
+        raise ConfigError('config: feed.style must be "todo" or "event"')
     if not 0 < feed.port < 65536:
         raise ConfigError("config: feed.port must be between 1 and 65535")
     return feed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from . import commands as c
 from .service import Network
@@ -12,33 +12,38 @@ def build_demo(net: Network) -> int:
     """Record a year of networking; returns the number of facts."""
     t = net.today()
 
-    def ago(days: int) -> object:
+    def ago(days: int) -> date:
         return t - timedelta(days=days)
 
     plan: list[c.Command] = [
-        c.GoalAdd("Lead a data team", "career", on=ago(400)),  # type: ignore[arg-type]
-        c.Meet("Ada Lovelace", "conference", "role-model", "PyCon", ("Lead a data team",),
-               45, on=ago(300), note="Talked about analytical engines"),  # type: ignore[arg-type]
-        c.Touch("Ada Lovelace", "me", "email", 10, on=ago(298)),  # type: ignore[arg-type]
-        c.Give("Ada Lovelace", "information", minutes=20, on=ago(200)),  # type: ignore[arg-type]
-        c.Cadence("Ada Lovelace", 42, on=ago(200)),  # type: ignore[arg-type]
-        c.Meet("Grace Hopper", "workshop", "complement", "Compiler workshop", minutes=60,
-               on=ago(250)),  # type: ignore[arg-type]
-        c.Receive("Grace Hopper", "advice", minutes=30, on=ago(240)),  # type: ignore[arg-type]
-        c.Touch("Grace Hopper", "them", "phone", 20, on=ago(120)),  # type: ignore[arg-type]
-        c.Meet("Alan Turing", "alumni", "commonality", on=ago(180)),  # type: ignore[arg-type]
-        c.Ask("Alan Turing", "A referral to his team", on=ago(170)),  # type: ignore[arg-type]
-        c.Meet("Katherine Johnson", "networking-event", "role-model", on=ago(60)),  # type: ignore[arg-type]
-        c.Touch("Katherine Johnson", "me", "message", on=ago(58)),  # type: ignore[arg-type]
-        c.Give("Katherine Johnson", "introduction", "Grace Hopper", 15, on=ago(40)),  # type: ignore[arg-type]
-        c.Promise("Katherine Johnson", "Send the orbital mechanics paper", t + timedelta(days=5),
-                  on=ago(10)),  # type: ignore[arg-type]
-        c.Meet("Linus Torvalds", "professional-network", on=ago(150)),  # type: ignore[arg-type]
-        c.Pocket("Linus Torvalds", False, on=ago(100)),  # type: ignore[arg-type]
-        c.Meet("Margaret Hamilton", "conference", "role-model", "Space summit", minutes=30,
-               on=ago(2)),  # type: ignore[arg-type]
-        c.Promise("Margaret Hamilton", "Share the slides", ago(1), on=ago(2)),  # type: ignore[arg-type]
-        c.Pitch(None, 10, on=ago(30), note="Lightning talk on data quality"),  # type: ignore[arg-type]
-        c.Meet("Barbara Liskov", "club", "complement", on=ago(5)),  # type: ignore[arg-type]
+        c.GoalAdd("Lead a data team", "career", on=ago(400)),
+        c.Meet(
+            "Ada Lovelace",
+            "conference",
+            "role-model",
+            "PyCon",
+            ("Lead a data team",),
+            45,
+            on=ago(300),
+            note="Talked about analytical engines",
+        ),
+        c.Touch("Ada Lovelace", "me", "email", 10, on=ago(298)),
+        c.Give("Ada Lovelace", "information", minutes=20, on=ago(200)),
+        c.Cadence("Ada Lovelace", 42, on=ago(200)),
+        c.Meet("Grace Hopper", "workshop", "complement", "Compiler workshop", minutes=60, on=ago(250)),
+        c.Receive("Grace Hopper", "advice", minutes=30, on=ago(240)),
+        c.Touch("Grace Hopper", "them", "phone", 20, on=ago(120)),
+        c.Meet("Alan Turing", "alumni", "commonality", on=ago(180)),
+        c.Ask("Alan Turing", "A referral to his team", on=ago(170)),
+        c.Meet("Katherine Johnson", "networking-event", "role-model", on=ago(60)),
+        c.Touch("Katherine Johnson", "me", "message", on=ago(58)),
+        c.Give("Katherine Johnson", "introduction", "Grace Hopper", 15, on=ago(40)),
+        c.Promise("Katherine Johnson", "Send the orbital mechanics paper", t + timedelta(days=5), on=ago(10)),
+        c.Meet("Linus Torvalds", "professional-network", on=ago(150)),
+        c.Pocket("Linus Torvalds", False, on=ago(100)),
+        c.Meet("Margaret Hamilton", "conference", "role-model", "Space summit", minutes=30, on=ago(2)),
+        c.Promise("Margaret Hamilton", "Share the slides", ago(1), on=ago(2)),
+        c.Pitch(None, 10, on=ago(30), note="Lightning talk on data quality"),
+        c.Meet("Barbara Liskov", "club", "complement", on=ago(5)),
     ]
     return len(net.record_many(plan))

@@ -12,62 +12,22 @@ a class_version and an upcast method.
 
 from __future__ import annotations
 
-import base64
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, dataclass_transform
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent, MetaDomainEvent
-from eventsourcing.persistence import Transcoding
 
-# The kinds of help in DOMAIN.md; "introduction" links two contacts.
-HELP_KINDS = ("advice", "introduction", "active", "information", "recommendation")
-REASONS = ("commonality", "role-model", "complement")
-CHANNELS = (
-    "trade-fair", "conference", "networking-event", "alumni", "workshop", "club",
-    "celebration", "professional-network", "social-media", "forum", "online-course",
-    "mastermind", "email", "phone", "letter", "meeting", "message", "other",
-)  # fmt: skip
-GOAL_KINDS = ("career", "business", "private")
+# Re-exported: the sealed value and the transcodings belong to the stored format.
+from .sealed import DateAsISO as DateAsISO
+from .sealed import Sealed as Sealed
+from .sealed import SealedAsText as SealedAsText
 
-
-@dataclass(frozen=True)
-class Sealed:
-    """Ciphertext of a personal field, sealed with the data key `key_id`."""
-
-    key_id: UUID
-    blob: bytes
-
-    def to_text(self) -> str:
-        return self.key_id.hex + ":" + base64.b64encode(self.blob).decode("ascii")
-
-    @staticmethod
-    def from_text(text: str) -> Sealed:
-        key_hex, blob = text.split(":", 1)
-        return Sealed(UUID(key_hex), base64.b64decode(blob))
-
-
-class SealedAsText(Transcoding):
-    type = Sealed
-    name = "sealed"
-
-    def encode(self, obj: Sealed) -> str:
-        return obj.to_text()
-
-    def decode(self, data: str) -> Sealed:
-        return Sealed.from_text(data)
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
+# Re-exported: the words of DOMAIN.md that facts use.
+from .vocabulary import CHANNELS as CHANNELS
+from .vocabulary import GOAL_KINDS as GOAL_KINDS
+from .vocabulary import HELP_KINDS as HELP_KINDS
+from .vocabulary import REASONS as REASONS
 
 
 @dataclass_transform(frozen_default=True)

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .errors import WrongKey
-from .events import Sealed
+from .sealed import Sealed
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -99,9 +99,7 @@ class KeyRing:
             if self._wrapped is None:
                 self._wrapped = self._load_wrapped()
             wrapped = self._wrapped.get(subject.hex)
-            self._keys[subject] = (
-                None if wrapped is None else unwrap(self._kek, subject.hex, wrapped)
-            )
+            self._keys[subject] = None if wrapped is None else unwrap(self._kek, subject.hex, wrapped)
         return self._keys[subject]
 
     def has_key(self, subject: UUID) -> bool:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from .config import Config
-from .rules import season_of, seasons_overlapping, window
-from .views import (
+from .rows import (
     ASK_MIN,
     G_TOUCH_ME,
     G_TOUCH_THEM,
@@ -31,6 +30,7 @@ from .views import (
     LedgerView,
     PromiseView,
 )  # fmt: skip
+from .rules import season_of, seasons_overlapping, window
 
 RULE_ORDER = {"promise": 0, "followup": 1, "cadence": 2, "season": 3}
 
@@ -65,9 +65,7 @@ def agenda(
     """Every open reminder that is open by `until` (default: today), overdue first."""
     horizon = max(today, until or today)
     out: list[Reminder] = []
-    upcoming_seasons = [
-        s for s in seasons_overlapping(today, horizon, config.seasons) if s.end >= today
-    ]
+    upcoming_seasons = [s for s in seasons_overlapping(today, horizon, config.seasons) if s.end >= today]
     for c in contacts:
         if not c.keep:
             continue
@@ -75,11 +73,7 @@ def agenda(
         if met > horizon:
             continue  # not met yet on that day
         if c.followed_up_on is None:
-            out.append(
-                Reminder(
-                    "followup", c.id, c.met_on, met, met + timedelta(days=config.followup_days)
-                )
-            )
+            out.append(Reminder("followup", c.id, c.met_on, met, met + timedelta(days=config.followup_days)))
         for s in upcoming_seasons:
             opens = max(s.start, met)
             if opens > s.end or opens > horizon:
@@ -96,9 +90,7 @@ def agenda(
             continue
         opens = date.fromisoformat(p.made_on)
         if opens <= horizon:
-            out.append(
-                Reminder("promise", p.contact_id, p.id, opens, date.fromisoformat(p.due), p.id)
-            )
+            out.append(Reminder("promise", p.contact_id, p.id, opens, date.fromisoformat(p.due), p.id))
     out.sort(key=lambda r: (r.due, RULE_ORDER[r.rule], r.contact_id, r.period))
     return out
 
@@ -157,12 +149,7 @@ def balances(
             b.open_promises += 1
         if p.due <= cut:
             b.promises_due += 1
-            if (
-                p.status == "kept"
-                and closed_by_then
-                and p.closed_on is not None
-                and p.closed_on <= p.due
-            ):
+            if p.status == "kept" and closed_by_then and p.closed_on is not None and p.closed_on <= p.due:
                 b.promises_kept_on_time += 1
     return out
 
@@ -229,9 +216,7 @@ def warnings(
     ledger_list = list(ledgers)
     # Asked before giving: a request on a day with no help given on or before it.
     for ledger in ledger_list:
-        first_given = min(
-            (d for d, r in ledger.days.items() if r[GIVEN] and d <= cut), default=None
-        )
+        first_given = min((d for d, r in ledger.days.items() if r[GIVEN] and d <= cut), default=None)
         for day in sorted(ledger.days):
             if day > cut or not ledger.days[day][REQ_MADE]:
                 continue
@@ -266,8 +251,7 @@ def warnings(
                     "collecting",
                     c.id,
                     date.fromisoformat(c.met_on),
-                    f"no reason recorded and no interaction in the "
-                    f"{w.collecting_days} days after meeting",
+                    f"no reason recorded and no interaction in the {w.collecting_days} days after meeting",
                 )
             )
     # Only reacting: in the split window, too few touches initiated by me.

@@ -74,7 +74,9 @@ def calendar_items(agenda: Iterable[AgendaItem], today: date, horizon_days: int)
     return out
 
 
-def stamp(items: Iterable[CalendarItem], known: Mapping[str, Stamp], now: datetime) -> tuple[list[StampedItem], dict[str, Stamp]]:
+def stamp(
+    items: Iterable[CalendarItem], known: Mapping[str, Stamp], now: datetime
+) -> tuple[list[StampedItem], dict[str, Stamp]]:
     """Stamp items from the register of known stamps; returns the items and the changed stamps.
 
     An item seen before with the same content keeps its stamp, so unchanged output

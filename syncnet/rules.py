@@ -45,9 +45,7 @@ def season_of(day: date, seasons: dict[str, tuple[int, int]]) -> Season | None:
     return None
 
 
-def seasons_overlapping(
-    start: date, end: date, seasons: dict[str, tuple[int, int]]
-) -> list[Season]:
+def seasons_overlapping(start: date, end: date, seasons: dict[str, tuple[int, int]]) -> list[Season]:
     """Every season that has at least one day in [start, end], in order."""
     found = []
     for year in range(start.year - 1, end.year + 1):

@@ -14,23 +14,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import PersistenceError
 
-from . import commands as cmd
-from . import events as ev
 from . import projections as pj
-from . import reminders
 from .config import Config, load_config
 from .errors import BadInput, NotFound, SyncnetError
 from .paths import config_path, data_dir
-from .reminders import StampedItem
-from .statestore import StateStore
+from .rows import ContactView, GoalView, LedgerView, PromiseView
+from .sealed import Sealed
 from .store import OpenStore, open_store
-from .views import ContactView, GoalView, LedgerView, PromiseView
 from .viewstore import ViewStore
+
+if TYPE_CHECKING:  # imported where used, so that reads stay light
+    from . import commands as cmd
+    from .reminders import StampedItem
+    from .statestore import StateStore
 
 ME = UUID(int=1)  # the data-key subject for facts about myself (self-presentations)
 SHORT = 8
@@ -129,9 +130,7 @@ class _Directory:
         found = []
         for name, ids in self.by_name().items():
             parts = name.split()
-            if name.startswith(ref) or (
-                len(words) == 1 and any(part.startswith(ref) for part in parts)
-            ):
+            if name.startswith(ref) or (len(words) == 1 and any(part.startswith(ref) for part in parts)):
                 found.extend(ids)
         return found
 
@@ -151,9 +150,7 @@ class _Directory:
         if matches:
             listed = ", ".join(self.ref(m).label() for m in sorted(matches))
             raise NotFound(f"{what} {ref!r} is ambiguous: {listed}; use the short id")
-        near = sorted(
-            cid for cid in self.by_id if ref.casefold() in (self.name(cid) or "").casefold()
-        )[:5]
+        near = sorted(cid for cid in self.by_id if ref.casefold() in (self.name(cid) or "").casefold())[:5]
         hint = f" (did you mean: {', '.join(self.ref(c).label() for c in near)}?)" if near else ""
         raise NotFound(f"unknown {what} {ref!r}{hint}")
 
@@ -227,7 +224,7 @@ class Network:
         return _Directory(self.views.load_all("contact"), self._unseal_text)
 
     def _unseal_text(self, text: str | None) -> str | None:
-        return None if text is None else self.store.keyring.unseal(ev.Sealed.from_text(text))
+        return None if text is None else self.store.keyring.unseal(Sealed.from_text(text))
 
     # recording --------------------------------------------------------------
     def record(self, command: cmd.Command) -> Recorded:
@@ -245,11 +242,14 @@ class Network:
         Nothing is written when any command is bad. A failure while writing (disk
         full, lock timeout) can leave the earlier batches written, never half a batch.
         """
+        from . import events as ev
+        from .recording import Translator
+
         self.refresh()
         directory = self._directory()
         promises = {p.id: p for p in self.views.load_all("promise", only_open=True)}
         goals = {g.id: g for g in self.views.load_all("goal")}
-        translator = _Translator(self, directory, promises, goals)
+        translator = Translator(self, directory, promises, goals)
         facts: list[ev.Fact] = []
         results: list[Recorded] = []
         try:
@@ -285,12 +285,16 @@ class Network:
     @property
     def state(self) -> StateStore:
         if self._state is None:
+            from .statestore import StateStore
+
             self._state = StateStore(self.store.db_path, self.store.store_key)
         return self._state
 
     def calendar_items(self, horizon_days: int, today: date | None = None) -> list[StampedItem]:
         """The reminders a calendar should hold (overdue and due within the horizon),
         stamped with when their content last changed (kept in the state store)."""
+        from . import reminders
+
         today = today or self.today()
         agenda = self.agenda(today, until=today + timedelta(days=horizon_days))
         items = reminders.calendar_items(agenda, today, horizon_days)
@@ -305,6 +309,8 @@ class Network:
 
     def record_pushes(self, target: str, actions: Sequence[Any], today: date | None = None) -> None:
         """Record what a sync did to a target, as facts (summaries sealed)."""
+        from . import events as ev
+
         keyring = self.store.keyring
         on = today or self.today()
         facts = []
@@ -411,9 +417,9 @@ class Network:
         entries.sort(key=lambda e: (e.on, e.recorded))
         return directory.ref(cid), entries
 
-    def _entry(
-        self, event: Any, directory: _Directory, promise_whats: dict[str, str | None]
-    ) -> HistoryEntry:
+    def _entry(self, event: Any, directory: _Directory, promise_whats: dict[str, str | None]) -> HistoryEntry:
+        from . import events as ev
+
         unseal = self.store.keyring.unseal
         details: dict[str, Any] = {}
         for name in ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action",
@@ -473,229 +479,6 @@ def _resolve_goal(ref: str, goals: dict[str, GoalView], unseal: Callable[[str], 
     if matches:
         raise NotFound(f"goal {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
     raise NotFound(f"unknown goal {ref!r}")
-
-
-class _Translator:
-    """Checks commands against the current views and turns them into facts."""
-
-    def __init__(
-        self,
-        network: Network,
-        directory: _Directory,
-        promises: dict[str, PromiseView],
-        goals: dict[str, GoalView],
-    ) -> None:
-        self.net = network
-        self.dir = directory
-        self.promises = promises
-        self.goals = goals
-        self.keyring = network.store.keyring
-        self.today = network.today()
-        self.closed: set[str] = set()
-
-    def result(self, command: cmd.Command, fact: ev.Fact) -> Recorded:
-        kind = type(command).__name__.lower()
-        contact = getattr(fact, "contact_id", None)
-        promise = getattr(fact, "promise_id", None)
-        if isinstance(fact, ev.PromiseMade):
-            promise = fact.originator_id
-        goal = fact.originator_id if isinstance(fact, ev.GoalSet) else getattr(fact, "goal_id", None)
-        return Recorded(
-            kind,
-            fact.originator_id.hex,
-            contact.hex if contact else None,
-            promise.hex if promise else None,
-            goal.hex if goal else None,
-        )
-
-    # checks -----------------------------------------------------------------
-    def _on(self, on: date | None) -> date:
-        if on is None:
-            return self.today
-        if on > self.today:
-            raise BadInput(f"date {on.isoformat()} is in the future (today is {self.today.isoformat()})")
-        return on
-
-    @staticmethod
-    def _minutes(minutes: int | None) -> int | None:
-        if minutes is not None and (not isinstance(minutes, int) or minutes < 0):
-            raise BadInput(f"minutes must be a whole number >= 0, got {minutes!r}")
-        return minutes
-
-    @staticmethod
-    def _choice(value: str, allowed: Sequence[str], what: str) -> str:
-        if value not in allowed:
-            raise BadInput(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
-        return value
-
-    def _contact(self, ref: str) -> UUID:
-        return UUID(self.dir.resolve(ref))
-
-    def _seal(self, subject: UUID, text: str | None) -> ev.Sealed | None:
-        if text is None or not text.strip():
-            return None
-        return self.keyring.seal(subject, text.strip())
-
-    def _meta(self, on: date | None) -> dict[str, Any]:
-        return {
-            "originator_id": uuid4(),
-            "originator_version": 1,
-            "timestamp": ev.Fact.create_timestamp(),
-            "on": self._on(on),
-        }
-
-    # translation ------------------------------------------------------------
-    def translate(self, c: cmd.Command) -> ev.Fact:  # noqa: C901 - one branch per command
-        if isinstance(c, cmd.Meet):
-            return self._meet(c)
-        if isinstance(c, cmd.Touch):
-            contact = self._contact(c.contact)
-            return ev.Touched(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
-                by=self._choice(c.by, ("me", "them"), "initiator"),
-                channel=None if c.channel is None else self._choice(c.channel, ev.CHANNELS, "channel"),
-                minutes=self._minutes(c.minutes),
-            )  # fmt: skip
-        if isinstance(c, cmd.Give | cmd.Receive):
-            contact = self._contact(c.contact)
-            kind = self._choice(c.kind, ev.HELP_KINDS, "kind of help")
-            introduced = None
-            if kind == "introduction":
-                if not c.to:
-                    raise BadInput("an introduction needs --to: the contact introduced")
-                introduced = self._contact(c.to)
-                if introduced == contact:
-                    raise BadInput("an introduction links two different contacts")
-            elif c.to:
-                raise BadInput("--to is only for --kind introduction")
-            cls = ev.HelpGiven if isinstance(c, cmd.Give) else ev.HelpReceived
-            return cls(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
-                kind=kind, minutes=self._minutes(c.minutes), introduced=introduced,
-            )  # fmt: skip
-        if isinstance(c, cmd.Ask | cmd.Asked):
-            contact = self._contact(c.contact)
-            rcls = ev.RequestMade if isinstance(c, cmd.Ask) else ev.RequestReceived
-            return rcls(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
-                what=self._seal(contact, c.what), minutes=self._minutes(c.minutes),
-            )  # fmt: skip
-        if isinstance(c, cmd.Pitch):
-            pitched = self._contact(c.contact) if c.contact else None
-            subject = pitched or self._self_subject()
-            return ev.Presented(
-                **self._meta(c.on), note=self._seal(subject, c.note), contact_id=pitched,
-                minutes=self._minutes(c.minutes),
-            )  # fmt: skip
-        if isinstance(c, cmd.Promise):
-            contact = self._contact(c.contact)
-            meta = self._meta(c.on)
-            if c.promise_id is not None:
-                if c.promise_id.hex in self.promises:
-                    raise BadInput(f"promise id {c.promise_id.hex} exists already")
-                meta["originator_id"] = c.promise_id
-            if not c.what.strip():
-                raise BadInput("a promise needs a text: what did you promise?")
-            if c.due < meta["on"]:
-                raise BadInput(f"due date {c.due.isoformat()} is before the promise was made")
-            what = self._seal(contact, c.what)
-            assert what is not None
-            fact = ev.PromiseMade(
-                **meta, note=self._seal(contact, c.note), contact_id=contact, what=what, due=c.due
-            )
-            self.promises[fact.originator_id.hex] = PromiseView(
-                fact.originator_id.hex, contact.hex, "", meta["on"].isoformat(), c.due.isoformat()
-            )
-            return fact
-        if isinstance(c, cmd.Kept | cmd.Dropped):
-            pid = self._promise(c.promise)
-            promise = self.promises[pid]
-            self.closed.add(pid)
-            meta = self._meta(c.on)
-            if meta["on"].isoformat() < promise.made_on:
-                raise BadInput("a promise cannot be closed before it was made")
-            contact = UUID(promise.contact_id)
-            pcls = ev.PromiseKept if isinstance(c, cmd.Kept) else ev.PromiseDropped
-            return pcls(**meta, note=self._seal(contact, c.note), promise_id=UUID(pid), contact_id=contact)
-        if isinstance(c, cmd.Pocket):
-            contact = self._contact(c.contact)
-            return ev.Pocketed(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, keep=c.keep
-            )
-        if isinstance(c, cmd.Cadence):
-            contact = self._contact(c.contact)
-            if c.days is not None and (not isinstance(c.days, int) or c.days < 1):
-                raise BadInput(f"a cadence must be at least 1 day, got {c.days!r}")
-            return ev.CadenceSet(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, days=c.days
-            )
-        if isinstance(c, cmd.GoalAdd):
-            if not c.name.strip():
-                raise BadInput("a goal needs a name")
-            meta = self._meta(c.on)
-            gid = meta["originator_id"]
-            self.keyring.new_key(gid, "goal")
-            name = self._seal(gid, c.name)
-            assert name is not None
-            kind = self._choice(c.kind, ev.GOAL_KINDS, "goal kind")
-            self.goals[gid.hex] = GoalView(gid.hex, name.to_text(), kind, meta["on"].isoformat())
-            return ev.GoalSet(**meta, note=self._seal(gid, c.note), name=name, kind=kind)
-        if isinstance(c, cmd.GoalAchieved):
-            gid = UUID(_resolve_goal(c.goal, self.goals, self.net._unseal_text))
-            return ev.GoalAchieved(**self._meta(c.on), note=self._seal(gid, c.note), goal_id=gid)
-        if isinstance(c, cmd.Link):
-            contact = self._contact(c.contact)
-            gid = UUID(_resolve_goal(c.goal, self.goals, self.net._unseal_text))
-            return ev.GoalLinked(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, goal_id=gid
-            )
-        raise BadInput(f"not a command: {c!r}")
-
-    def _self_subject(self) -> UUID:
-        if not self.keyring.has_key(ME) and not any(k[0] == ME.hex for k in self.keyring.pending):
-            self.keyring.new_key(ME, "self")
-        return ME
-
-    def _promise(self, ref: str) -> str:
-        ref = ref.strip().lower()
-        if len(ref) == 32 and ref in self.promises and ref not in self.closed:
-            return ref
-        matches = [p for p in _id_matches(ref, self.promises) if p not in self.closed]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise NotFound(f"promise {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
-        raise NotFound(f"no open promise {ref!r}: 'syncnet due' lists open promises with their ids")
-
-    def _meet(self, c: cmd.Meet) -> ev.Fact:
-        name = c.name.strip()
-        if not name:
-            raise BadInput("a contact needs a name")
-        existing = self.dir.by_name().get(name.casefold(), [])
-        if existing and not c.new:
-            listed = ", ".join(self.dir.ref(e).label() for e in existing)
-            raise BadInput(
-                f"{listed} is already a contact: record a 'touch', or pass --new for another person"
-            )
-        channel = self._choice(c.channel, ev.CHANNELS, "channel")
-        why = None if c.why is None else self._choice(c.why, ev.REASONS, "reason")
-        goals = tuple(UUID(_resolve_goal(g, self.goals, self.net._unseal_text)) for g in c.goals)
-        meta = self._meta(c.on)
-        contact = c.contact_id or uuid4()
-        if contact.hex in self.dir.by_id:
-            raise BadInput(f"contact id {contact.hex} exists already")
-        self.keyring.new_key(contact, "contact")
-        sealed_name = self.keyring.seal(contact, name)
-        fact = ev.ContactMet(
-            **meta, note=self._seal(contact, c.note), contact_id=contact, name=sealed_name,
-            channel=channel, where=self._seal(contact, c.where), why=why, goals=goals,
-            minutes=self._minutes(c.minutes),
-        )  # fmt: skip
-        self.dir.add(
-            ContactView(contact.hex, sealed_name.to_text(), meta["on"].isoformat(), channel, why),
-            name,
-        )
-        return fact
 
 
 def within(days: int, today: date) -> date:

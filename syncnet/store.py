@@ -23,7 +23,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from . import keys
 from .errors import StoreMissing, SyncnetError, WrongKey
-from .events import DateAsISO, SealedAsText
+from .sealed import DateAsISO, SealedAsText
 
 DB_NAME = "store.db"
 KEY_FILE = "key"
@@ -109,7 +109,7 @@ def _read_meta(home: Path) -> dict[str, Any]:
 
 
 def key_mode(home: Path) -> str | None:
-    """"file" or "passphrase"; None when there is no readable store."""
+    """ "file" or "passphrase"; None when there is no readable store."""
     try:
         return str(_read_meta(home).get("key"))
     except SyncnetError:

@@ -195,15 +195,13 @@ def reconcile(
         return report
 
     written: set[str] = set()
-    done = 0
-    for s in creates:
+    for done, s in enumerate(creates, 1):
         item = s.item
         href = port.href_for(item.uid)
         etag = port.create(href, s)
         state.items[item.uid] = ItemState(href, etag, s.stamp.content_hash, OURS, item.contact_id)
         written.add(href)
         report.actions.append(Action("created", item.uid, item.contact_id, item.summary))
-        done += 1
         if on_progress:
             on_progress(done)
     for s in updates:

@@ -24,9 +24,8 @@ from typing import Any
 from uuid import UUID
 
 from .config import Minutes
-from .events import contact_ids_of
 from .keys import open_json, seal_json
-from .views import KINDS, Views, apply, encode_row, fingerprint
+from .rows import KINDS, Views, encode_row, fingerprint
 
 PAGE = 1000
 CHUNK = 50_000  # facts folded in memory between two writes: bounds memory and lock time
@@ -113,6 +112,11 @@ class ViewStore:
     def catch_up(self, fetch: Fetch, page: int = PAGE, progress: Callable[[int], None] | None = None,
                  chunk: int = CHUNK) -> int:  # fmt: skip
         """Fold every fact after the tracked position; returns how many were folded."""
+        # The fold and the event classes are imported only when there is something to fold:
+        # a read on up-to-date views (e.g. `syncnet due`) never loads them.
+        from .events import contact_ids_of
+        from .views import apply
+
         done = 0
         while True:
             start = self._tracked()
