@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -19,8 +20,6 @@ import httpx
 from syncnet.errors import SyncnetError
 from syncnet.reminders import StampedItem
 from syncnet.sync import Conflict, RemoteChanges, TargetDown
-
-from .ics import render_one
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -290,10 +289,19 @@ class CalDAVPort:
     moved (cursor "ctag:<ctag>").
     """
 
-    def __init__(self, client: CalDAVClient, style: str, alarms: list[Any]) -> None:
+    def __init__(self, client: CalDAVClient, style: str, alarms: Sequence[str]) -> None:
         self.client = client
         self.style = style
-        self.alarms = alarms
+        self.alarms = tuple(alarms)
+        self._offsets: list[Any] | None = None
+
+    def _body(self, item: StampedItem) -> bytes:
+        # icalendar is imported on the first write only: a no-op sync never needs it.
+        from .ics import parse_offset, render_one
+
+        if self._offsets is None:
+            self._offsets = [parse_offset(a) for a in self.alarms]
+        return render_one(item, self.style, self._offsets)
 
     def changes_since(self, cursor: str | None) -> RemoteChanges:
         if cursor is None or cursor.startswith("sync:"):
@@ -316,7 +324,7 @@ class CalDAVPort:
         return self.client.href_for(uid)
 
     def create(self, href: str, item: StampedItem) -> str | None:
-        body = render_one(item, self.style, self.alarms)
+        body = self._body(item)
         try:
             return self.client.put(href, body)
         except PreconditionFailed:
@@ -325,7 +333,7 @@ class CalDAVPort:
             return self.client.put(href, body, etag or "*")
 
     def update(self, href: str, etag: str | None, item: StampedItem) -> str | None:
-        return self.client.put(href, render_one(item, self.style, self.alarms), etag or "*")
+        return self.client.put(href, self._body(item), etag or "*")
 
     def delete(self, href: str, etag: str | None) -> None:
         self.client.delete(href, etag)

@@ -111,7 +111,7 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
                 client.collection = state.collection
             else:
                 state.collection = client.discover(target.calendar, target.create)
-            port = CalDAVPort(client, target.style, _alarms(target.alarms))
+            port = CalDAVPort(client, target.style, target.alarms)
             outcome.report = reconcile(target.name, port, desired, state, force=force, dry_run=dry_run)
     except SyncnetError as e:
         outcome.error = str(e) if str(e).startswith("target ") else f"target {target.name}: {e}"
