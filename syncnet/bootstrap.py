@@ -92,6 +92,9 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
     desired = net.calendar_items(target.horizon_days, today)
     scope = f"target:{target.name}"
     state = TargetState.from_json(net.state.get(scope, "state"))
+    where = [target.type, target.url, target.calendar, target.path]
+    if net.state.get(scope, "where") not in (None, where):
+        state = TargetState()  # the target points elsewhere now: its old collection and items are not there
     outcome = Outcome(target.name)
     client = None
     started = datetime.now(UTC)
@@ -125,7 +128,7 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
             client.close()
         if not dry_run:
             # What was written stays recorded even when the sync failed half-way.
-            net.state.put(scope, "state", state.to_json())
+            net.state.put_many(scope, {"state": state.to_json(), "where": where})
             _record_health(net, target.name, outcome, started)
             if outcome.report and outcome.report.actions:
                 net.record_pushes(target.name, outcome.report.actions, today)

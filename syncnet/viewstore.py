@@ -136,6 +136,10 @@ class ViewStore:
                 if progress:
                     progress(done + folded)
             if not folded:
+                if done >= chunk:
+                    # After a large catch-up, fold the WAL back into the database, so the
+                    # next process does not read (and map) a large WAL when it opens it.
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 return done
             if self._flush(start, position, views, index):
                 done += folded

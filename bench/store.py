@@ -1,0 +1,178 @@
+"""Store figures: recording through record_many, rebuilding every view, and the
+peak memory of a rebuild, each against the bare library in the same run."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import Environment, EnvType
+
+from syncnet import Network, init_store
+from syncnet.sealed import DateAsISO, SealedAsText
+
+from .__main__ import alternate
+from .synthetic import TODAY, iter_network, network
+
+BATCH = 1000
+
+
+class BareApp(Application[UUID]):
+    """The anchor: the library's Application with the same cipher and compressor,
+    and only the transcodings our events need; nothing of syncnet's."""
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(SealedAsText())
+
+
+def bare_app(db: Path) -> BareApp:
+    return BareApp(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(db),
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),
+            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        }
+    )
+
+
+def fresh_home() -> Path:
+    home = Path(tempfile.mkdtemp(prefix="syncnet-bench-store-"))
+    init_store(home)
+    return home
+
+
+def decode_all(net: Network) -> list[Any]:
+    log = net.store.log
+    out: list[Any] = []
+    position = 0
+    while True:
+        notes = log.recorder.select_notifications(start=position + 1, limit=BATCH)
+        if not notes:
+            return out
+        out += [log.mapper.to_domain_event(n) for n in notes]
+        position = notes[-1].id
+
+
+def reset_views(net: Network) -> None:
+    conn = net.views._conn
+    for table in ("syncnet_views", "syncnet_view_index", "syncnet_view_tracking"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a big WAL is read back at the next open
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def figure(name: str, mine: float, anchor: float, target: str, ok: bool, unit: str) -> dict[str, Any]:
+    row = {"name": name, "syncnet": round(mine, 4), "anchor": round(anchor, 4), "unit": unit,
+           "ratio": round(mine / anchor, 3), "target": target, "pass": ok}  # fmt: skip
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
+    events = 20_000 if quick else 100_000
+    contacts = 500
+    commands = network(events, contacts)
+    rows: list[dict[str, Any]] = []
+
+    # 1. Recording through record_many vs the bare library saving the same events.
+    homes: list[Path] = []
+
+    def syncnet_record() -> float:
+        home = fresh_home()
+        homes.append(home)
+        with Network.open(home, home / "config.toml", today=TODAY) as net:
+            return timed(lambda: net.record_many(commands, batch_size=BATCH))
+
+    first = fresh_home()
+    with Network.open(first, first / "config.toml", today=TODAY) as net:
+        net.record_many(commands, batch_size=BATCH)
+        same_events = decode_all(net)
+
+    def anchor_record() -> float:
+        folder = Path(tempfile.mkdtemp(prefix="syncnet-bench-bare-"))
+        app = bare_app(folder / "bare.db")
+        try:
+            return timed(lambda: [app.save(*same_events[i : i + BATCH])
+                                  for i in range(0, len(same_events), BATCH)])  # fmt: skip
+        finally:
+            app.close()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    mine, anchor = alternate(syncnet_record, anchor_record, repeat)
+    ratio = (events / mine) / (events / anchor)
+    rows.append(figure(f"record_many_{events}_events_throughput", events / mine, events / anchor,
+                       ">= 0.8 (throughput)", ratio >= 0.8, "events/s"))  # fmt: skip
+
+    # 2. Rebuilding every view in one pass vs decoding the same log to domain events.
+    with Network.open(first, first / "config.toml", today=TODAY) as net:
+
+        def syncnet_rebuild() -> float:
+            reset_views(net)
+            return timed(net.refresh)
+
+        def anchor_decode() -> float:
+            return timed(lambda: decode_all(net))
+
+        mine, anchor = alternate(syncnet_rebuild, anchor_decode, repeat)
+    ratio = (events / mine) / (events / anchor)
+    rows.append(figure(f"rebuild_views_{events}_events_throughput", events / mine, events / anchor,
+                       ">= 0.4 (throughput)", ratio >= 0.4, "events/s"))  # fmt: skip
+    for home in [first, *homes]:
+        shutil.rmtree(home, ignore_errors=True)
+
+    # 3. Peak memory of a rebuild from a large log (streamed in pages and chunks).
+    big = 100_000 if quick else 1_000_000
+    home = fresh_home()
+    try:
+        with Network.open(home, home / "config.toml", today=TODAY) as net:
+            it = iter_network(big, 1000)
+            while chunk := list(itertools.islice(it, 50_000)):
+                net.record_many(chunk, batch_size=BATCH)
+        # A fresh process rebuilds every view from the whole log; the anchor is the same
+        # process opening the store without folding anything.
+        with Network.open(home, home / "config.toml", today=TODAY) as net:
+            reset_views(net)
+        # Peak RSS from VmHWM: ru_maxrss would include the parent's peak (kept across exec).
+        opening = (
+            f"from syncnet import Network; net = Network.open({str(home)!r}, {str(home / 'config.toml')!r}); "
+        )
+        rss = (
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]; "
+            "print(n, hwm)"
+        )
+        out = subprocess.check_output([sys.executable, "-c", opening + "n = 0; " + rss], text=True)
+        base_kb = int(out.split()[1])
+        out = subprocess.check_output(
+            [sys.executable, "-c", opening + "n = net.refresh(); " + rss], text=True
+        )
+        folded, rss_kb = map(int, out.split())
+        rows.append(figure(f"rebuild_views_{folded}_events_peak_rss_mb", rss_kb / 1024, base_kb / 1024,
+                           "<= 300 MB", rss_kb / 1024 <= 300, "MB"))  # fmt: skip
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return rows
