@@ -11,6 +11,7 @@ import os
 import secrets
 import shlex
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -84,7 +85,8 @@ def _alarms(target_alarms: tuple[str, ...]) -> list[Any]:
 
 
 def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: bool = False,
-                today: date | None = None) -> Outcome:  # fmt: skip
+                today: date | None = None,
+                progress: Callable[[int], None] | None = None) -> Outcome:  # fmt: skip
     """One sync of one target; failures are returned, not raised, so others go on."""
     from syncnet_adapters.caldav import CalDAVClient, CalDAVPort, auth_for
     from syncnet_adapters.ics import IcsFilePort
@@ -115,7 +117,9 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
             else:
                 state.collection = client.discover(target.calendar, target.create)
             port = CalDAVPort(client, target.style, target.alarms)
-            outcome.report = reconcile(target.name, port, desired, state, force=force, dry_run=dry_run)
+            outcome.report = reconcile(
+                target.name, port, desired, state, force=force, dry_run=dry_run, on_progress=progress
+            )
     except SyncnetError as e:
         outcome.error = str(e) if str(e).startswith("target ") else f"target {target.name}: {e}"
         outcome.exit_code = e.exit_code

@@ -629,7 +629,11 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
         targets = [target_by_name(net, n) for n in names] if names else list(net.config.targets)
         if not targets:
             raise BadInput("no targets configured: add a [targets.NAME] table to the config")
-        outcomes = [sync_target(net, t, dry_run=dry_run, force=force, today=net.today()) for t in targets]
+        outcomes = [
+            sync_target(net, t, dry_run=dry_run, force=force, today=net.today(),
+                        progress=_progress(f"{t.name}: created"))
+            for t in targets
+        ]  # fmt: skip
         directory = net._directory()
 
     def label(a: Any) -> str:
