@@ -203,7 +203,7 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
             click.echo(f"Explore it: syncnet --home {home} balance | split | warnings | contacts")
         if pushed is not None and pushed.error is not None:
             click.echo(f"syncnet: error: {pushed.error}", err=True)
-            raise click.exceptions.Exit(1)
+            raise click.exceptions.Exit(pushed.exit_code)
 
 
 # ---------------------------------------------------------------- recording

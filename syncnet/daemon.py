@@ -47,7 +47,8 @@ class Backoff:
 
     def failed(self, now: float, retry_after: float | None, rng: random.Random) -> float:
         self.failures += 1
-        delay: float = min(self.cap, self.base * 2 ** (self.failures - 1)) * rng.uniform(0.5, 1.5)
+        jittered = self.base * 2 ** (self.failures - 1) * rng.uniform(0.5, 1.5)
+        delay: float = min(self.cap, jittered)
         if retry_after is not None:
             delay = max(delay, retry_after)
         self.next_at = now + delay

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,45 @@ pytest_plugins = ["caldav_fixtures"]  # CalDAV test peers: tests/caldav_fixtures
 TODAY = "2026-11-20"  # every test injects its dates; none depends on the real date
 
 
+class Background:
+    """A long-running CLI command (serve, daemon) started by Runner.popen; its
+    stdout and stderr go to files, readable while it runs."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], out: Path, err: Path) -> None:
+        self.proc = proc
+        self.out = out
+        self.err = err
+
+    def stdout(self) -> str:
+        return self.out.read_text(encoding="utf-8", errors="replace")
+
+    def stderr(self) -> str:
+        return self.err.read_text(encoding="utf-8", errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> int | None:
+        """Send `sig` and wait up to `timeout` s; returns the exit code, or None when it
+        had to be killed (SIGKILL) because it did not stop in time."""
+        if self.proc.poll() is not None:
+            return self.proc.returncode
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=timeout)
+            return None
+
+
 class Runner:
     """Calls the CLI in a subprocess with SYNCNET_HOME=<home>."""
 
     def __init__(self, home: Path, base: Path) -> None:
         self.home = home
         self.base = base
+        self.background: list[Background] = []
         (base / "tmp").mkdir(exist_ok=True)
         (base / "user").mkdir(exist_ok=True)
 
@@ -60,6 +94,25 @@ class Runner:
             encoding="utf-8",
             timeout=60,
         )
+
+    def popen(
+        self, *args: object, passphrase: str | None = None, env: dict[str, str] | None = None
+    ) -> Background:
+        """Start a long-running command in the background; the `run` fixture stops it
+        at teardown (SIGTERM, then SIGKILL) if the test has not."""
+        n = len(self.background)
+        out, err = self.base / f"bg{n}.stdout", self.base / f"bg{n}.stderr"
+        with out.open("wb") as o, err.open("wb") as e:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "syncnet", *(str(a) for a in args)],
+                env=self.env(passphrase, **(env or {})),
+                stdin=subprocess.DEVNULL,
+                stdout=o,
+                stderr=e,
+            )
+        bg = Background(proc, out, err)
+        self.background.append(bg)
+        return bg
 
     def ok(self, *args: object, **kw: Any) -> subprocess.CompletedProcess[str]:
         """Run and insist on exit 0 and a quiet stderr."""
@@ -92,8 +145,13 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run(home: Path, tmp_path: Path) -> Runner:
-    return Runner(home, tmp_path)
+def run(home: Path, tmp_path: Path) -> Iterator[Runner]:
+    runner = Runner(home, tmp_path)
+    try:
+        yield runner
+    finally:
+        for bg in runner.background:
+            bg.stop(timeout=2.0)
 
 
 def store_state(home: Path) -> tuple[int, int]:

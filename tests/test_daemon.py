@@ -1,0 +1,295 @@
+"""`syncnet daemon`: a real process keeping a Radicale calendar and an .ics file in step.
+
+The daemon evaluates the agenda on the real date, so facts here are recorded
+without --today and the expected UIDs come from `due --json` on the same day.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from caldav_fixtures import read_back_uids
+from icalendar import Calendar
+
+from syncnet import commands as cmd
+from syncnet import daemon as daemon_module
+from syncnet import events as ev
+from syncnet.daemon import TRIGGER_TOPICS, Backoff, Daemon
+from syncnet.reminders import uid_for
+from syncnet.service import Network
+from syncnet.store import init_store
+from syncnet.sync import Action
+
+NAMES = ("Ada Lovelace", "Grace Hopper")
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def uids_of(run: Any, name: str | None = None) -> set[str]:
+    agenda = run.json("due")["agenda"]
+    return {uid_for(a["key"]) for a in agenda if name is None or a["contact"]["name"] == name}
+
+
+def ics_uids(path: Path) -> set[str]:
+    try:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        return set()
+    return {str(c["UID"]) for c in Calendar.from_ical(body).walk("VEVENT")}
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound and released at once)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_config(home: Path, caldav_url: str, ics_path: Path, user: str = "test") -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        f'[targets.cal]\ntype = "caldav"\nurl = "{caldav_url}"\n'
+        + (f'user = "{user}"\n' if user else "")
+        + f'\n[targets.file]\ntype = "ics"\npath = "{ics_path}"\n'
+    )
+
+
+def test_daemon_pushes_new_facts_settles_and_stops_on_sigterm(run, home, tmp_path, radicale_calendar, state):
+    ics_path = tmp_path / "out" / "reminders.ics"
+    write_config(home, radicale_calendar.url, ics_path)
+    run.ok("init")
+    run.ok("meet", NAMES[0], "--channel", "conference")
+    first = uids_of(run)
+    assert len(first) == 1
+
+    bg = run.popen("daemon", "--poll", "0.2", env={"SYNCNET_CAL_PASSWORD": "x"})
+    try:
+        # the first sync, at start
+        wait_for(lambda: set(read_back_uids(radicale_calendar)) == first, 10, "the first push to Radicale")
+        wait_for(lambda: ics_uids(ics_path) == first, 5, "the first .ics write")
+        assert bg.alive(), bg.stderr()
+
+        # a new contact, recorded by the CLI while the daemon runs, reaches the calendar
+        run.ok("meet", NAMES[1], "--channel", "workshop")
+        grace = uids_of(run, NAMES[1])
+        assert len(grace) == 1
+        started = time.monotonic()
+        wait_for(lambda: set(read_back_uids(radicale_calendar)) == first | grace, 10, "the new follow-up")
+        assert time.monotonic() - started < 10
+        wait_for(lambda: ics_uids(ics_path) == first | grace, 5, "the .ics file to follow")
+
+        # it settles: its own push records do not trigger another sync
+        wait_for(lambda: run.json("status")["targets"][0]["pending"]["create"] == 0, 5, "status to settle")
+        time.sleep(0.6)  # a few polls after the last push
+        settled, log_lines = state(home)[0], len(bg.stderr().splitlines())
+        time.sleep(2.0)  # ten polls
+        assert state(home)[0] == settled, "the daemon keeps appending facts on its own"
+        assert len(bg.stderr().splitlines()) == log_lines, bg.stderr()
+        assert bg.alive()
+
+        pushed = [e for e in run.json("history", NAMES[1])["events"] if e["kind"] == "pushed"]
+        assert sorted(e["details"]["target"] for e in pushed) == ["cal", "file"], pushed
+        assert {e["details"]["action"] for e in pushed} == {"created"}
+
+        rows = {r["target"]: r for r in run.json("status")["targets"]}
+        assert rows["cal"]["last_error"] is None and rows["cal"]["holds"] == 2
+        assert rows["file"]["last_error"] is None and rows["file"]["holds"] == 2
+    finally:
+        stopped_at = time.monotonic()
+        code = bg.stop(signal.SIGTERM, timeout=5.0)
+    assert code == 0, bg.stderr()
+    assert time.monotonic() - stopped_at < 5
+    log = bg.stderr()
+    assert "daemon started" in log and "daemon stopped" in log
+    assert "cal: 1 created" in log and "file: 1 created" in log
+    for name in NAMES:
+        for part in name.split():
+            assert part not in log, f"{part!r} in the daemon's log:\n{log}"
+    assert bg.stdout() == ""
+
+
+def test_daemon_keeps_running_when_a_target_is_unreachable(run, home, tmp_path):
+    ics_path = tmp_path / "reminders.ics"
+    dead = f"http://127.0.0.1:{free_port()}/cal/"  # nothing listens there
+    write_config(home, dead, ics_path, user="")
+    run.ok("init")
+    run.ok("meet", NAMES[0])
+
+    bg = run.popen("daemon", "--poll", "0.2")
+    try:
+        wait_for(lambda: ics_uids(ics_path) == uids_of(run), 10, "the .ics target to be synced")
+        wait_for(lambda: "cal: failed" in bg.stderr(), 5, "the failure in the log")
+        rows = {r["target"]: r for r in run.json("status")["targets"]}
+        assert rows["cal"]["last_error"] and "cal" in rows["cal"]["last_error"], rows["cal"]
+        assert rows["cal"]["failures"] >= 1 and rows["cal"]["last_success"] is None
+        assert rows["file"]["last_error"] is None and rows["file"]["last_success"]
+
+        # a new fact still reaches the healthy target while the other one backs off
+        run.ok("meet", NAMES[1])
+        wait_for(lambda: ics_uids(ics_path) == uids_of(run) and len(uids_of(run)) == 2, 10, "the new item")
+        assert bg.alive(), bg.stderr()
+        # backoff: not a retry on every poll (the first delay is 2.5 s or more)
+        assert bg.stderr().count("cal: failed") <= 2, bg.stderr()
+    finally:
+        code = bg.stop(signal.SIGTERM, timeout=5.0)
+    assert code == 0, bg.stderr()
+    assert "retry in" in bg.stderr()
+    assert not any(part in bg.stderr() for name in NAMES for part in name.split())
+
+
+def test_daemon_without_targets_exits_2(run):
+    run.ok("init")
+    bg = run.popen("daemon", "--poll", "0.2")
+    assert bg.proc.wait(timeout=10) == 2
+    assert "no targets configured" in bg.stderr()
+
+
+def test_the_loop_syncs_once_per_new_fact_not_on_its_own_push_records(tmp_path, monkeypatch):
+    """The Daemon loop in a thread (its own Network), the CLI's part played by a second
+    Network on the same store: every sync is counted."""
+    home = tmp_path / "store"
+    init_store(home)
+    out = tmp_path / "reminders.ics"
+    (home / "config.toml").write_text(f'[targets.file]\ntype = "ics"\npath = "{out}"\n')
+    calls: list[str] = []
+    real = daemon_module.sync_target
+
+    def counting(net: Network, target: Any, **kw: Any) -> Any:
+        calls.append(target.name)
+        return real(net, target, **kw)
+
+    monkeypatch.setattr(daemon_module, "sync_target", counting)
+    today = date(2026, 11, 20)
+    with Network.open(home, home / "config.toml", today=today) as writer:
+        writer.record(cmd.Meet("Ada Lovelace", on=today))
+        started = threading.Event()
+        box: dict[str, Any] = {}
+
+        def serve() -> None:
+            with Network.open(home, home / "config.toml", today=today) as net:
+                box["daemon"] = Daemon(net, poll=0.05, out=io.StringIO())
+                started.set()
+                box["code"] = box["daemon"].run()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            assert started.wait(10)
+            wait_for(lambda: ics_uids(out), 10, "the first sync")
+            time.sleep(0.5)  # ten polls: its push records are in the log by now
+            assert calls == ["file"]
+
+            writer.record(cmd.Meet("Grace Hopper", on=today))
+            wait_for(lambda: len(ics_uids(out)) == 2, 10, "the second sync")
+            time.sleep(0.5)
+            assert calls == ["file", "file"]
+
+            writer.record(cmd.Pitch(None, 5, on=today))  # a networking fact, even if nothing changes
+            wait_for(lambda: len(calls) == 3, 10, "a sync on a networking fact")
+            time.sleep(0.5)
+            assert calls == ["file"] * 3
+        finally:
+            box["daemon"].stop.set()
+            thread.join(10)
+    assert not thread.is_alive() and box["code"] == 0
+    log = box["daemon"].out.getvalue()
+    assert "file: 1 created" in log and "Ada" not in log and "Grace" not in log
+
+
+# ---------------------------------------------------------------- units
+class Extreme(random.Random):
+    """A rng whose uniform() returns the low or the high end."""
+
+    def __init__(self, high: bool) -> None:
+        super().__init__(0)
+        self.high = high
+
+    def uniform(self, a: float, b: float) -> float:
+        return b if self.high else a
+
+
+def test_backoff_grows_exponentially_within_the_jitter_bounds():
+    for high in (False, True):
+        b = Backoff(base=5.0, cap=3600.0)
+        factor = 1.5 if high else 0.5
+        for n in range(1, 8):
+            delay = b.failed(100.0, None, Extreme(high))
+            assert delay == pytest.approx(5.0 * 2 ** (n - 1) * factor)
+            assert b.failures == n and b.next_at == pytest.approx(100.0 + delay)
+
+    rng = random.Random(42)
+    b = Backoff(base=2.0, cap=60.0)
+    for n in range(1, 12):
+        nominal = 2.0 * 2 ** (n - 1)
+        delay = b.failed(0.0, None, rng)
+        assert min(60.0, 0.5 * nominal) <= delay <= min(60.0, 1.5 * nominal), (n, delay)
+    # the cap bounds the delay after the jitter: never longer than the cap
+    assert all(b.failed(0.0, None, rng) <= 60.0 for _ in range(50))
+    # and the jitter really varies
+    delays = {round(Backoff(base=10.0).failed(0.0, None, random.Random(s)), 6) for s in range(20)}
+    assert len(delays) > 10
+
+
+def test_backoff_honours_retry_after_and_resets_on_success():
+    b = Backoff(base=5.0)
+    assert b.failed(10.0, 120.0, Extreme(True)) == 120.0  # longer than the backoff: honoured
+    assert b.next_at == 130.0
+    assert b.failed(10.0, 1.0, Extreme(False)) == 5.0  # shorter: the backoff wins
+    b.failed(10.0, None, Extreme(False))
+    assert b.failures == 3
+
+    b.succeeded()
+    assert (b.failures, b.next_at) == (0, 0.0)
+    assert b.failed(50.0, None, Extreme(False)) == 2.5  # back to the first step
+    assert b.failures == 1
+
+
+def test_trigger_topics_are_the_networking_facts_not_push_records():
+    topic = f"{ev.ReminderPushed.__module__}:{ev.ReminderPushed.__qualname__}"
+    assert topic not in TRIGGER_TOPICS
+    for cls in (ev.ContactMet, ev.Touched, ev.HelpGiven, ev.HelpReceived, ev.RequestMade, ev.RequestReceived,
+                ev.Presented, ev.PromiseMade, ev.PromiseKept, ev.PromiseDropped, ev.Pocketed, ev.CadenceSet,
+                ev.GoalSet, ev.GoalAchieved, ev.GoalLinked):  # fmt: skip
+        assert f"{cls.__module__}:{cls.__qualname__}" in TRIGGER_TOPICS, cls
+    assert len(TRIGGER_TOPICS) == len(set(TRIGGER_TOPICS))
+
+
+def test_the_daemon_sees_networking_facts_and_ignores_push_records(tmp_path):
+    """Against a real store: the topics match what the recorder stores."""
+    home = tmp_path / "store"
+    init_store(home)
+    today = date(2026, 11, 20)
+    with Network.open(home, home / "config.toml", today=today) as net:
+        daemon = Daemon(net)
+        net.record(cmd.Meet("Ada Lovelace", on=today))
+        net.refresh()
+        position = net.position()
+        assert not daemon._networking_facts_since(position)
+
+        (item,) = net.calendar_items(60)
+        action = Action("created", item.item.uid, item.item.contact_id, item.item.summary)
+        net.record_pushes("cal", [action])
+        assert net.position() > position
+        assert not daemon._networking_facts_since(position)  # only a push record since
+
+        net.record(cmd.Pitch(None, 5, on=today))
+        assert daemon._networking_facts_since(position)
