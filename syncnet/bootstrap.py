@@ -84,6 +84,16 @@ def _alarms(target_alarms: tuple[str, ...]) -> list[Any]:
     return [parse_offset(a) for a in target_alarms]
 
 
+def _target_state(net: Network, target: Target) -> tuple[TargetState, list[str]]:
+    """What syncnet last wrote to the target, and where the target points. When its
+    url, calendar or path changed, the old state (collection, items) is not for there."""
+    scope = f"target:{target.name}"
+    where = [target.type, target.url, target.calendar, target.path]
+    if net.state.get(scope, "where") not in (None, where):
+        return TargetState(), where
+    return TargetState.from_json(net.state.get(scope, "state")), where
+
+
 def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: bool = False,
                 today: date | None = None,
                 progress: Callable[[int], None] | None = None) -> Outcome:  # fmt: skip
@@ -93,10 +103,7 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
 
     desired = net.calendar_items(target.horizon_days, today)
     scope = f"target:{target.name}"
-    state = TargetState.from_json(net.state.get(scope, "state"))
-    where = [target.type, target.url, target.calendar, target.path]
-    if net.state.get(scope, "where") not in (None, where):
-        state = TargetState()  # the target points elsewhere now: its old collection and items are not there
+    state, where = _target_state(net, target)
     outcome = Outcome(target.name)
     client = None
     started = datetime.now(UTC)
@@ -161,7 +168,7 @@ def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
     rows = []
     for t in net.config.targets:
         desired = net.calendar_items(t.horizon_days, today)
-        state = TargetState.from_json(net.state.get(f"target:{t.name}", "state"))
+        state, _ = _target_state(net, t)
         health = net.state.get(HEALTH, t.name) or {}
         rows.append({
             "target": t.name, "type": t.type, "where": t.path if t.type == "ics" else t.url,

@@ -691,7 +691,7 @@ def status(c: Ctx, today: str | None, as_json: bool) -> None:
         click.echo(f"{r['target']} ({r['type']} {r['where']}): holds {r['holds']}, pending "
                    f"{p['create']} new / {p['update']} changed / {p['delete']} to delete")  # fmt: skip
         click.echo(f"  last success: {r['last_success'] or 'never'}")
-        if r["last_error"]:
+        if r["last_error"] and r["failures"]:
             click.echo(f"  last error:   {r['last_error_at']}: {r['last_error']} ({r['failures']} in a row)")
 
 
