@@ -750,3 +750,32 @@ def test_dry_run_lists_creates_and_writes_nothing(run, home, radicale_calendar):
     assert_holds_agenda(run, radicale_calendar, T0)
     t = run.json("sync", "--dry-run", "--today", T0)["targets"][0]
     assert t["actions"] == []
+
+
+def test_a_bearer_token_authenticates_and_a_wrong_one_is_refused(
+    run, home, radicale_server, radicale_calendar
+):
+    """A gateway in front of Radicale accepts only a bearer token: syncnet sends it from
+    SYNCNET_<TARGET>_TOKEN (or token_cmd), never from the config."""
+    from caldav_fixtures import NoSyncProxy, read_back_uids
+
+    with NoSyncProxy(radicale_server, refuse_sync=False, bearer="t0ken-123") as gateway:
+        run.ok("init")
+        run.ok("meet", "Ada Lovelace", "--on", "2026-11-20", "--today", "2026-11-20")
+        (home / "config.toml").write_text(
+            f'[targets.gw]\ntype = "caldav"\nurl = "{gateway.url_for(radicale_calendar.url)}"\n'
+        )
+        bad = run("sync", "--today", "2026-11-20", env={"SYNCNET_GW_TOKEN": "wrong"})
+        assert bad.returncode == 1
+        assert len(bad.stderr.strip().splitlines()) == 1 and "401" in bad.stderr
+        assert "wrong" not in bad.stderr
+        assert read_back_uids(radicale_calendar) == []
+        done = run.json("sync", "--today", "2026-11-20", env={"SYNCNET_GW_TOKEN": "t0ken-123"})
+        assert done["targets"][0]["ok"] and done["targets"][0]["counts"]["created"] == 1
+        assert len(read_back_uids(radicale_calendar)) == 1
+        (home / "config.toml").write_text(
+            f'[targets.gw]\ntype = "caldav"\nurl = "{gateway.url_for(radicale_calendar.url)}"\n'
+            'token_cmd = "echo t0ken-123"\n'
+        )
+        again = run.json("sync", "--today", "2026-11-20")
+        assert again["targets"][0]["ok"] and again["targets"][0]["requests"] == 1
