@@ -18,6 +18,8 @@ Fixtures
 
 Helpers
 -------
+- ``radicale(workdir, auth=False)``, ``xandikos(workdir)``: context managers that start a
+  server outside pytest and yield its :class:`Server` (used by the fixtures and by bench/).
 - ``read_back(url_or_calendar, auth=None)`` -> list of icalendar components (VEVENT and
   VTODO, completed todos included), read with the independent ``caldav`` library.
 - ``read_back_uids(...)`` -> sorted list of their UIDs.
@@ -54,8 +56,10 @@ __all__ = [
     "NoSyncProxy",
     "Server",
     "make_calendar",
+    "radicale",
     "read_back",
     "read_back_uids",
+    "xandikos",
 ]
 
 HOST = "127.0.0.1"
@@ -219,30 +223,45 @@ def _mkcol_home(url: str, auth: tuple[str, str] | None) -> None:
         raise RuntimeError(f"MKCOL {url} -> {r.status_code}: {r.text}")
 
 
+@contextlib.contextmanager
+def radicale(workdir: Path, auth: bool = False) -> Iterator[Server]:
+    """Start a throwaway Radicale in `workdir`, yield its Server (home created), always stop it.
+
+    Its filesystem storage is ``workdir / "collections"`` (collections under
+    ``collection-root/<user>/``). Public for the benchmarks (bench/caldav.py)."""
+    if auth:
+        name, user, creds = "radicale_auth", RADICALE_USER, (RADICALE_USER, RADICALE_PASSWORD)
+    else:
+        name, user, creds = "radicale", "test", None
+    with _serve(name, _radicale_argv(workdir, auth=auth), workdir) as base_url:
+        server = Server(name, base_url, f"{base_url}/{user}/", creds)
+        _mkcol_home(server.home_url, creds)
+        yield server
+
+
+@contextlib.contextmanager
+def xandikos(workdir: Path) -> Iterator[Server]:
+    """Start a throwaway Xandikos in `workdir`, yield its Server, always stop it."""
+    with _serve("xandikos", _xandikos_argv(workdir), workdir) as base_url:
+        yield Server("xandikos", base_url, f"{base_url}/user/calendars/", None)
+
+
 @pytest.fixture(scope="session")
 def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("radicale")
-    with _serve("radicale", _radicale_argv(workdir, auth=False), workdir) as base_url:
-        server = Server("radicale", base_url, f"{base_url}/test/", None)
-        _mkcol_home(server.home_url, None)
+    with radicale(tmp_path_factory.mktemp("radicale")) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def radicale_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("radicale_auth")
-    auth = (RADICALE_USER, RADICALE_PASSWORD)
-    with _serve("radicale_auth", _radicale_argv(workdir, auth=True), workdir) as base_url:
-        server = Server("radicale_auth", base_url, f"{base_url}/{RADICALE_USER}/", auth)
-        _mkcol_home(server.home_url, auth)
+    with radicale(tmp_path_factory.mktemp("radicale_auth"), auth=True) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def xandikos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("xandikos")
-    with _serve("xandikos", _xandikos_argv(workdir), workdir) as base_url:
-        yield Server("xandikos", base_url, f"{base_url}/user/calendars/", None)
+    with xandikos(tmp_path_factory.mktemp("xandikos")) as server:
+        yield server
 
 
 # --------------------------------------------------------------------------- calendars
@@ -321,7 +340,13 @@ class NoSyncProxy:
     Server), upstream, requests (list of (method, path) for every request received,
     refused ones included), refused (list of (method, path) of the refused ones)."""
 
-    def __init__(self, upstream: str | Server) -> None:
+    def __init__(
+        self, upstream: str | Server, *, refuse_sync: bool = True, bearer: str | None = None
+    ) -> None:
+        # bearer: act as an auth gateway that accepts only "Authorization: Bearer <bearer>"
+        # (401 otherwise) and forwards the request upstream as user "test".
+        self.refuse_sync = refuse_sync
+        self.bearer = bearer
         if isinstance(upstream, Server):
             self.upstream = upstream.base_url
             self.auth = upstream.auth
@@ -412,7 +437,13 @@ class NoSyncProxy:
                 method = self.command
                 proxy.requests.append((method, self.path))
                 body = self._read_body()
-                if method == "REPORT" and b"sync-collection" in body:
+                if proxy.bearer is not None:
+                    if self.headers.get("Authorization") != f"Bearer {proxy.bearer}":
+                        self._reply(401, [("WWW-Authenticate", 'Bearer realm="test"')], b"")
+                        return
+                    del self.headers["Authorization"]
+                    self.headers["Authorization"] = "Basic dGVzdDp4"  # test:x
+                if proxy.refuse_sync and method == "REPORT" and b"sync-collection" in body:
                     proxy.refused.append((method, self.path))
                     self._reply(403, [("Content-Type", "application/xml; charset=utf-8")], _NO_SYNC_BODY)
                     return
