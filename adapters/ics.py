@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from icalendar import Alarm, Calendar, Event, Todo
+from icalendar.prop import vDDDTypes, vInt, vText
 
 from syncnet.reminders import StampedItem
 from syncnet.sync import RemoteChanges
@@ -37,31 +38,35 @@ def parse_offset(text: str) -> timedelta:
 
 
 def component(s: StampedItem, style: str, alarms: Sequence[timedelta]) -> Event | Todo:
+    """One reminder as a VEVENT or VTODO.
+
+    Properties are set as typed values (vText, vDDDTypes, ...) rather than through
+    `Component.add`, which infers each type and copies parameters: the feed renders
+    thousands of these. Only what clients use is written.
+    """
     item, st = s.item, s.stamp
     comp: Event | Todo = Event() if style == "event" else Todo()
-    comp.add("uid", item.uid)
-    comp.add("dtstamp", st.changed)
-    comp.add("last-modified", st.changed)
-    comp.add("sequence", st.sequence)
-    comp.add("summary", item.summary)
-    comp.add("description", item.description)
-    comp.add("categories", ["syncnet", item.rule])
+    comp["UID"] = vText(item.uid)
+    comp["DTSTAMP"] = vDDDTypes(st.changed)
+    comp["SEQUENCE"] = vInt(st.sequence)
+    comp["SUMMARY"] = vText(item.summary)
+    comp["DESCRIPTION"] = vText(item.description)
     if style == "event":
-        comp.add("dtstart", item.due)
-        comp.add("dtend", item.due + timedelta(days=1))
-        comp.add("transp", "TRANSPARENT")
+        comp["DTSTART"] = vDDDTypes(item.due)  # a DATE: all day, in any time zone
+        comp["DTEND"] = vDDDTypes(item.due + timedelta(days=1))
+        comp["TRANSP"] = vText("TRANSPARENT")  # a reminder does not make you busy
     else:
-        comp.add("dtstart", min(item.opens, item.due))
-        comp.add("due", item.due)
-        comp.add("status", "NEEDS-ACTION")
+        comp["DTSTART"] = vDDDTypes(min(item.opens, item.due))
+        comp["DUE"] = vDDDTypes(item.due)
+        comp["STATUS"] = vText("NEEDS-ACTION")
     for offset in alarms:
         alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", item.summary)
-        if style == "event":
-            alarm.add("trigger", offset)  # relative to the start of the due day
-        else:
-            alarm.add("trigger", offset, parameters={"RELATED": "END"})  # relative to DUE
+        alarm["ACTION"] = vText("DISPLAY")
+        alarm["DESCRIPTION"] = vText(item.summary)
+        trigger = vDDDTypes(offset)
+        if style == "todo":
+            trigger.params["RELATED"] = "END"  # relative to DUE; for events, to the due day's start
+        alarm["TRIGGER"] = trigger
         comp.add_component(alarm)
     return comp
 

@@ -84,6 +84,18 @@ def _alarms(target_alarms: tuple[str, ...]) -> list[Any]:
     return [parse_offset(a) for a in target_alarms]
 
 
+def _agenda_key(net: Network, target: Target, today: date) -> str:
+    """Identifies the agenda a target should hold: the last fact that can change it,
+    the day, and every setting that shapes the items. Equal keys, equal items."""
+    import hashlib
+
+    c = net.config
+    settings = (c.timezone, c.followup_days, c.seasons, c.minutes, target.horizon_days,
+                target.style, target.alarms)  # fmt: skip
+    raw = f"{net.views.agenda_position()}|{today.isoformat()}|{settings!r}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def _target_state(net: Network, target: Target) -> tuple[TargetState, list[str]]:
     """What syncnet last wrote to the target, and where the target points. When its
     url, calendar or path changed, the old state (collection, items) is not for there."""
@@ -98,17 +110,26 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
                 today: date | None = None,
                 progress: Callable[[int], None] | None = None) -> Outcome:  # fmt: skip
     """One sync of one target; failures are returned, not raised, so others go on."""
-    from syncnet_adapters.caldav import CalDAVClient, CalDAVPort, auth_for
-    from syncnet_adapters.ics import IcsFilePort
-
-    desired = net.calendar_items(target.horizon_days, today)
     scope = f"target:{target.name}"
+    net.refresh()  # the agenda key below must see every fact recorded so far
     state, where = _target_state(net, target)
+    saved = state.to_json()
+    key = _agenda_key(net, target, today or net.today())
     outcome = Outcome(target.name)
     client = None
     started = datetime.now(UTC)
     try:
+        if target.type == "caldav" and state.agenda_key == key and not force:
+            # The agenda is the one the last complete sync wrote: only the server's
+            # changes can matter, so the agenda is not even computed (one request).
+            desired = None
+        else:
+            desired = net.calendar_items(target.horizon_days, today)
+            state.agenda_key = None  # until this sync completes
         if target.type == "ics":
+            from syncnet_adapters.ics import IcsFilePort
+
+            assert desired is not None
             path = Path(os.path.expanduser(target.path))
             file_port = IcsFilePort(path, target.style, _alarms(target.alarms), "syncnet")
             outcome.report = reconcile(target.name, file_port, desired, state, force=force, dry_run=dry_run)
@@ -116,6 +137,8 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
                 outcome.extra["written"] = file_port.flush(desired)
                 outcome.extra["path"] = str(path)
         else:
+            from syncnet_adapters.caldav import CalDAVClient, CalDAVPort, auth_for
+
             password, token = credentials(target)
             auth, headers = auth_for(target.user or None, password, token)
             client = CalDAVClient(state.collection or target.url, auth, target.timeout, headers)
@@ -127,6 +150,8 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
             outcome.report = reconcile(
                 target.name, port, desired, state, force=force, dry_run=dry_run, on_progress=progress
             )
+        if not dry_run:
+            state.agenda_key = key
     except SyncnetError as e:
         outcome.error = str(e) if str(e).startswith("target ") else f"target {target.name}: {e}"
         outcome.exit_code = e.exit_code
@@ -139,7 +164,9 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
             client.close()
         if not dry_run:
             # What was written stays recorded even when the sync failed half-way.
-            net.state.put_many(scope, {"state": state.to_json(), "where": where})
+            now = state.to_json()
+            if now != saved or net.state.get(scope, "where") != where:
+                net.state.put_many(scope, {"state": now, "where": where})
             _record_health(net, target.name, outcome, started)
             if outcome.report and outcome.report.actions:
                 net.record_pushes(target.name, outcome.report.actions, today)

@@ -634,12 +634,15 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
                         progress=_progress(f"{t.name}: created"))
             for t in targets
         ]  # fmt: skip
-        directory = net._directory()
+        unlabelled = not as_json and any(
+            not a.summary for o in outcomes if o.report for a in o.report.actions
+        )
+        directory = net._directory() if unlabelled else None
 
     def label(a: Any) -> str:
         if a.summary:
             return str(a.summary)
-        who = directory.ref(a.contact_id).label() if a.contact_id else "?"
+        who = directory.ref(a.contact_id).label() if directory and a.contact_id else "?"
         return f"a reminder for {who} ({a.uid.split('@')[0][:8]})"
 
     if as_json:

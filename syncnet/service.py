@@ -300,13 +300,14 @@ class Network:
         today = today or self.today()
         agenda = self.agenda(today, until=today + timedelta(days=horizon_days))
         items = reminders.calendar_items(agenda, today, horizon_days)
-        known = {u: reminders.Stamp(d["h"], d["s"], datetime.fromisoformat(d["t"]))
-                 for u, d in self.state.get_all("stamp").items()}  # fmt: skip
+        # One row holds every stamp: one decryption instead of one per reminder.
+        register: dict[str, list[Any]] = self.state.get("stamps", "all") or {}
+        known = {u: reminders.Stamp(h, seq, datetime.fromisoformat(t)) for u, (h, seq, t) in register.items()}
         stamped, changed = reminders.stamp(items, known, datetime.now(UTC))
         if changed:
-            self.state.put_many("stamp", {
-                u: {"h": st.content_hash, "s": st.sequence, "t": st.changed.isoformat()}
-                for u, st in changed.items()})  # fmt: skip
+            for u, st in changed.items():
+                register[u] = [st.content_hash, st.sequence, st.changed.isoformat()]
+            self.state.put("stamps", "all", register)
         return stamped
 
     def record_pushes(self, target: str, actions: Sequence[Any], today: date | None = None) -> None:

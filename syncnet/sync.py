@@ -15,7 +15,7 @@ because the agenda came out empty unless forced.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .errors import SyncnetError
@@ -76,10 +76,11 @@ class TargetState:
     cursor: str | None = None
     items: dict[str, ItemState] = field(default_factory=dict)
     collection: str | None = None  # the discovered collection URL, so a sync need not rediscover
+    agenda_key: str | None = None  # the agenda the last complete sync wrote (see bootstrap)
 
     def to_json(self) -> dict[str, object]:
-        return {"cursor": self.cursor, "collection": self.collection,
-                "items": {u: asdict(s) for u, s in self.items.items()}}  # fmt: skip
+        return {"cursor": self.cursor, "collection": self.collection, "agenda_key": self.agenda_key,
+                "items": {u: vars(s) for u, s in self.items.items()}}  # fmt: skip
 
     @staticmethod
     def from_json(data: dict[str, object] | None) -> TargetState:
@@ -87,11 +88,12 @@ class TargetState:
             return TargetState()
         items = data.get("items") or {}
         assert isinstance(items, dict)
-        cursor, collection = data.get("cursor"), data.get("collection")
+        cursor, collection, key = data.get("cursor"), data.get("collection"), data.get("agenda_key")
         return TargetState(
             cursor if isinstance(cursor, str) else None,
             {u: ItemState(**s) for u, s in items.items()},
             collection if isinstance(collection, str) else None,
+            key if isinstance(key, str) else None,
         )
 
 
@@ -155,17 +157,25 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
 def reconcile(
     name: str,
     port: CalendarPort,
-    desired: Sequence[StampedItem],
+    desired: Sequence[StampedItem] | None,
     state: TargetState,
     *,
     force: bool = False,
     dry_run: bool = False,
     on_progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """One sync of one target. Mutates `state` to what the target now holds."""
+    """One sync of one target. Mutates `state` to what the target now holds.
+
+    `desired` None means: the agenda is the one the last complete sync wrote, so
+    only the server's changes are to be taken in (the daemon's common case).
+    """
     report = Report(name, dry_run=dry_run)
     before = state.cursor
     changes = port.changes_since(before)
+    if desired is None:
+        _apply_remote(state, changes, set(), report)
+        state.cursor = changes.cursor
+        return report
     if changes.full:
         # Adopt items at our own hrefs (a lost state, or a sync interrupted mid-way).
         for s_item in desired:

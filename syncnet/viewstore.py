@@ -30,6 +30,7 @@ from .rows import KINDS, Views, encode_row, fingerprint
 PAGE = 1000
 CHUNK = 50_000  # facts folded in memory between two writes: bounds memory and lock time
 NAME = "syncnet-views"
+AGENDA = "syncnet-agenda"  # position of the last fact that can change the agenda (not a push record)
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS syncnet_views ("
@@ -109,12 +110,20 @@ class ViewStore:
     def position(self) -> int:
         return self._tracked()
 
+    def agenda_position(self) -> int:
+        """The position of the last folded fact that can change the agenda (0: none)."""
+        row = self._conn.execute(
+            "SELECT position FROM syncnet_view_tracking WHERE name = ? AND fingerprint = ?",
+            (AGENDA, self._fingerprint),
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
     def catch_up(self, fetch: Fetch, page: int = PAGE, progress: Callable[[int], None] | None = None,
                  chunk: int = CHUNK) -> int:  # fmt: skip
         """Fold every fact after the tracked position; returns how many were folded."""
         # The fold and the event classes are imported only when there is something to fold:
         # a read on up-to-date views (e.g. `syncnet due`) never loads them.
-        from .events import contact_ids_of
+        from .events import ReminderPushed, contact_ids_of
         from .views import apply
 
         done = 0
@@ -123,7 +132,7 @@ class ViewStore:
             # From position 0 every row is rebuilt: never read rows folded with other settings.
             views = Views(self.minutes, loader=self.load if start else None)
             index: list[tuple[bytes, int]] = []
-            position, folded = start, 0
+            position, folded, agenda = start, 0, 0
             while folded < chunk:
                 batch = fetch(position, page)
                 if not batch:
@@ -131,6 +140,8 @@ class ViewStore:
                 for pos, event in batch:
                     apply(views, event)
                     index += [(self._index_id(c), pos) for c in contact_ids_of(event)]
+                    if not isinstance(event, ReminderPushed):
+                        agenda = pos
                 position = batch[-1][0]
                 folded += len(batch)
                 if progress:
@@ -141,10 +152,12 @@ class ViewStore:
                     # next process does not read (and map) a large WAL when it opens it.
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 return done
-            if self._flush(start, position, views, index):
+            if self._flush(start, position, views, index, agenda):
                 done += folded
 
-    def _flush(self, start: int, position: int, views: Views, index: list[tuple[bytes, int]]) -> bool:
+    def _flush(
+        self, start: int, position: int, views: Views, index: list[tuple[bytes, int]], agenda: int
+    ) -> bool:
         """Write one folded chunk, unless another process moved the position meanwhile."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
@@ -165,10 +178,13 @@ class ViewStore:
                 params,
             )
             self._conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
-            self._conn.execute(
+            track = [(NAME, position, self._fingerprint)]
+            if agenda:
+                track.append((AGENDA, agenda, self._fingerprint))
+            self._conn.executemany(
                 "INSERT INTO syncnet_view_tracking VALUES (?, ?, ?) ON CONFLICT (name) "
                 "DO UPDATE SET position = excluded.position, fingerprint = excluded.fingerprint",
-                (NAME, position, self._fingerprint),
+                track,
             )
             self._conn.execute("COMMIT")
         except BaseException:
