@@ -65,10 +65,11 @@ def calendar_items(agenda: Iterable[AgendaItem], today: date, horizon_days: int)
         r = a.reminder
         if r.due > last:
             continue
+        # Who and why, then the way back: short, since feeds carry thousands of these.
         link = f"syncnet history {a.contact.short}"
         if r.promise_id:
-            link += f"   (promise {r.promise_id[:8]}: syncnet kept {r.promise_id[:8]})"
-        description = f"{a.summary}\n\nOpen since {r.opens.isoformat()}, due {r.due.isoformat()}.\n{link}"
+            link += f"; done: syncnet kept {r.promise_id[:8]}"
+        description = f"{a.summary}.\n{link}"
         out.append(CalendarItem(uid_for(r.key), r.key, r.rule, r.contact_id, r.opens, r.due,
                                 a.summary, description))  # fmt: skip
     return out

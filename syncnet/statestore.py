@@ -36,10 +36,6 @@ class StateStore:
         ).fetchone()
         return None if row is None else open_json(self._key, row[0], f"{scope}:{key}")
 
-    def get_all(self, scope: str) -> dict[str, Any]:
-        rows = self._conn.execute("SELECT key, data FROM syncnet_state WHERE scope = ?", (scope,))
-        return {k: open_json(self._key, blob, f"{scope}:{k}") for k, blob in rows}
-
     def put_many(self, scope: str, values: dict[str, Any]) -> None:
         """Write several keys of a scope in one transaction."""
         params = [(scope, k, seal_json(self._key, v, f"{scope}:{k}")) for k, v in values.items()]

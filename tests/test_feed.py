@@ -111,7 +111,9 @@ def test_feed_serves_the_agenda_within_the_horizon_as_all_day_events(run):
         assert type(start) is date and type(end) is date, (start, end)  # DATE, not DATE-TIME
         assert start == due and end == due + timedelta(days=1)
         assert str(ev["SUMMARY"]) == item["summary"]
-        assert item["summary"] in str(ev["DESCRIPTION"]) and f"due {item['due']}" in str(ev["DESCRIPTION"])
+        description = str(ev["DESCRIPTION"])
+        assert item["summary"] in description  # who and why
+        assert f"syncnet history {item['contact']['short']}" in description  # the way back
 
     # HEAD: the headers without the body
     head = httpx.head(url, timeout=10)
