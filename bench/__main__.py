@@ -13,15 +13,21 @@ Groups (`--only NAME`, repeatable; default: all):
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib
 import importlib.util
 import json
+import os
 import shutil
 import statistics
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 GROUPS = ("due", "caldav", "feed", "store")
+BEGIN, END = "<!-- bench results: begin -->", "<!-- bench results: end -->"
 
 
 def alternate(a: Callable[[], float], b: Callable[[], float], repeat: int) -> tuple[float, float]:
@@ -70,17 +76,58 @@ def main() -> None:
     parser.add_argument("--large", type=int, help="events in the large store (overrides the mode)")
     parser.add_argument("--only", action="append", choices=GROUPS, metavar="NAME",
                         help=f"run only this group of figures ({', '.join(GROUPS)}); repeatable")  # fmt: skip
+    parser.add_argument("--write", metavar="FILE", nargs="?", const="docs/benchmarks.md",
+                        help="also write the results into FILE (default docs/benchmarks.md)")  # fmt: skip
     args = parser.parse_args()
     groups = list(dict.fromkeys(args.only or [g for g in GROUPS if _available(g)]))
     for group in groups:
         if not _available(group):
             parser.error(f"no figures group {group!r} (bench/{group}.py does not exist)")
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
     for group in groups:
         if group == "due":
-            run_due_group(args.quick, args.repeat, args.large)
+            rows += run_due_group(args.quick, args.repeat, args.large)
         else:
             module = importlib.import_module(f"{__package__ or 'bench'}.{group}")
-            module.run(args.quick, args.repeat)
+            rows += module.run(args.quick, args.repeat)
+    if args.write:
+        write_markdown(Path(args.write), rows, " ".join(["python -m bench", *sys.argv[1:]]),
+                       time.perf_counter() - started)  # fmt: skip
+
+
+def machine() -> str:
+    import platform
+    import sqlite3
+    from importlib.metadata import version
+
+    packages = ", ".join(f"{p} {version(p)}" for p in ("eventsourcing", "icalendar", "httpx", "radicale",
+                                                          "xandikos", "vdirsyncer"))  # fmt: skip
+    return (f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {packages}")  # fmt: skip
+
+
+def write_markdown(path: Path, rows: list[dict[str, Any]], command: str, seconds: float) -> None:
+    """The results as a section of docs/benchmarks.md (replacing the generated one)."""
+    lines = [
+        BEGIN,
+        f"Command: `{command}` ({seconds / 60:.1f} min), {datetime.date.today().isoformat()}  ",
+        f"Machine: {machine()}",
+        "",
+        "| figure | syncnet | anchor | unit | ratio | target | pass |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['syncnet']} | {r['anchor']} | {r['unit']} | {r['ratio']} "
+                     f"| {r['target']} | {'yes' if r['pass'] else '**no**'} |")  # fmt: skip
+    lines.append(END)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    block = "\n".join(lines)
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
