@@ -97,11 +97,6 @@ def render_one(item: StampedItem, style: str, alarms: Sequence[timedelta]) -> by
     return body
 
 
-def uids_in(body: bytes) -> list[str]:
-    cal = Calendar.from_ical(body)
-    return [str(c["UID"]) for c in cal.walk() if c.name in ("VEVENT", "VTODO") and "UID" in c]
-
-
 def write_atomically(path: Path, body: bytes) -> bool:
     """Replace `path` with `body` (never half-written); False when it already held it."""
     try:

@@ -4,7 +4,6 @@ same contacts, and against `python -c pass` (the interpreter's own start-up)."""
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,9 +38,3 @@ def run_pass() -> float:
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     return time.perf_counter() - t
-
-
-def median_of(fn: object, repeat: int) -> float:
-    assert callable(fn)
-    fn()  # warm-up
-    return statistics.median(fn() for _ in range(repeat))

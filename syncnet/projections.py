@@ -30,7 +30,7 @@ from .rows import (
     LedgerView,
     PromiseView,
 )  # fmt: skip
-from .rules import season_of, seasons_overlapping, window
+from .rules import seasons_overlapping, window
 
 RULE_ORDER = {"promise": 0, "followup": 1, "cadence": 2, "season": 3}
 
@@ -284,8 +284,3 @@ def warnings(
             )
         )
     return out
-
-
-def current_season(today: date, config: Config) -> str | None:
-    s = season_of(today, config.seasons)
-    return s.id if s else None

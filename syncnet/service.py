@@ -482,7 +482,3 @@ def _resolve_goal(ref: str, goals: dict[str, GoalView], unseal: Callable[[str], 
     if matches:
         raise NotFound(f"goal {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
     raise NotFound(f"unknown goal {ref!r}")
-
-
-def within(days: int, today: date) -> date:
-    return today + timedelta(days=days)
