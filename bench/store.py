@@ -22,7 +22,7 @@ from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import Environment, EnvType
 
 from syncnet import Network, init_store
-from syncnet.sealed import DateAsISO, SealedAsText
+from syncnet.transcodings import DateAsISO, SealedAsText
 
 from .__main__ import alternate
 from .synthetic import TODAY, iter_network, network

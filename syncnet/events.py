@@ -19,9 +19,9 @@ from uuid import UUID
 from eventsourcing.domain import DomainEvent, MetaDomainEvent
 
 # Re-exported: the sealed value and the transcodings belong to the stored format.
-from .sealed import DateAsISO as DateAsISO
 from .sealed import Sealed as Sealed
-from .sealed import SealedAsText as SealedAsText
+from .transcodings import DateAsISO as DateAsISO
+from .transcodings import SealedAsText as SealedAsText
 
 # Re-exported: the words of DOMAIN.md that facts use.
 from .vocabulary import CHANNELS as CHANNELS

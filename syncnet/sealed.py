@@ -1,17 +1,14 @@
-"""Sealed personal fields and the transcodings of the stored format.
+"""Sealed personal fields: ciphertext with the id of the data key that opens it.
 
-Kept apart from the event classes so that reading the views (e.g. `syncnet due`)
-needs neither the event classes nor their imports.
+Kept apart from the event classes and the library so that reading the views
+(e.g. `syncnet due`) needs neither.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date
 from uuid import UUID
-
-from eventsourcing.persistence import Transcoding
 
 
 @dataclass(frozen=True)
@@ -28,25 +25,3 @@ class Sealed:
     def from_text(text: str) -> Sealed:
         key_hex, blob = text.split(":", 1)
         return Sealed(UUID(key_hex), base64.b64decode(blob))
-
-
-class SealedAsText(Transcoding):
-    type = Sealed
-    name = "sealed"
-
-    def encode(self, obj: Sealed) -> str:
-        return obj.to_text()
-
-    def decode(self, data: str) -> Sealed:
-        return Sealed.from_text(data)
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)

@@ -17,8 +17,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from eventsourcing.persistence import PersistenceError
-
 from . import projections as pj
 from .config import Config, load_config
 from .errors import BadInput, NotFound, SyncnetError
@@ -206,9 +204,9 @@ class Network:
     # views ------------------------------------------------------------------
     def refresh(self, progress: Callable[[int], None] | None = None) -> int:
         """Fold new facts into the views; returns how many were folded."""
-        log = self.store.log
         if self.views.position() >= self.position():
-            return 0  # up to date: no write lock needed
+            return 0  # up to date: no write lock, and no need for the library's application
+        log = self.store.log
 
         def fetch(after: int, limit: int) -> list[tuple[int, Any]]:
             notes = log.recorder.select_notifications(start=after + 1, limit=limit)
@@ -218,7 +216,7 @@ class Network:
 
     def position(self) -> int:
         """The notification position of the last recorded fact (0 when empty)."""
-        return self.store.log.recorder.max_notification_id() or 0
+        return self.store.max_position()
 
     def _directory(self) -> _Directory:
         return _Directory(self.views.load_all("contact"), self._unseal_text)
@@ -242,6 +240,8 @@ class Network:
         Nothing is written when any command is bad. A failure while writing (disk
         full, lock timeout) can leave the earlier batches written, never half a batch.
         """
+        from eventsourcing.persistence import PersistenceError
+
         from . import events as ev
         from .recording import Translator
 
@@ -312,6 +312,8 @@ class Network:
 
     def record_pushes(self, target: str, actions: Sequence[Any], today: date | None = None) -> None:
         """Record what a sync did to a target, as facts (summaries sealed)."""
+        from eventsourcing.persistence import PersistenceError
+
         from . import events as ev
 
         keyring = self.store.keyring

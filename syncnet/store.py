@@ -10,20 +10,17 @@ import base64
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from uuid import UUID
-
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import Environment, EnvType
+from typing import TYPE_CHECKING, Any
 
 from . import keys
 from .errors import StoreMissing, SyncnetError, WrongKey
-from .sealed import DateAsISO, SealedAsText
+
+if TYPE_CHECKING:
+    from .factlog import FactLog
 
 DB_NAME = "store.db"
 KEY_FILE = "key"
@@ -32,68 +29,42 @@ FORMAT = 1
 LOCK_TIMEOUT_S = 30
 
 
-class SyncnetRecorder(SQLiteApplicationRecorder):
-    """The library's recorder, plus a table of wrapped keys written in the same
-    transaction as the events that need them (`save(..., wrapped_keys=[...])`)."""
-
-    def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            "CREATE TABLE IF NOT EXISTS syncnet_keys ("
-            "subject TEXT PRIMARY KEY, kind TEXT NOT NULL, wrapped BLOB NOT NULL) WITHOUT ROWID",
-        ]
-
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        wrapped_keys = kwargs.get("wrapped_keys")
-        if wrapped_keys:
-            c.executemany("INSERT INTO syncnet_keys VALUES (?, ?, ?)", wrapped_keys)
-        return super()._insert_events(c, stored_events, **kwargs)
-
-
-class FactLog(Application[UUID]):
-    """The eventsourcing application: facts are saved as events, never loaded
-    as aggregates (each fact is a stream of one event)."""
-
-    name = "syncnet"
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        # Unlike the library default, ignore os.environ: a stray CIPHER_KEY or
-        # SQLITE_DBNAME in the user's shell must not change where or how we store.
-        return Environment(name, dict(env or {}))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
-        transcoder.register(SealedAsText())
-
-
-def _fact_log(db_path: Path, store_key: bytes) -> FactLog:
-    return FactLog(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(db_path),
-            "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_S),
-            "APPLICATION_RECORDER_TOPIC": "syncnet.store:SyncnetRecorder",
-            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-            "CIPHER_KEY": base64.b64encode(store_key).decode("ascii"),
-            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
-        }
-    )
-
-
 @dataclass
 class OpenStore:
     home: Path
     db_path: Path
-    log: FactLog
     keyring: keys.KeyRing
     store_key: bytes
     key_mode: str
+    _log: FactLog | None = field(default=None, repr=False)
+
+    @property
+    def log(self) -> FactLog:
+        """The eventsourcing application, created on first use (see factlog.py)."""
+        if self._log is None:
+            from .factlog import fact_log
+
+            self._log = fact_log(self.db_path, self.store_key)
+        return self._log
+
+    def max_position(self) -> int:
+        """The notification position of the last stored fact (0 when empty), without the library."""
+        with _connect(self.db_path) as conn:
+            row = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+        return int(row[0] or 0)
 
     def close(self) -> None:
-        self.log.close()
+        if self._log is not None:
+            self._log.close()
+
+
+@contextmanager
+def _connect(db_path: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def _read_meta(home: Path) -> dict[str, Any]:
@@ -176,8 +147,9 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     for leftover in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
         leftover.unlink(missing_ok=True)
     store_key = keys.random_key()
-    log = _fact_log(tmp, store_key)
-    log.close()
+    from .factlog import fact_log
+
+    fact_log(tmp, store_key).close()  # creates the library's tables and syncnet_keys
     os.chmod(tmp, 0o600)  # SQLite gives the -wal and -shm files the same mode
     conn = sqlite3.connect(tmp)
     with conn:
@@ -201,29 +173,25 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
     if not db_path.exists():
         raise StoreMissing(f"no syncnet store in {home}: run 'syncnet init' first")
     kek = _kek(home, meta, passphrase)
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S)
     try:
-        row = conn.execute(
-            "SELECT wrapped FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
-        ).fetchone()
+        with _connect(db_path) as conn:
+            row = conn.execute(
+                "SELECT wrapped FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
+            ).fetchone()
     except sqlite3.DatabaseError as e:
         raise SyncnetError(f"{db_path} is not a readable syncnet store: {e}") from None
-    finally:
-        conn.close()
     if row is None:
         raise SyncnetError(f"{db_path} has no store key: the store is damaged")
     store_key = keys.unwrap(kek, keys.STORE_SUBJECT, row[0])  # raises WrongKey
-    log = _fact_log(db_path, store_key)
 
     def load_wrapped() -> dict[str, bytes]:
-        with log.factory.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-            c.execute("SELECT subject, wrapped FROM syncnet_keys WHERE kind != 'store'")
-            return {row[0]: bytes(row[1]) for row in c.fetchall()}
+        with _connect(db_path) as conn:
+            rows = conn.execute("SELECT subject, wrapped FROM syncnet_keys WHERE kind != 'store'")
+            return {subject: bytes(wrapped) for subject, wrapped in rows}
 
     return OpenStore(
         home=home,
         db_path=db_path,
-        log=log,
         keyring=keys.KeyRing(kek, load_wrapped),
         store_key=store_key,
         key_mode=str(meta["key"]),
