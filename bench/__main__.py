@@ -13,7 +13,6 @@ Groups (`--only NAME`, repeatable; default: all):
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib
 import importlib.util
 import json
@@ -107,26 +106,47 @@ def machine() -> str:
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {packages}")  # fmt: skip
 
 
+def _commit() -> str:
+    """The commit measured (with + when the tree had uncommitted changes)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
+
+    return (git("rev-parse", "--short", "HEAD") or "?") + (
+        "+" if git("status", "--porcelain", "-uno") else ""
+    )
+
+
 def write_markdown(path: Path, rows: list[dict[str, Any]], command: str, seconds: float) -> None:
-    """The results as a section of docs/benchmarks.md (replacing the generated one)."""
-    lines = [
+    """The results as a section of docs/benchmarks.md. Rows of figures not run this time
+    are kept (a partial run, `--only`, updates its own rows only)."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    kept: dict[str, str] = {}
+    if BEGIN in old and END in old:
+        for line in old[old.index(BEGIN) : old.index(END)].splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if line.startswith("| ") and len(cells) == 8 and cells[0] not in ("figure", "---"):
+                kept[cells[0]] = line
+    commit = _commit()
+    for r in rows:
+        verdict = "yes" if r["pass"] else "**no**"
+        kept[r["name"]] = (f"| {r['name']} | {r['syncnet']} | {r['anchor']} | {r['unit']} "
+                           f"| {r['ratio']} | {r['target']} | {verdict} | {commit} |")  # fmt: skip
+    block = "\n".join([
         BEGIN,
-        f"Command: `{command}` ({seconds / 60:.1f} min), {datetime.date.today().isoformat()}  ",
+        f"Last command: `{command}` ({seconds / 60:.1f} min)  ",
         f"Machine: {machine()}",
         "",
-        "| figure | syncnet | anchor | unit | ratio | target | pass |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in rows:
-        lines.append(f"| {r['name']} | {r['syncnet']} | {r['anchor']} | {r['unit']} | {r['ratio']} "
-                     f"| {r['target']} | {'yes' if r['pass'] else '**no**'} |")  # fmt: skip
-    lines.append(END)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    block = "\n".join(lines)
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+        "| figure | syncnet | anchor | unit | ratio | target | pass | code |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *kept.values(),
+        END,
+    ])  # fmt: skip
+    if BEGIN in old and END in old:
+        text = old[: old.index(BEGIN)] + block + old[old.index(END) + len(END) :]
     else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+        text = old.rstrip() + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
 
 
