@@ -42,7 +42,7 @@ class Ctx:
         net = Network.open(self.home, self.config, passphrase=_passphrase(self.home))
         try:
             if today:
-                net._today = parse_date(today, net.today())
+                net.fixed_today = parse_date(today, net.today())
             net.refresh(progress=_progress("folding facts into views"))
             yield net
         finally:
@@ -219,7 +219,7 @@ def _record(
         contact = None
         if result.contact_id:
             net.refresh()  # fold the new facts in first: a contact just met has no view yet
-            contact = net._directory().ref(result.contact_id)
+            contact = net.directory().ref(result.contact_id)
         if as_json:
             emit_json({"recorded": _recorded_json(result, contact)})
             return
@@ -637,7 +637,7 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
         unlabelled = not as_json and any(
             not a.summary for o in outcomes if o.report for a in o.report.actions
         )
-        directory = net._directory() if unlabelled else None
+        directory = net.directory() if unlabelled else None
 
     def label(a: Any) -> str:
         if a.summary:

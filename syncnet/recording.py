@@ -183,11 +183,11 @@ class Translator:
             self.goals[gid.hex] = GoalView(gid.hex, name.to_text(), kind, meta["on"].isoformat())
             return ev.GoalSet(**meta, note=self._seal(gid, c.note), name=name, kind=kind)
         if isinstance(c, cmd.GoalAchieved):
-            gid = UUID(_resolve_goal(c.goal, self.goals, self.net._unseal_text))
+            gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
             return ev.GoalAchieved(**self._meta(c.on), note=self._seal(gid, c.note), goal_id=gid)
         if isinstance(c, cmd.Link):
             contact = self._contact(c.contact)
-            gid = UUID(_resolve_goal(c.goal, self.goals, self.net._unseal_text))
+            gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
             return ev.GoalLinked(
                 **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, goal_id=gid
             )
@@ -221,7 +221,7 @@ class Translator:
             )
         channel = self._choice(c.channel, ev.CHANNELS, "channel")
         why = None if c.why is None else self._choice(c.why, ev.REASONS, "reason")
-        goals = tuple(UUID(_resolve_goal(g, self.goals, self.net._unseal_text)) for g in c.goals)
+        goals = tuple(UUID(_resolve_goal(g, self.goals, self.net.unseal_text)) for g in c.goals)
         meta = self._meta(c.on)
         contact = c.contact_id or uuid4()
         if contact.hex in self.dir.by_id:

@@ -166,7 +166,7 @@ class Network:
     def __init__(self, store: OpenStore, config: Config, today: date | None = None) -> None:
         self.store = store
         self.config = config
-        self._today = today
+        self.fixed_today = today  # --today, or a test's clock: time is injected
         self.views = ViewStore(store.db_path, store.store_key, config.minutes)
         self._state: StateStore | None = None
 
@@ -199,7 +199,7 @@ class Network:
         self.close()
 
     def today(self) -> date:
-        return self._today or _today_in(self.config.timezone)
+        return self.fixed_today or _today_in(self.config.timezone)
 
     # views ------------------------------------------------------------------
     def refresh(self, progress: Callable[[int], None] | None = None) -> int:
@@ -218,10 +218,10 @@ class Network:
         """The notification position of the last recorded fact (0 when empty)."""
         return self.store.max_position()
 
-    def _directory(self) -> _Directory:
-        return _Directory(self.views.load_all("contact"), self._unseal_text)
+    def directory(self) -> _Directory:
+        return _Directory(self.views.load_all("contact"), self.unseal_text)
 
-    def _unseal_text(self, text: str | None) -> str | None:
+    def unseal_text(self, text: str | None) -> str | None:
         return None if text is None else self.store.keyring.unseal(Sealed.from_text(text))
 
     # recording --------------------------------------------------------------
@@ -246,7 +246,7 @@ class Network:
         from .recording import Translator
 
         self.refresh()
-        directory = self._directory()
+        directory = self.directory()
         promises = {p.id: p for p in self.views.load_all("promise", only_open=True)}
         goals = {g.id: g for g in self.views.load_all("goal")}
         translator = Translator(self, directory, promises, goals)
@@ -341,14 +341,14 @@ class Network:
         contacts = self.views.load_all("contact")
         promises = self.views.load_all("promise", only_open=True)
         reminders = pj.agenda(contacts, promises, today, self.config, until)
-        directory = _Directory(contacts, self._unseal_text)
+        directory = _Directory(contacts, self.unseal_text)
         by_promise = {p.id: p for p in promises}
         items = []
         for r in reminders:
             contact = directory.ref(r.contact_id)
-            what = self._unseal_text(by_promise[r.promise_id].what) if r.promise_id else None
+            what = self.unseal_text(by_promise[r.promise_id].what) if r.promise_id else None
             view = directory.by_id.get(r.contact_id)
-            where = self._unseal_text(view.where) if view else None
+            where = self.unseal_text(view.where) if view and r.rule == "followup" else None
             items.append(
                 AgendaItem(r, contact, r.state(today), _summary(r, contact, view, what, where), what)
             )
@@ -359,7 +359,7 @@ class Network:
     ) -> tuple[list[tuple[ContactRef, pj.Balance]], tuple[int, int, float | None]]:
         self.refresh()
         as_of = as_of or self.today()
-        directory = self._directory()
+        directory = self.directory()
         ledgers: list[LedgerView] = self.views.load_all("ledger")
         promises: list[PromiseView] = self.views.load_all("promise")
         found = pj.balances(ledgers, promises, as_of)
@@ -379,7 +379,7 @@ class Network:
 
     def warnings(self, today: date | None = None) -> list[tuple[pj.Warning, ContactRef | None]]:
         self.refresh()
-        directory = self._directory()
+        directory = self.directory()
         found = pj.warnings(
             directory.by_id.values(),
             self.views.load_all("ledger"),
@@ -391,27 +391,27 @@ class Network:
 
     def contacts(self, goal: str | None = None) -> list[tuple[ContactRef, ContactView, list[str]]]:
         self.refresh()
-        directory = self._directory()
+        directory = self.directory()
         goals = {g.id: g for g in self.views.load_all("goal")}
-        goal_id = _resolve_goal(goal, goals, self._unseal_text) if goal else None
+        goal_id = _resolve_goal(goal, goals, self.unseal_text) if goal else None
         rows = []
         for cid, view in directory.by_id.items():
             if goal_id and goal_id not in view.goals:
                 continue
-            names = [self._unseal_text(goals[g].name) or "[forgotten]" for g in view.goals if g in goals]
+            names = [self.unseal_text(goals[g].name) or "[forgotten]" for g in view.goals if g in goals]
             rows.append((directory.ref(cid), view, names))
         rows.sort(key=lambda r: ((r[0].name or "").casefold(), r[0].id))
         return rows
 
     def goals(self) -> list[tuple[GoalView, str | None]]:
         self.refresh()
-        rows = [(g, self._unseal_text(g.name)) for g in self.views.load_all("goal")]
+        rows = [(g, self.unseal_text(g.name)) for g in self.views.load_all("goal")]
         rows.sort(key=lambda r: (r[0].set_on, r[0].id))
         return rows
 
     def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:
         self.refresh()
-        directory = self._directory()
+        directory = self.directory()
         cid = directory.resolve(contact)
         log = self.store.log
         promise_whats: dict[str, str | None] = {}
