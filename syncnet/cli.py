@@ -142,9 +142,17 @@ def init(c: Ctx, ask_passphrase: bool) -> None:
     passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
     if ask_passphrase and not passphrase:
         passphrase = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
+    from .config import load_config
+    from .paths import config_path
+
+    load_config(config_path(c.home, c.config))  # a broken config fails before anything is created
     created, mode = init_store(home, passphrase)
     how = "passphrase (SYNCNET_PASSPHRASE)" if mode == "passphrase" else f"key file {home / 'key'}"
     if created:
+        from .bootstrap import feed_secret
+
+        with Network.open(home, c.config, passphrase=passphrase) as net:
+            feed_secret(net)  # the feed's secret exists from the start; 'feed rotate' replaces it
         click.echo(f"Created a syncnet store in {home}, protected by {how}.")
         if mode == "file":
             click.echo("Back up the key file: without it the store cannot be read.")
