@@ -7,10 +7,10 @@ of each target, never data.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from .db import connect, immediate
 from .keys import open_json, seal_json
 
 SCHEMA = (
@@ -23,8 +23,7 @@ SCHEMA = (
 class StateStore:
     def __init__(self, db_path: Path, store_key: bytes, timeout: float = 30) -> None:
         self._key = store_key
-        # check_same_thread=False: the feed server uses the store from a worker thread, one at a time
-        self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout, check_same_thread=False)
+        self._conn = connect(db_path, timeout)
         self._conn.execute(SCHEMA)
 
     def close(self) -> None:
@@ -39,17 +38,12 @@ class StateStore:
     def put_many(self, scope: str, values: dict[str, Any]) -> None:
         """Write several keys of a scope in one transaction."""
         params = [(scope, k, seal_json(self._key, v, f"{scope}:{k}")) for k, v in values.items()]
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._conn.executemany(
+        with immediate(self._conn) as conn:
+            conn.executemany(
                 "INSERT INTO syncnet_state VALUES (?, ?, ?) "
                 "ON CONFLICT (scope, key) DO UPDATE SET data = excluded.data",
                 params,
             )
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
 
     def put(self, scope: str, key: str, value: Any) -> None:
         self.put_many(scope, {key: value})

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from .config import Minutes
+from .db import connect, immediate
 from .keys import open_json, seal_json
 from .rows import KINDS, Views, encode_row, fingerprint
 
@@ -52,8 +52,7 @@ class ViewStore:
         self._index_key = hmac.new(store_key, b"syncnet-history-index", hashlib.sha256).digest()
         self.minutes = minutes
         self._fingerprint = fingerprint(minutes)
-        # check_same_thread=False: the feed server uses the store from a worker thread, one at a time
-        self._conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout, check_same_thread=False)
+        self._conn = connect(db_path, timeout)
         self._conn.execute("PRAGMA secure_delete = ON")
         for statement in SCHEMA:
             self._conn.execute(statement)
@@ -159,35 +158,29 @@ class ViewStore:
         self, start: int, position: int, views: Views, index: list[tuple[bytes, int]], agenda: int
     ) -> bool:
         """Write one folded chunk, unless another process moved the position meanwhile."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self._conn) as conn:
             if self._tracked() != start:
-                self._conn.execute("ROLLBACK")
-                return False
+                return False  # folded by someone else: this chunk is discarded
             if start == 0:
-                self._conn.execute("DELETE FROM syncnet_views")
-                self._conn.execute("DELETE FROM syncnet_view_index")
+                conn.execute("DELETE FROM syncnet_views")
+                conn.execute("DELETE FROM syncnet_view_index")
             params = []
             for kind, key in views.dirty:
                 row = views.rows[(kind, key)]
                 is_open = 1 if kind == "promise" and row.status == "open" else None
                 params.append((kind, key, is_open, self._seal(kind, key, row)))
-            self._conn.executemany(
+            conn.executemany(
                 "INSERT INTO syncnet_views VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) "
                 "DO UPDATE SET open = excluded.open, data = excluded.data",
                 params,
             )
-            self._conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
+            conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
             track = [(NAME, position, self._fingerprint)]
             if agenda:
                 track.append((AGENDA, agenda, self._fingerprint))
-            self._conn.executemany(
+            conn.executemany(
                 "INSERT INTO syncnet_view_tracking VALUES (?, ?, ?) ON CONFLICT (name) "
                 "DO UPDATE SET position = excluded.position, fingerprint = excluded.fingerprint",
                 track,
             )
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
         return True
