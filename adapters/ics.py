@@ -91,6 +91,39 @@ def render(items: Iterable[StampedItem], style: str = "event", alarms: Sequence[
     return body
 
 
+class RenderCache:
+    """Rendered calendar objects, kept by a long-running process (the feed server).
+
+    After a change, the feed is rendered again; an item whose content and stamp are
+    unchanged is reused byte for byte, so the work grows with what changed. The
+    output equals `render(...)` exactly (a calendar's text is its header, its
+    components' texts in order, and its last line). Held in memory only.
+    """
+
+    END = b"END:VCALENDAR\r\n"
+
+    def __init__(self, style: str, alarms: Sequence[timedelta], name: str | None) -> None:
+        self.style, self.alarms = style, list(alarms)
+        empty = bytes(calendar([], style, alarms, name).to_ical())
+        assert empty.endswith(self.END)
+        self._head = empty[: -len(self.END)]
+        self._parts: dict[tuple[str, str, int, str], bytes] = {}
+        self.rendered = 0  # components rendered with icalendar (not reused)
+
+    def render(self, items: Iterable[StampedItem]) -> bytes:
+        parts, kept = [], {}
+        for s in sorted(items, key=lambda s: (s.item.due, s.item.uid)):
+            key = (s.item.uid, s.stamp.content_hash, s.stamp.sequence, s.stamp.changed.isoformat())
+            part = self._parts.get(key)
+            if part is None:
+                part = bytes(component(s, self.style, self.alarms).to_ical())
+                self.rendered += 1
+            parts.append(part)
+            kept[key] = part
+        self._parts = kept  # only what the current feed holds
+        return self._head + b"".join(parts) + self.END
+
+
 def render_one(item: StampedItem, style: str, alarms: Sequence[timedelta]) -> bytes:
     """One calendar object resource (one UID), as CalDAV stores it."""
     body: bytes = calendar([item], style, alarms).to_ical()

@@ -232,7 +232,7 @@ def feed_app(net: Network) -> Any:
     import hashlib
 
     from syncnet_adapters.feed import FeedApp
-    from syncnet_adapters.ics import render
+    from syncnet_adapters.ics import RenderCache
 
     f = net.config.feed
     alarms = _alarms(f.alarms)
@@ -242,8 +242,10 @@ def feed_app(net: Network) -> Any:
         raw = f"{net.position()}|{net.today().isoformat()}|{settings}"
         return hashlib.sha256(raw.encode()).hexdigest()
 
+    cache = RenderCache(f.style, alarms, f.name)  # unchanged items are not rendered again
+
     def body() -> bytes:
-        rendered: bytes = render(net.calendar_items(f.horizon_days), f.style, alarms, f.name)
+        rendered: bytes = cache.render(net.calendar_items(f.horizon_days))
         return rendered
 
     return FeedApp(lambda: feed_secret(net), cache_key, body)

@@ -296,3 +296,34 @@ def test_feed_app_on_a_real_store_renders_only_when_the_log_moves(tmp_path: Path
         assert call(app, path)[0].startswith("404")
         assert call(app, f"/feed/{feed_secret(net)}.ics")[0].startswith("200")
         assert app.renders == 3
+
+
+def test_render_cache_gives_the_same_bytes_and_renders_only_what_changed():
+    """The feed server keeps rendered items: after a change only new or changed items
+    go through icalendar, and the body is byte for byte what a full render gives."""
+    from datetime import UTC, datetime
+
+    from syncnet_adapters.ics import RenderCache, render
+
+    from syncnet.reminders import CalendarItem, stamp
+
+    def items(n: int, renamed: int | None = None) -> list[CalendarItem]:
+        return [
+            CalendarItem(f"{i:032x}@syncnet", f"c{i}:followup:2026-11-20", "followup", f"c{i}",
+                         date(2026, 11, 20), date(2026, 11, 23) + timedelta(days=i % 5),
+                         f"Follow up with Contact {i}{' (renamed)' if i == renamed else ''} — met at a "
+                         "conference with a long name that needs folding", "Who and why.\nsyncnet history x")
+            for i in range(n)
+        ]  # fmt: skip
+
+    alarms = [timedelta(hours=9)]
+    cache = RenderCache("event", alarms, "syncnet")
+    known: dict = {}
+    first, changed = stamp(items(20), known, datetime(2026, 11, 25, 10, tzinfo=UTC))
+    known.update(changed)
+    assert cache.render(first) == render(first, "event", alarms, "syncnet")
+    assert cache.rendered == 20
+    second, changed = stamp(items(21, renamed=3), known, datetime(2026, 11, 26, 10, tzinfo=UTC))
+    assert set(changed) == {f"{3:032x}@syncnet", f"{20:032x}@syncnet"}  # one changed, one new
+    assert cache.render(second) == render(second, "event", alarms, "syncnet")
+    assert cache.rendered == 22  # only those two went through icalendar again
