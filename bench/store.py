@@ -15,14 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from uuid import UUID
-
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
-from eventsourcing.utils import Environment, EnvType
 
 from syncnet import Network, init_store
-from syncnet.transcodings import DateAsISO, SealedAsText
+from syncnet.factlog import FactLog
 
 from .__main__ import alternate
 from .synthetic import TODAY, iter_network, network
@@ -30,21 +25,11 @@ from .synthetic import TODAY, iter_network, network
 BATCH = 1000
 
 
-class BareApp(Application[UUID]):
-    """The anchor: the library's Application with the same cipher and compressor,
-    and only the transcodings our events need; nothing of syncnet's."""
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        return Environment(name, dict(env or {}))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
-        transcoder.register(SealedAsText())
-
-
-def bare_app(db: Path) -> BareApp:
-    return BareApp(
+def bare_app(db: Path) -> FactLog:
+    """The anchor: the library's Application with the same cipher and compressor and the
+    library's own SQLite recorder. FactLog adds only the transcodings our events need
+    (and ignores os.environ); nothing of record_many, sealing or the keys table."""
+    return FactLog(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(db),
