@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -361,17 +362,27 @@ def stamped(key: str, summary: str, due: date) -> StampedItem:
     return StampedItem(item, Stamp(item.content_hash, 0, datetime(2026, 11, 20, 9, tzinfo=UTC)))
 
 
+@contextmanager
+def in_process(
+    cal: Calendar,
+) -> Iterator[tuple[CalDAVClient, CalDAVPort, StampedItem, StampedItem, TargetState]]:
+    """Engine and adapter in this process on `cal`: a client on the collection, its port,
+    two promise reminders and an empty sync state."""
+    a, b = stamped("k:promise:a", "Send Ada the slides", date(2026, 12, 1)), stamped(
+        "k:promise:b", "Send Grace the paper", date(2026, 12, 2))  # fmt: skip
+    client = CalDAVClient(cal.url, timeout=10)
+    try:
+        client.discover(None, False)
+        yield client, CalDAVPort(client, "todo", ["PT9H"]), a, b, TargetState()
+    finally:
+        client.close()
+
+
 def test_a_refused_sync_token_falls_back_to_a_full_listing(any_calendar):
     """Radicale answers an unknown sync token with 403, Xandikos with 412: both mean
     "list everything again", which must neither duplicate nor lose anything."""
     cal = any_calendar
-    a, b = stamped("k:promise:a", "Send Ada the slides", date(2026, 12, 1)), stamped(
-        "k:promise:b", "Send Grace the paper", date(2026, 12, 2))  # fmt: skip
-    state = TargetState()
-    client = CalDAVClient(cal.url, timeout=10)
-    try:
-        client.discover(None, False)
-        port = CalDAVPort(client, "todo", ["PT9H"])
+    with in_process(cal) as (client, port, a, b, state):
         reconcile("t", port, [a, b], state)
         assert state.cursor and state.cursor.startswith("sync:")
         assert httpx.delete(href(cal, b.item.uid), timeout=10).status_code in (200, 204)
@@ -385,8 +396,6 @@ def test_a_refused_sync_token_falls_back_to_a_full_listing(any_calendar):
         assert server_uids(cal) == [a.item.uid]
         client.requests = 0
         assert reconcile("t", port, [a, b], state).actions == [] and client.requests == 1
-    finally:
-        client.close()
 
 
 class EditLandsAfterTheListing(CalDAVPort):
@@ -400,13 +409,7 @@ def test_an_edit_racing_a_write_is_kept(radicale_calendar):
     """Engine and adapter in process: a conditional PUT or DELETE that meets the user's
     edit (HTTP 412) leaves the user's version and reports user-changed."""
     cal = radicale_calendar
-    a, b = stamped("k:promise:a", "Send Ada the slides", date(2026, 12, 1)), stamped(
-        "k:promise:b", "Send Grace the paper", date(2026, 12, 2))  # fmt: skip
-    state = TargetState()
-    client = CalDAVClient(cal.url, timeout=10)
-    try:
-        client.discover(None, False)
-        port = CalDAVPort(client, "todo", ["PT9H"])
+    with in_process(cal) as (client, port, a, b, state):
         assert reconcile("t", port, [a, b], state).count("created") == 2
         edit_on_server(cal, a.item.uid, "Slides: by Friday")
         edit_on_server(cal, b.item.uid, "Paper: ask Grace first")
@@ -427,8 +430,6 @@ def test_an_edit_racing_a_write_is_kept(radicale_calendar):
         report = reconcile("t", port, [changed_a], state)
         assert report.actions == [] and client.requests == 1
         assert str(by_uid(cal)[a.item.uid]["SUMMARY"]) == "Slides: by Friday"
-    finally:
-        client.close()
 
 
 def test_force_never_deletes_items_syncnet_did_not_create(run, home, radicale_calendar):
