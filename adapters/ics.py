@@ -162,7 +162,7 @@ class IcsFilePort:
         self.alarms = alarms
         self.name = name
 
-    def changes_since(self, cursor: str | None) -> RemoteChanges:
+    def changes_since(self, cursor: str | None, *, likely_unchanged: bool = False) -> RemoteChanges:
         return RemoteChanges(cursor="file")  # nobody edits the file; flush rewrites it whole
 
     def href_for(self, uid: str) -> str:

@@ -3,7 +3,8 @@
 It compares what should be there (stamped calendar items) with what it last
 wrote there (per UID: href, ETag, content hash) and sends only the difference.
 Change detection is incremental (a sync token or ctag), so a sync with nothing
-to do costs one request.
+to do costs one request: when the agenda is unchanged the engine tells the port a
+change is unlikely, and a CalDAV port then asks only for the collection's ctag.
 
 Conflict policy (docs/sync.md): the user's calendar wins. A reminder edited on the
 server is left as the user made it for that occurrence (syncnet stops updating and
@@ -55,7 +56,11 @@ class RemoteChanges:
 class CalendarPort(Protocol):
     """A calendar target as the engine sees it (adapters implement it)."""
 
-    def changes_since(self, cursor: str | None) -> RemoteChanges: ...
+    def changes_since(self, cursor: str | None, *, likely_unchanged: bool = False) -> RemoteChanges:
+        """What changed since `cursor`. `likely_unchanged`: the caller expects nothing
+        (a no-op sync), so the cheapest confirmation is worth an extra request when wrong."""
+        ...
+
     def href_for(self, uid: str) -> str: ...
     def create(self, href: str, item: StampedItem) -> str | None: ...
     def update(self, href: str, etag: str | None, item: StampedItem) -> str | None: ...
@@ -171,7 +176,7 @@ def reconcile(
     """
     report = Report(name, dry_run=dry_run)
     before = state.cursor
-    changes = port.changes_since(before)
+    changes = port.changes_since(before, likely_unchanged=desired is None)
     if desired is None:
         _apply_remote(state, changes, set(), report)
         state.cursor = changes.cursor
