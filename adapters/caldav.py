@@ -12,14 +12,16 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
 from syncnet.errors import SyncnetError
-from syncnet.reminders import StampedItem
 from syncnet.sync import Conflict, RemoteChanges, TargetDown
+
+if TYPE_CHECKING:
+    from syncnet.reminders import StampedItem
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"

@@ -9,6 +9,10 @@
   holding N reminders, as `syncnet sync` (CLI) and in-process, against `vdirsyncer sync`
   (a vdir and a caldav storage on the same calendar). Target <= 0.3, N = 1,000 and 5,000
   (quick: 1,000); and noop_sync_requests_N: requests / 2.
+- noop_floor_cli_N_vs_vdirsyncer: what bounds the CLI figure, measured in the same
+  rounds: a Python process that only imports what any command on this stack must
+  (click, httpx, cryptography, sqlite3, tomllib) and sends the one request a no-op
+  sync sends (PROPFIND getctag). It does no syncnet work, so no CLI can beat it.
 
 Radicale's PUT slows down as a calendar grows (it checks UID uniqueness by scanning), so
 every first-sync run gets a fresh calendar. The 5,000-item calendar is seeded by writing
@@ -202,6 +206,18 @@ password = "{PASSWORD}"
     return [*argv, "sync"]
 
 
+FLOOR = """
+import sqlite3, sys, tomllib
+import click, httpx
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+body = ('<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
+        'xmlns:cs="http://calendarserver.org/ns/"><d:prop><cs:getctag/></d:prop></d:propfind>')
+with httpx.Client(auth=(sys.argv[2], sys.argv[3]), verify=False) as client:
+    r = client.request("PROPFIND", sys.argv[1], content=body, headers={"Depth": "0"})
+    assert r.status_code == 207 and b"getctag" in r.content, r.status_code
+"""
+
+
 def noop(server: Server, storage: Path, work: Path, n: int, repeat: int) -> list[dict[str, Any]]:
     url = make_calendar(server, f"noop{n}").url
     home = reminder_store(n, f'[targets.bench]\ntype = "caldav"\nurl = "{url}"\nuser = "{USER}"\n')
@@ -240,17 +256,24 @@ def noop(server: Server, storage: Path, work: Path, n: int, repeat: int) -> list
                 requests.append(outcome.requests)
                 return elapsed
 
+            def floor() -> float:
+                argv = [sys.executable, "-c", FLOOR, url, USER, PASSWORD]
+                t = time.perf_counter()
+                subprocess.run(argv, check=True, env=env, capture_output=True)
+                return time.perf_counter() - t
+
             def vdirsyncer() -> float:
                 t = time.perf_counter()
                 subprocess.run(vdir_argv, check=True, stdin=subprocess.DEVNULL, capture_output=True)
                 return time.perf_counter() - t
 
-            mine_cli, mine_in, anchor = rotate([cli, inprocess, vdirsyncer], repeat)
+            mine_cli, mine_in, bound, anchor = rotate([cli, inprocess, floor, vdirsyncer], repeat)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return [
         figure(f"noop_sync_cli_{n}_vs_vdirsyncer", mine_cli, anchor, 0.3),
         figure(f"noop_sync_inprocess_{n}_vs_vdirsyncer", mine_in, anchor, 0.3),
+        figure(f"noop_floor_cli_{n}_vs_vdirsyncer", bound, anchor, 0.3),
         figure(f"noop_sync_requests_{n}", max(requests), 2, 1.0, unit="requests"),
     ]
 

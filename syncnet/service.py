@@ -17,7 +17,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from . import projections as pj
 from .config import Config, load_config
 from .errors import BadInput, NotFound, SyncnetError
 from .paths import config_path, data_dir
@@ -28,6 +27,7 @@ from .viewstore import ViewStore
 
 if TYPE_CHECKING:  # imported where used, so that reads stay light
     from . import commands as cmd
+    from . import projections as pj
     from .reminders import StampedItem
     from .statestore import StateStore
 
@@ -336,6 +336,8 @@ class Network:
 
     # reading ----------------------------------------------------------------
     def agenda(self, today: date | None = None, until: date | None = None) -> list[AgendaItem]:
+        from . import projections as pj
+
         self.refresh()
         today = today or self.today()
         contacts = self.views.load_all("contact")
@@ -357,6 +359,8 @@ class Network:
     def balances(
         self, contact: str | None = None, as_of: date | None = None
     ) -> tuple[list[tuple[ContactRef, pj.Balance]], tuple[int, int, float | None]]:
+        from . import projections as pj
+
         self.refresh()
         as_of = as_of or self.today()
         directory = self.directory()
@@ -374,10 +378,14 @@ class Network:
         return rows, overall
 
     def time_split(self, today: date | None = None) -> pj.TimeSplit:
+        from . import projections as pj
+
         self.refresh()
         return pj.time_split(self.views.load_days(), today or self.today(), self.config)
 
     def warnings(self, today: date | None = None) -> list[tuple[pj.Warning, ContactRef | None]]:
+        from . import projections as pj
+
         self.refresh()
         directory = self.directory()
         found = pj.warnings(

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .errors import SyncnetError
-from .reminders import StampedItem
+
+if TYPE_CHECKING:
+    from .reminders import StampedItem
 
 OURS, USER_CHANGED, USER_DELETED = "ours", "user-changed", "user-deleted"
 
