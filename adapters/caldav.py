@@ -101,6 +101,7 @@ class CalDAVClient:
         self.url = url if url.endswith("/") else url + "/"
         self.collection: str | None = None
         self.requests = 0
+        self.timeout = timeout
         self.http = httpx.Client(
             auth=auth,
             timeout=httpx.Timeout(timeout),
@@ -128,7 +129,10 @@ class CalDAVClient:
         try:
             r = self.http.request(method, urljoin(self.url, url), content=body, headers=headers)
         except httpx.TimeoutException:
-            raise Unavailable(f"{method} {url}: timed out") from None
+            # A large calendar on a slow server can take longer to list: say which knob helps.
+            raise Unavailable(
+                f"{method} {url}: timed out after {self.timeout:g} s (the target's `timeout` setting)"
+            ) from None
         except httpx.HTTPError as e:
             raise Unavailable(f"{method} {url}: {type(e).__name__}: {e}") from None
         if r.status_code in ok or (not ok and r.status_code < 300):

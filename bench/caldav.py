@@ -220,7 +220,10 @@ with httpx.Client(auth=(sys.argv[2], sys.argv[3]), verify=False) as client:
 
 def noop(server: Server, storage: Path, work: Path, n: int, repeat: int) -> list[dict[str, Any]]:
     url = make_calendar(server, f"noop{n}").url
-    home = reminder_store(n, f'[targets.bench]\ntype = "caldav"\nurl = "{url}"\nuser = "{USER}"\n')
+    # A generous timeout: adopting a seeded calendar makes Radicale parse every item
+    # before it answers (over 30 s for 5,000 on a slow machine); that step is not timed.
+    config = f'[targets.bench]\ntype = "caldav"\nurl = "{url}"\nuser = "{USER}"\ntimeout = 600\n'
+    home = reminder_store(n, config)
     env = {**os.environ, "SYNCNET_PASSPHRASE": "", "SYNCNET_BENCH_PASSWORD": PASSWORD}
     os.environ["SYNCNET_BENCH_PASSWORD"] = PASSWORD
     try:

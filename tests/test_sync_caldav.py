@@ -683,7 +683,7 @@ def test_failing_targets_fail_alone_in_one_line_each(run, home, tmp_path, bad_se
     lines = proc.stderr.splitlines()
     assert len(lines) == 2, proc.stderr
     assert lines[0].startswith("syncnet: error: target broken") and "500" in lines[0]
-    assert lines[1].startswith("syncnet: error: target slow") and "timed out" in lines[1]
+    assert lines[1].startswith("syncnet: error: target slow") and "timed out after 1 s" in lines[1]
     assert "file" in proc.stdout  # the ics target reported its sync
     # the other target synced all the same
     body = ICalendar.from_ical(ics.read_bytes())
