@@ -110,9 +110,9 @@ def main() -> None:
         else:
             module = importlib.import_module(f"{__package__ or 'bench'}.{group}")
             rows += module.run(args.quick, args.repeat)
-    if args.write:
-        write_markdown(Path(args.write), rows, " ".join(["python -m bench", *sys.argv[1:]]),
-                       time.perf_counter() - started)  # fmt: skip
+        if args.write:  # after every group: a later group's failure keeps what was measured
+            write_markdown(Path(args.write), rows, " ".join(["python -m bench", *sys.argv[1:]]),
+                           time.perf_counter() - started)  # fmt: skip
 
 
 def machine() -> str:
