@@ -126,16 +126,16 @@ def machine() -> str:
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {packages}")  # fmt: skip
 
 
-def _commit() -> str:
-    """The commit measured (with + when the tree had uncommitted changes)."""
+def _commit(written: Path) -> str:
+    """The commit measured (with + when the tree had uncommitted changes other than the
+    results file itself, which --write changes after every group)."""
     import subprocess
 
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
 
-    return (git("rev-parse", "--short", "HEAD") or "?") + (
-        "+" if git("status", "--porcelain", "-uno") else ""
-    )
+    dirty = git("status", "--porcelain", "-uno", "--", ".", f":(exclude){written.as_posix()}")
+    return (git("rev-parse", "--short", "HEAD") or "?") + ("+" if dirty else "")
 
 
 def write_markdown(path: Path, rows: list[dict[str, Any]], command: str, seconds: float) -> None:
@@ -148,7 +148,7 @@ def write_markdown(path: Path, rows: list[dict[str, Any]], command: str, seconds
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if line.startswith("| ") and len(cells) == 8 and cells[0] not in ("figure", "---"):
                 kept[cells[0]] = line
-    commit = _commit()
+    commit = _commit(path)
     for r in rows:
         verdict = "yes" if r["pass"] else "**no**"
         kept[r["name"]] = (f"| {r['name']} | {r['syncnet']} | {r['anchor']} | {r['unit']} "
