@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -331,6 +332,10 @@ _NO_SYNC_BODY = (
 )
 
 
+# A getctag element with any namespace prefix, empty or with a value.
+_GETCTAG = re.compile(rb"<([\w-]+:)?getctag\b[^>]*?(/>|>.*?</([\w-]+:)?getctag>)", re.S)
+
+
 class NoSyncProxy:
     """Reverse proxy on 127.0.0.1 to `upstream` (a base URL): forwards every request
     unchanged, except REPORTs whose body contains "sync-collection", which get 403 with a
@@ -338,15 +343,24 @@ class NoSyncProxy:
 
     Attributes: base_url (same paths as upstream), home_url and auth (if built from a
     Server), upstream, requests (list of (method, path) for every request received,
-    refused ones included), refused (list of (method, path) of the refused ones)."""
+    refused ones included), refused (list of (method, path) of the refused ones),
+    stripped (how many getctag properties were taken out of PROPFIND answers)."""
 
     def __init__(
-        self, upstream: str | Server, *, refuse_sync: bool = True, bearer: str | None = None
+        self,
+        upstream: str | Server,
+        *,
+        refuse_sync: bool = True,
+        bearer: str | None = None,
+        strip_ctag: bool = False,
     ) -> None:
         # bearer: act as an auth gateway that accepts only "Authorization: Bearer <bearer>"
         # (401 otherwise) and forwards the request upstream as user "test".
+        # strip_ctag: take CS:getctag out of every PROPFIND answer (a server without it).
         self.refuse_sync = refuse_sync
         self.bearer = bearer
+        self.strip_ctag = strip_ctag
+        self.stripped = 0
         if isinstance(upstream, Server):
             self.upstream = upstream.base_url
             self.auth = upstream.auth
@@ -452,6 +466,10 @@ class NoSyncProxy:
                     for k, v in self.headers.items()
                     if k.lower() not in _HOP_BY_HOP and k.lower() not in ("host", "content-length")
                 ]
+                strip = proxy.strip_ctag and method == "PROPFIND"
+                if strip:  # an uncompressed answer, so that the XML can be edited
+                    headers = [(k, v) for k, v in headers if k.lower() != "accept-encoding"]
+                    headers.append(("Accept-Encoding", "identity"))
                 try:
                     req = proxy._client.build_request(method, self.path, headers=headers, content=body)
                     resp = proxy._client.send(req, stream=True)
@@ -469,6 +487,9 @@ class NoSyncProxy:
                 ]
                 if method == "HEAD" and "content-length" in resp.headers:
                     out.append(("Content-Length", resp.headers["content-length"]))
+                if strip:
+                    raw, n = _GETCTAG.subn(b"", raw)
+                    proxy.stripped += n
                 self._reply(resp.status_code, out, raw)
 
         return Handler

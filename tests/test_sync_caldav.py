@@ -561,6 +561,33 @@ def test_without_sync_collection_a_ctag_keeps_the_no_op_cheap(run, home, radical
     assert actions(t, "user-deleted") == {grace} and not actions(t, "created")
 
 
+def test_without_a_ctag_a_no_op_is_the_sync_collection_report_alone(
+    run, home, radicale_server, radicale_calendar
+):
+    from caldav_fixtures import NoSyncProxy
+
+    with NoSyncProxy(radicale_server, refuse_sync=False, strip_ctag=True) as proxy:
+        init_with(run, home, cal=caldav_target(proxy.url_for(radicale_calendar.url)))
+        small_network(home)
+        assert sync(run)["counts"]["created"] == 4
+
+        proxy.reset()
+        t = sync(run)  # the first no-op asks for the ctag, finds none, lists the changes
+        assert t["actions"] == [] and t["requests"] == proxy.count() == 2
+        assert proxy.count("PROPFIND") == proxy.count("REPORT") == 1 and proxy.stripped >= 1
+
+        proxy.reset()
+        t = sync(run)  # remembered: no ctag to ask for, the REPORT alone
+        assert t["actions"] == [] and t["requests"] == proxy.count("REPORT") == proxy.count() == 1
+
+        # the one REPORT still sees another client's deletion
+        grace = uid_of(agenda(run, T0), "followup", "Grace Hopper")
+        assert httpx.delete(href(radicale_calendar, grace), timeout=10).status_code in (200, 204)
+        t = sync(run)
+        assert actions(t, "user-deleted") == {grace} and not actions(t, "created")
+        assert proxy.count("PUT") == proxy.count("DELETE") == 0
+
+
 # ---------------------------------------------------------------- credentials
 def test_password_from_the_environment_or_a_command(run, home, radicale_auth_calendar):
     cal = radicale_auth_calendar
