@@ -1,10 +1,14 @@
-"""Reminders as iCalendar, written and read with `icalendar` only.
+"""Reminders as iCalendar.
 
 Two styles: all-day VEVENTs (the default for feeds: subscribed calendars in Google
 and Apple ignore VTODO) or VTODOs with a DUE date. All-day items use DATE values
 (floating, no time zone): a reminder due on 2026-11-25 is on that day wherever the
 phone is. DTSTAMP and SEQUENCE come from the item's stamp, never the render time,
 so unchanged reminders render byte-identical.
+
+Calendar objects are written by `icswriter` (the same bytes as icalendar's, several
+times faster); `component` and `calendar` build them with icalendar, as the reference
+the tests compare against and for the calendar's header.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from icalendar import Alarm, Calendar, Event, Todo
@@ -20,6 +25,8 @@ from icalendar.prop import vDDDTypes, vInt, vText
 
 from syncnet.reminders import StampedItem
 from syncnet.sync import RemoteChanges
+
+from .icswriter import write_component
 
 PRODID = "-//syncnet//syncnet reminders//EN"
 STYLES = ("event", "todo")
@@ -84,11 +91,23 @@ def calendar(items: Iterable[StampedItem], style: str = "event", alarms: Sequenc
     return cal
 
 
+def trigger_values(alarms: Sequence[timedelta]) -> list[str]:
+    """Alarm offsets as TRIGGER values, written once per calendar by icalendar."""
+    return [vDDDTypes(offset).to_ical().decode() for offset in alarms]
+
+
+@lru_cache(maxsize=8)
+def _head(name: str | None) -> bytes:
+    """A calendar's lines before its first component (icalendar's own)."""
+    empty = bytes(calendar([], name=name).to_ical())
+    assert empty.endswith(RenderCache.END)
+    return empty[: -len(RenderCache.END)]
+
+
 def render(items: Iterable[StampedItem], style: str = "event", alarms: Sequence[timedelta] = (),
            name: str | None = None) -> bytes:  # fmt: skip
-    """A whole calendar (a feed or an .ics file)."""
-    body: bytes = calendar(items, style, alarms, name).to_ical()
-    return body
+    """A whole calendar (a feed or an .ics file): what `calendar(...).to_ical()` gives."""
+    return RenderCache(style, alarms, name).render(items)
 
 
 class RenderCache:
@@ -96,19 +115,17 @@ class RenderCache:
 
     After a change, the feed is rendered again; an item whose content and stamp are
     unchanged is reused byte for byte, so the work grows with what changed. The
-    output equals `render(...)` exactly (a calendar's text is its header, its
-    components' texts in order, and its last line). Held in memory only.
+    output equals `calendar(...).to_ical()` exactly (a calendar's text is its header,
+    its components' texts in order, and its last line). Held in memory only.
     """
 
     END = b"END:VCALENDAR\r\n"
 
     def __init__(self, style: str, alarms: Sequence[timedelta], name: str | None) -> None:
-        self.style, self.alarms = style, list(alarms)
-        empty = bytes(calendar([], style, alarms, name).to_ical())
-        assert empty.endswith(self.END)
-        self._head = empty[: -len(self.END)]
+        self.style, self.triggers = style, trigger_values(alarms)
+        self._head = _head(name)
         self._parts: dict[tuple[str, str, int, str], bytes] = {}
-        self.rendered = 0  # components rendered with icalendar (not reused)
+        self.rendered = 0  # components written (not reused)
 
     def render(self, items: Iterable[StampedItem]) -> bytes:
         parts, kept = [], {}
@@ -116,7 +133,7 @@ class RenderCache:
             key = (s.item.uid, s.stamp.content_hash, s.stamp.sequence, s.stamp.changed.isoformat())
             part = self._parts.get(key)
             if part is None:
-                part = bytes(component(s, self.style, self.alarms).to_ical())
+                part = write_component(s, self.style, self.triggers)
                 self.rendered += 1
             parts.append(part)
             kept[key] = part
@@ -126,8 +143,7 @@ class RenderCache:
 
 def render_one(item: StampedItem, style: str, alarms: Sequence[timedelta]) -> bytes:
     """One calendar object resource (one UID), as CalDAV stores it."""
-    body: bytes = calendar([item], style, alarms).to_ical()
-    return body
+    return _head(None) + write_component(item, style, trigger_values(alarms)) + RenderCache.END
 
 
 def write_atomically(path: Path, body: bytes) -> bool:
