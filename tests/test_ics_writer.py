@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
-from syncnet_adapters.ics import component, render, render_one, trigger_values
+from syncnet_adapters.ics import calendar, component, render, render_one, trigger_values
 from syncnet_adapters.icswriter import fold, write_component
 
 from syncnet.reminders import CalendarItem, Stamp, StampedItem
@@ -75,6 +75,8 @@ def test_calendars_and_single_objects_parse_back_to_the_same_reminders():
     assert [str(t["SUMMARY"]) for t in todos] == [s.item.summary for s in items]
     assert [t.decoded("DUE") for t in todos] == [s.item.due for s in items]
     assert all(t.walk("VALARM")[1].decoded("TRIGGER") == -timedelta(days=1) for t in todos)
+    assert body == calendar(items, "todo", [timedelta(hours=9), -timedelta(days=1)], "syncnet").to_ical()
+    assert render_one(items[0], "event", []) == calendar([items[0]], "event", []).to_ical()
     one = Calendar.from_ical(render_one(items[0], "event", []))
     (event,) = one.walk("VEVENT")
     assert str(event["DESCRIPTION"]) == "Why.\nsyncnet history ab12" and str(event["UID"]) == "0f3a9c@syncnet"
