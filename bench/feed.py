@@ -2,7 +2,7 @@
 
 - feed_render_N_vs_icalendar_plain: the feed body for N reminders rendered from the store,
   through the WSGI FeedApp exactly as `syncnet feed serve` answers a GET (agenda from the
-  views, stamps, icalendar), against icalendar building and serialising the same N
+  views, stamps, content lines), against icalendar building and serialising the same N
   reminders from prebuilt plain data (uid, due date, summary, alarm offset) as all-day
   VEVENTs with a VALARM. Target <= 1.5. N = 10,000 (quick: 2,000).
 - feed_unchanged_304_renders: a second GET with If-None-Match is answered 304 without
