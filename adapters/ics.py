@@ -45,12 +45,9 @@ def parse_offset(text: str) -> timedelta:
 
 
 def component(s: StampedItem, style: str, alarms: Sequence[timedelta]) -> Event | Todo:
-    """One reminder as a VEVENT or VTODO.
-
-    Properties are set as typed values (vText, vDDDTypes, ...) rather than through
-    `Component.add`, which infers each type and copies parameters: the feed renders
-    thousands of these. Only what clients use is written.
-    """
+    """One reminder as a VEVENT or VTODO, built with icalendar: the reference that
+    `icswriter.write_component` matches byte for byte (tests/test_ics_writer.py).
+    Only what clients use is written."""
     item, st = s.item, s.stamp
     comp: Event | Todo = Event() if style == "event" else Todo()
     comp["UID"] = vText(item.uid)
@@ -91,9 +88,15 @@ def calendar(items: Iterable[StampedItem], style: str = "event", alarms: Sequenc
     return cal
 
 
-def trigger_values(alarms: Sequence[timedelta]) -> list[str]:
-    """Alarm offsets as TRIGGER values, written once per calendar by icalendar."""
-    return [vDDDTypes(offset).to_ical().decode() for offset in alarms]
+def trigger_values(alarms: Sequence[timedelta]) -> tuple[str, ...]:
+    """Alarm offsets as TRIGGER values, as icalendar writes them (once per set of
+    offsets: `render_one` runs for every item a sync pushes)."""
+    return _trigger_values(tuple(alarms))
+
+
+@lru_cache(maxsize=32)
+def _trigger_values(alarms: tuple[timedelta, ...]) -> tuple[str, ...]:
+    return tuple(vDDDTypes(offset).to_ical().decode() for offset in alarms)
 
 
 @lru_cache(maxsize=8)

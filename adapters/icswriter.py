@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from syncnet.reminders import StampedItem
+if TYPE_CHECKING:
+    from syncnet.reminders import StampedItem
 
 LIMIT = 75  # octets per line, excluding the CRLF (RFC 5545, 3.1)
 
@@ -35,10 +37,10 @@ def escape_text(value: str) -> str:
 def fold(line: str) -> str:
     """Fold a content line: pieces of under 75 octets joined by CRLF and a space, never
     splitting a backslash or caret escape from the character it escapes."""
-    if line.isascii() and len(line) < LIMIT:
-        return line
     pieces: list[str] = []
     if line.isascii():  # one octet per character: cut by slicing
+        if len(line) < LIMIT:
+            return line
         start = 0
         while len(line) - start >= LIMIT:
             end = start + LIMIT - 1
