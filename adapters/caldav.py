@@ -17,11 +17,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from syncnet.errors import SyncnetError
-from syncnet.sync import Conflict, RemoteChanges, TargetDown
+from syncnet.app.sync import RemoteChanges
+from syncnet.errors import Conflict, TargetDown, TargetError
 
 if TYPE_CHECKING:
-    from syncnet.reminders import StampedItem
+    from syncnet.domain.reminders import StampedItem
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -35,8 +35,8 @@ def _sync_cursor(token: str | None, ctag: str | None) -> str:
     return f"sync:{token or ''}" + ("" if ctag is None else CTAG_MARK + ctag)
 
 
-class CalDAVError(SyncnetError):
-    """A target could not be synced (exit code 1)."""
+class CalDAVError(TargetError):
+    """A CalDAV target could not be synced."""
 
 
 class Unavailable(CalDAVError, TargetDown):

@@ -23,8 +23,8 @@ from pathlib import Path
 from icalendar import Alarm, Calendar, Event, Todo
 from icalendar.prop import vDDDTypes, vInt, vText
 
-from syncnet.reminders import StampedItem
-from syncnet.sync import RemoteChanges
+from syncnet.app.sync import RemoteChanges
+from syncnet.domain.reminders import StampedItem
 
 from .icswriter import write_component
 

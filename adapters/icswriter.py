@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from syncnet.reminders import StampedItem
+    from syncnet.domain.reminders import StampedItem
 
 LIMIT = 75  # octets per line, excluding the CRLF (RFC 5545, 3.1)
 

@@ -38,11 +38,11 @@ from typing import Any
 import httpx
 
 from syncnet import Network, init_store
-from syncnet import commands as c
+from syncnet.app.sync import OURS, ItemState, TargetState
 from syncnet.bootstrap import sync_target, target_by_name
-from syncnet.config import Target
-from syncnet.reminders import StampedItem
-from syncnet.sync import OURS, ItemState, TargetState
+from syncnet.domain import commands as c
+from syncnet.domain.config import Target
+from syncnet.domain.reminders import StampedItem
 
 from .__main__ import alternate, figure
 from .synthetic import TODAY, followups

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from syncnet import Network, init_store
-from syncnet.factlog import FactLog
+from syncnet.storage.factlog import LibraryApp
 
 from .__main__ import alternate
 from .synthetic import TODAY, iter_network, network
@@ -25,11 +25,11 @@ from .synthetic import TODAY, iter_network, network
 BATCH = 1000
 
 
-def bare_app(db: Path) -> FactLog:
+def bare_app(db: Path) -> LibraryApp:
     """The anchor: the library's Application with the same cipher and compressor and the
-    library's own SQLite recorder. FactLog adds only the transcodings our events need
+    library's own SQLite recorder. LibraryApp adds only the transcodings our events need
     (and ignores os.environ); nothing of record_many, sealing or the keys table."""
-    return FactLog(
+    return LibraryApp(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(db),
@@ -51,11 +51,11 @@ def decode_all(net: Network) -> list[Any]:
     out: list[Any] = []
     position = 0
     while True:
-        notes = log.recorder.select_notifications(start=position + 1, limit=BATCH)
-        if not notes:
+        batch = log.after(position, BATCH)
+        if not batch:
             return out
-        out += [log.mapper.to_domain_event(n) for n in notes]
-        position = notes[-1].id
+        out += [fact for _, fact in batch]
+        position = batch[-1][0]
 
 
 def reset_views(net: Network) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from uuid import UUID
 
-from syncnet import commands as c
+from syncnet.domain import commands as c
 
 TODAY = date(2026, 11, 25)
 CHANNELS = ("conference", "workshop", "alumni", "professional-network", "club", "email")

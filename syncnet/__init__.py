@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _WHERE = {
-    "commands": (
+    "domain.commands": (
         "Ask", "Asked", "Cadence", "Command", "Dropped", "Give", "GoalAchieved", "GoalAdd",
         "Kept", "Link", "Meet", "Pitch", "Pocket", "Promise", "Receive", "Touch",
     ),
-    "config": ("Config", "load_config", "parse_config"),
+    "domain.config": ("Config", "load_config", "parse_config"),
     "errors": ("BadInput", "ConfigError", "NotFound", "StoreMissing", "SyncnetError", "WrongKey"),
-    "projections": ("Balance", "Reminder", "TimeSplit", "Warning"),
-    "service": ("AgendaItem", "ContactRef", "HistoryEntry", "Network", "Recorded"),
-    "store": ("init_store", "open_store"),
+    "domain.projections": ("Balance", "Reminder", "TimeSplit", "Warning"),
+    "app.network": ("AgendaItem", "ContactRef", "HistoryEntry", "Network", "Recorded"),
+    "storage.store": ("init_store", "open_store"),
 }  # fmt: skip
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 __all__ = [  # the same names as _WHERE, spelled out for linters and type checkers
@@ -51,7 +51,8 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from .commands import (
+    from syncnet.app.network import AgendaItem, ContactRef, HistoryEntry, Network, Recorded
+    from syncnet.domain.commands import (
         Ask,
         Asked,
         Cadence,
@@ -69,8 +70,7 @@ if TYPE_CHECKING:
         Receive,
         Touch,
     )  # fmt: skip
-    from .config import Config, load_config, parse_config
-    from .errors import BadInput, ConfigError, NotFound, StoreMissing, SyncnetError, WrongKey
-    from .projections import Balance, Reminder, TimeSplit, Warning
-    from .service import AgendaItem, ContactRef, HistoryEntry, Network, Recorded
-    from .store import init_store, open_store
+    from syncnet.domain.config import Config, load_config, parse_config
+    from syncnet.domain.projections import Balance, Reminder, TimeSplit, Warning
+    from syncnet.errors import BadInput, ConfigError, NotFound, StoreMissing, SyncnetError, WrongKey
+    from syncnet.storage.store import init_store, open_store

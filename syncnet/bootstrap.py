@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import Target
-from .errors import BadInput, SyncnetError
-from .service import Network
-from .sync import Report, TargetState, pending, reconcile
+from syncnet.app.network import Network
+from syncnet.app.sync import Report, TargetState, pending, reconcile
+from syncnet.domain.config import Target
+from syncnet.errors import BadInput, SyncnetError
 
 HEALTH = "health"
 FEED = "feed"
@@ -74,7 +74,7 @@ class Outcome:
     error: str | None = None
     retry_after: float | None = None
     requests: int = 0
-    exit_code: int = 1
+    cause: Exception | None = None  # the error, for the caller to map (exit codes)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -154,10 +154,11 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
             state.agenda_key = key
     except SyncnetError as e:
         outcome.error = str(e) if str(e).startswith("target ") else f"target {target.name}: {e}"
-        outcome.exit_code = e.exit_code
+        outcome.cause = e
         outcome.retry_after = getattr(e, "retry_after", None)
     except OSError as e:
         outcome.error = f"{type(e).__name__}: {e}"
+        outcome.cause = e
     finally:
         if client is not None:
             outcome.requests = client.requests

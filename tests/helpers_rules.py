@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from syncnet import events as ev
-from syncnet import projections as pj
-from syncnet.config import Config
-from syncnet.views import Views, replay
+from syncnet.domain import events as ev
+from syncnet.domain import projections as pj
+from syncnet.domain.config import Config
+from syncnet.domain.fold import Views, replay
 
 SEALED = ev.Sealed(UUID(int=7), b"x")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from syncnet.cli import cli, main
+from syncnet.entrypoints.cli import cli, main
 
 T = ("--today", "2026-11-20")
 

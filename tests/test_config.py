@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syncnet.config import NORTH_SEASONS, SOUTH_SEASONS, Config, load_config, parse_config
+from syncnet.domain.config import NORTH_SEASONS, SOUTH_SEASONS, Config, load_config, parse_config
 from syncnet.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

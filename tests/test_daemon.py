@@ -21,14 +21,15 @@ import pytest
 from caldav_fixtures import read_back_uids
 from icalendar import Calendar
 
-from syncnet import commands as cmd
-from syncnet import daemon as daemon_module
-from syncnet import events as ev
-from syncnet.daemon import TRIGGER_TOPICS, Backoff, Daemon
-from syncnet.reminders import uid_for
-from syncnet.service import Network
-from syncnet.store import init_store
-from syncnet.sync import Action
+from syncnet.app.network import Network
+from syncnet.app.sync import Action
+from syncnet.domain import commands as cmd
+from syncnet.domain import events as ev
+from syncnet.domain.events import AGENDA_FACTS
+from syncnet.domain.reminders import uid_for
+from syncnet.entrypoints import daemon as daemon_module
+from syncnet.entrypoints.daemon import Backoff, Daemon
+from syncnet.storage.store import init_store
 
 NAMES = ("Ada Lovelace", "Grace Hopper")
 
@@ -263,14 +264,13 @@ def test_backoff_honours_retry_after_and_resets_on_success():
     assert b.failures == 1
 
 
-def test_trigger_topics_are_the_networking_facts_not_push_records():
-    topic = f"{ev.ReminderPushed.__module__}:{ev.ReminderPushed.__qualname__}"
-    assert topic not in TRIGGER_TOPICS
+def test_agenda_facts_are_the_networking_facts_not_push_records():
+    assert ev.ReminderPushed not in AGENDA_FACTS
     for cls in (ev.ContactMet, ev.Touched, ev.HelpGiven, ev.HelpReceived, ev.RequestMade, ev.RequestReceived,
                 ev.Presented, ev.PromiseMade, ev.PromiseKept, ev.PromiseDropped, ev.Pocketed, ev.CadenceSet,
                 ev.GoalSet, ev.GoalAchieved, ev.GoalLinked):  # fmt: skip
-        assert f"{cls.__module__}:{cls.__qualname__}" in TRIGGER_TOPICS, cls
-    assert len(TRIGGER_TOPICS) == len(set(TRIGGER_TOPICS))
+        assert cls in AGENDA_FACTS, cls
+    assert len(AGENDA_FACTS) == len(set(AGENDA_FACTS))
 
 
 def test_the_daemon_sees_networking_facts_and_ignores_push_records(tmp_path):

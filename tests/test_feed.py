@@ -19,11 +19,11 @@ import pytest
 from icalendar import Calendar
 from syncnet_adapters.feed import FeedApp
 
-from syncnet import commands as cmd
+from syncnet.app.network import Network
 from syncnet.bootstrap import feed_app, feed_secret
-from syncnet.reminders import uid_for
-from syncnet.service import Network
-from syncnet.store import init_store
+from syncnet.domain import commands as cmd
+from syncnet.domain.reminders import uid_for
+from syncnet.storage.store import init_store
 
 HORIZON = 60
 
@@ -305,7 +305,7 @@ def test_render_cache_gives_the_same_bytes_and_renders_only_what_changed():
 
     from syncnet_adapters.ics import RenderCache, render
 
-    from syncnet.reminders import CalendarItem, stamp
+    from syncnet.domain.reminders import CalendarItem, stamp
 
     def items(n: int, renamed: int | None = None) -> list[CalendarItem]:
         return [

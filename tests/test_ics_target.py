@@ -14,7 +14,7 @@ from caldav_fixtures import read_back, read_back_uids
 from icalendar import Calendar
 from syncnet_adapters import ics
 
-from syncnet.reminders import uid_for
+from syncnet.domain.reminders import uid_for
 
 T = ("--today", "2026-11-20")
 TODAY = date(2026, 11, 20)

@@ -18,7 +18,7 @@ from icalendar import Calendar
 from syncnet_adapters.ics import calendar, component, render, render_one, trigger_values
 from syncnet_adapters.icswriter import fold, write_component
 
-from syncnet.reminders import CalendarItem, Stamp, StampedItem
+from syncnet.domain.reminders import CalendarItem, Stamp, StampedItem
 
 # letters, the characters TEXT escapes, fold-sensitive ones, multi-byte ones
 ALPHABET = st.sampled_from([*'abcXYZ 019-.;,\\^:"\n\r\tçéÆøßЖ中🙂', "\\N", "\r\n"])

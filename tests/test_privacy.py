@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from syncnet import commands as c
-from syncnet.service import Network
-from syncnet.store import init_store
+from syncnet.app.network import Network
+from syncnet.domain import commands as c
+from syncnet.storage.store import init_store
 
 T = ("--today", "2026-11-20")
 

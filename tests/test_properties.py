@@ -23,14 +23,14 @@ from helpers_rules import Facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncnet import commands as cmd
-from syncnet import service
-from syncnet.config import parse_config
-from syncnet.events import HELP_KINDS, REASONS
-from syncnet.projections import Balance
-from syncnet.service import Network
-from syncnet.store import init_store
-from syncnet.views import KINDS, replay
+from syncnet.app import network as service
+from syncnet.app.network import Network
+from syncnet.domain import commands as cmd
+from syncnet.domain.config import parse_config
+from syncnet.domain.events import HELP_KINDS, REASONS
+from syncnet.domain.fold import KINDS, replay
+from syncnet.domain.projections import Balance
+from syncnet.storage.store import init_store
 
 TODAY = date(2026, 11, 25)
 FIRST = date(2025, 9, 1)
@@ -200,13 +200,7 @@ def network() -> Iterator[Network]:
 
 def catch_up(net: Network, page: int) -> int:
     """Network.refresh, with a small page: rows are saved and reloaded between pages."""
-    log = net.store.log
-
-    def fetch(after: int, limit: int) -> list[tuple[int, Any]]:
-        notes = log.recorder.select_notifications(start=after + 1, limit=limit)
-        return [(note.id, log.mapper.to_domain_event(note)) for note in notes]
-
-    return net.views.catch_up(fetch, page=page)
+    return net.views.catch_up(net.store.log.after, page=page)
 
 
 def check_promise_ids(
@@ -244,9 +238,7 @@ def test_incremental_views_equal_a_full_replay(script: Any, data: st.DataObject)
         check_promise_ids(results, commands, promise_ids)
         net.refresh()
         log = net.store.log
-        events = [
-            log.mapper.to_domain_event(n) for n in log.recorder.select_notifications(start=1, limit=10**6)
-        ]
+        events = [fact for _, fact in log.after(0, 10**6)]
         assert [e.originator_id.hex for e in events] == [r.fact_id for r in results]
         full = replay(events, net.config.minutes)
         for kind in KINDS:

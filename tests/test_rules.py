@@ -13,8 +13,8 @@ from uuid import UUID
 import pytest
 from helpers_rules import Facts, d, due, kinds
 
-from syncnet.config import Config, parse_config
-from syncnet.rules import season_of, seasons_overlapping, window
+from syncnet.domain.config import Config, parse_config
+from syncnet.domain.rules import season_of, seasons_overlapping, window
 
 SOUTH = parse_config({"rules": {"hemisphere": "south"}})
 Act = Callable[[Facts, UUID, date], object]

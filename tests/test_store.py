@@ -11,10 +11,10 @@ from uuid import UUID
 
 import pytest
 
-from syncnet import commands as c
+from syncnet.app.network import ME, Network
+from syncnet.domain import commands as c
 from syncnet.errors import BadInput, NotFound, WrongKey
-from syncnet.service import ME, Network
-from syncnet.store import init_store, open_store
+from syncnet.storage.store import init_store, open_store
 
 TODAY = date(2026, 11, 20)
 

@@ -30,12 +30,12 @@ from caldav_fixtures import Calendar, make_calendar, read_back, read_back_uids
 from icalendar import Calendar as ICalendar
 from syncnet_adapters.caldav import CalDAVClient, CalDAVPort
 
-from syncnet import commands as cmd
-from syncnet import events as ev
-from syncnet.reminders import CalendarItem, Stamp, StampedItem, uid_for
-from syncnet.service import Network
-from syncnet.store import init_store
-from syncnet.sync import RemoteChanges, TargetState, reconcile
+from syncnet.app.network import Network
+from syncnet.app.sync import RemoteChanges, TargetState, reconcile
+from syncnet.domain import commands as cmd
+from syncnet.domain import events as ev
+from syncnet.domain.reminders import CalendarItem, Stamp, StampedItem, uid_for
+from syncnet.storage.store import init_store
 
 T0 = "2026-11-20"  # autumn (north): the season ends 2026-11-30
 HORIZON = 60
@@ -772,8 +772,7 @@ def test_pushes_are_recorded_as_sealed_facts(run, home, radicale_calendar):
     contact_id = run.json("history", "Zebulon", "--today", T0)["contact"]["id"]
     with Network.open(home) as net:
         log = net.store.log
-        notes = log.recorder.select_notifications(start=1, limit=1000)
-        records = [e for e in map(log.mapper.to_domain_event, notes) if type(e).__name__ == "ReminderPushed"]
+        records = [e for _, e in log.after(0, 1000) if type(e).__name__ == "ReminderPushed"]
         mine = [e for e in records if e.contact_id == UUID(contact_id)]
         assert len(mine) == 2 and len(records) == 3  # Zebulon created + deleted, Grace created
         assert all(e.summary is None or isinstance(e.summary, ev.Sealed) for e in records)

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from .config import Minutes
-from .db import connect, immediate
-from .keys import open_json, seal_json
-from .rows import KINDS, Views, encode_row, fingerprint
+from syncnet.domain.config import Minutes
+from syncnet.domain.rows import KINDS, Views, encode_row, fingerprint
+from syncnet.storage.db import connect, immediate
+from syncnet.storage.keys import open_json, seal_json
 
 PAGE = 1000
 CHUNK = 50_000  # facts folded in memory between two writes: bounds memory and lock time
@@ -122,8 +122,8 @@ class ViewStore:
         """Fold every fact after the tracked position; returns how many were folded."""
         # The fold and the event classes are imported only when there is something to fold:
         # a read on up-to-date views (e.g. `syncnet due`) never loads them.
-        from .events import ReminderPushed, contact_ids_of
-        from .views import apply
+        from syncnet.domain.events import can_change_agenda, contact_ids_of
+        from syncnet.domain.fold import apply
 
         done = 0
         while True:
@@ -139,7 +139,7 @@ class ViewStore:
                 for pos, event in batch:
                     apply(views, event)
                     index += [(self._index_id(c), pos) for c in contact_ids_of(event)]
-                    if not isinstance(event, ReminderPushed):
+                    if can_change_agenda(event):
                         agenda = pos
                 position = batch[-1][0]
                 folded += len(batch)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from syncnet.errors import ConfigError
 
 # Month ranges (first, last), inclusive; a range may wrap the year end (12 -> 2).
 NORTH_SEASONS: dict[str, tuple[int, int]] = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11)}

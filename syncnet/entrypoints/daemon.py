@@ -25,17 +25,10 @@ from datetime import UTC, date, datetime
 from types import FrameType
 from typing import TextIO
 
-from . import events as ev
-from .bootstrap import Outcome, sync_target
-from .config import Target
-from .service import Network
-
-# Every fact that can change the agenda; push records are left out on purpose.
-TRIGGER_TOPICS = tuple(
-    f"{cls.__module__}:{cls.__qualname__}"
-    for cls in vars(ev).values()
-    if isinstance(cls, type) and issubclass(cls, ev.Fact) and cls not in (ev.Fact, ev.ReminderPushed)
-)
+from syncnet.app.network import Network
+from syncnet.bootstrap import Outcome, sync_target
+from syncnet.domain.config import Target
+from syncnet.domain.events import AGENDA_FACTS
 
 
 @dataclass
@@ -73,9 +66,7 @@ class Daemon:
         print(f"{stamp} {message}", file=self.out, flush=True)
 
     def _networking_facts_since(self, position: int) -> bool:
-        recorder = self.net.store.log.recorder
-        found = recorder.select_notifications(start=position + 1, limit=1, topics=TRIGGER_TOPICS)
-        return bool(found)
+        return bool(self.net.store.log.after(position, 1, types=AGENDA_FACTS))
 
     def _sync(self, target: Target, backoff: Backoff) -> None:
         outcome: Outcome = sync_target(self.net, target)

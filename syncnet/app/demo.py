@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from . import commands as c
-from .service import Network
+from syncnet.app.network import Network
+from syncnet.domain import commands as c
 
 
 def build_demo(net: Network) -> int:

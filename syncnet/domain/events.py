@@ -19,15 +19,15 @@ from uuid import UUID
 from eventsourcing.domain import DomainEvent, MetaDomainEvent
 
 # Re-exported: the sealed value and the transcodings belong to the stored format.
-from .sealed import Sealed as Sealed
-from .transcodings import DateAsISO as DateAsISO
-from .transcodings import SealedAsText as SealedAsText
+from syncnet.domain.sealed import Sealed as Sealed
 
 # Re-exported: the words of DOMAIN.md that facts use.
-from .vocabulary import CHANNELS as CHANNELS
-from .vocabulary import GOAL_KINDS as GOAL_KINDS
-from .vocabulary import HELP_KINDS as HELP_KINDS
-from .vocabulary import REASONS as REASONS
+from syncnet.domain.vocabulary import CHANNELS as CHANNELS
+from syncnet.domain.vocabulary import GOAL_KINDS as GOAL_KINDS
+from syncnet.domain.vocabulary import HELP_KINDS as HELP_KINDS
+from syncnet.domain.vocabulary import REASONS as REASONS
+from syncnet.storage.transcodings import DateAsISO as DateAsISO
+from syncnet.storage.transcodings import SealedAsText as SealedAsText
 
 
 @dataclass_transform(frozen_default=True)
@@ -158,3 +158,15 @@ def contact_ids_of(event: Any) -> tuple[UUID, ...]:
     if introduced is not None and introduced not in ids:
         ids.append(introduced)
     return tuple(ids)
+
+
+def can_change_agenda(fact: Fact) -> bool:
+    """The one predicate for "this fact can change what is due": every networking fact
+    can, a record of a push cannot (so a sync never triggers another sync)."""
+    return not isinstance(fact, ReminderPushed)
+
+
+# The same predicate as a set of types, for reading the log by type (the daemon's poll).
+AGENDA_FACTS: tuple[type[Fact], ...] = tuple(
+    cls for cls in Fact.__subclasses__() if cls is not ReminderPushed
+)

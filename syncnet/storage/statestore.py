@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .db import connect, immediate
-from .keys import open_json, seal_json
+from syncnet.storage.db import connect, immediate
+from syncnet.storage.keys import open_json, seal_json
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS syncnet_state ("

@@ -10,11 +10,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from . import commands as cmd
-from . import events as ev
-from .errors import BadInput, NotFound
-from .rows import ContactView, GoalView, PromiseView
-from .service import ME, Network, Recorded, _Directory, _id_matches, _resolve_goal, short
+from syncnet.app.network import ME, Network, Recorded, _Directory, _id_matches, _resolve_goal, short
+from syncnet.domain import commands as cmd
+from syncnet.domain import events as ev
+from syncnet.domain.rows import ContactView, GoalView, PromiseView
+from syncnet.errors import BadInput, NotFound
 
 
 class Translator:

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .dates import parse_date, parse_days
-from .errors import BadInput, SyncnetError
-from .service import Network, Recorded
-from .store import init_store
-from .vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
+from syncnet.app.network import Network, Recorded
+from syncnet.domain.dates import parse_date, parse_days
+from syncnet.domain.vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
+from syncnet.errors import BadInput, SyncnetError
+from syncnet.storage.store import init_store
 
 if TYPE_CHECKING:
-    from . import commands as cmd
+    from syncnet.domain import commands as cmd
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCHEMA_VERSION = 1
@@ -54,8 +54,8 @@ def _passphrase(home: str | None) -> str | None:
     env = os.environ.get("SYNCNET_PASSPHRASE")
     if env:
         return env
-    from .paths import data_dir
-    from .store import key_mode
+    from syncnet.storage.paths import data_dir
+    from syncnet.storage.store import key_mode
 
     if key_mode(data_dir(home)) == "passphrase" and sys.stdin.isatty():
         import getpass
@@ -136,20 +136,20 @@ def init(c: Ctx, ask_passphrase: bool) -> None:
     passphrase (scrypt); otherwise a random 256-bit key is written to a key file
     only you can read.
     """
-    from .paths import data_dir
+    from syncnet.storage.paths import data_dir
 
     home = data_dir(c.home)
     passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
     if ask_passphrase and not passphrase:
         passphrase = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
-    from .config import load_config
-    from .paths import config_path
+    from syncnet.domain.config import load_config
+    from syncnet.storage.paths import config_path
 
     load_config(config_path(c.home, c.config))  # a broken config fails before anything is created
     created, mode = init_store(home, passphrase)
     how = "passphrase (SYNCNET_PASSPHRASE)" if mode == "passphrase" else f"key file {home / 'key'}"
     if created:
-        from .bootstrap import feed_secret
+        from syncnet.bootstrap import feed_secret
 
         with Network.open(home, c.config, passphrase=passphrase) as net:
             feed_secret(net)  # the feed's secret exists from the start; 'feed rotate' replaces it
@@ -176,9 +176,9 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
     """
     import tempfile
 
-    from .bootstrap import sync_target, write_ics
-    from .config import Target
-    from .demo import build_demo
+    from syncnet.app.demo import build_demo
+    from syncnet.bootstrap import sync_target, write_ics
+    from syncnet.domain.config import Target
 
     home = Path(demo_home) if demo_home else Path(tempfile.mkdtemp(prefix="syncnet-demo-"))
     if demo_home and (home / "store.json").exists():
@@ -211,7 +211,7 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
             click.echo(f"Explore it: syncnet --home {home} balance | split | warnings | contacts")
         if pushed is not None and pushed.error is not None:
             click.echo(f"syncnet: error: {pushed.error}", err=True)
-            raise click.exceptions.Exit(pushed.exit_code)
+            raise click.exceptions.Exit(exit_code_for(pushed.cause))
 
 
 # ---------------------------------------------------------------- recording
@@ -219,7 +219,7 @@ def _record(
     c: Ctx, today: str | None, as_json: bool, make: Callable[[Network, ModuleType], cmd.Command]
 ) -> None:
     """Build a command with `make(network, syncnet.commands)`, record it, and report."""
-    from . import commands
+    from syncnet.domain import commands
 
     with c.network(today) as net:
         command = make(net, commands)
@@ -631,7 +631,7 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
     Prints what was created, updated and deleted. Targets are configured under
     [targets.NAME] in the config (see config.example.toml).
     """
-    from .bootstrap import sync_target, target_by_name
+    from syncnet.bootstrap import sync_target, target_by_name
 
     with c.network(today) as net:
         targets = [target_by_name(net, n) for n in names] if names else list(net.config.targets)
@@ -679,7 +679,7 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
         prefix = "" if message.startswith(f"target {o.target}") else f"target {o.target}: "
         click.echo(f"syncnet: error: {prefix}{message}", err=True)
     if failed:
-        raise click.exceptions.Exit(max(o.exit_code for o in failed))
+        raise click.exceptions.Exit(max(exit_code_for(o.cause) for o in failed))
 
 
 @cli.command()
@@ -688,7 +688,7 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
 @pass_ctx
 def status(c: Ctx, today: str | None, as_json: bool) -> None:
     """Per target: the last success, the last error and what is pending."""
-    from .bootstrap import status as target_status
+    from syncnet.bootstrap import status as target_status
 
     with c.network(today) as net:
         rows = target_status(net, net.today())
@@ -715,7 +715,7 @@ def feed() -> None:
 @pass_ctx
 def feed_url(c: Ctx) -> None:
     """Print the feed's URL (the one place its secret is shown)."""
-    from .bootstrap import feed_secret
+    from syncnet.bootstrap import feed_secret
 
     with c.network() as net:
         secret = feed_secret(net)
@@ -727,7 +727,7 @@ def feed_url(c: Ctx) -> None:
 @pass_ctx
 def feed_rotate(c: Ctx) -> None:
     """Replace the feed's secret: the old URL stops working."""
-    from .bootstrap import feed_secret
+    from syncnet.bootstrap import feed_secret
 
     with c.network() as net:
         feed_secret(net, rotate=True)
@@ -748,7 +748,7 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
 
     from syncnet_adapters.feed import serve as run_server
 
-    from .bootstrap import feed_app
+    from syncnet.bootstrap import feed_app
 
     with c.network() as net:
         f = net.config.feed
@@ -769,12 +769,17 @@ def daemon(c: Ctx, poll: float) -> None:
 
     Stops cleanly on SIGTERM or Ctrl-C. docs/daemon.md has a systemd user unit.
     """
-    from .daemon import run_daemon
+    from syncnet.entrypoints.daemon import run_daemon
 
     with c.network() as net:
         code = run_daemon(net, poll)
     if code:
         raise click.exceptions.Exit(code)
+
+
+def exit_code_for(error: BaseException | None) -> int:
+    """The exit code of an error: 2 for bad input or usage (nothing was written), else 1."""
+    return 2 if isinstance(error, BadInput) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -794,7 +799,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SyncnetError as e:
         click.echo(f"syncnet: error: {e}", err=True)
-        return e.exit_code
+        return exit_code_for(e)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # a bug or an environment failure: one line, details on request

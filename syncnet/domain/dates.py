@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from .errors import BadInput
+from syncnet.errors import BadInput
 
 
 def parse_date(text: str, today: date) -> date:

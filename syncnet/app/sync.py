@@ -19,30 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from .errors import SyncnetError
+from syncnet.errors import Conflict, Refused
 
 if TYPE_CHECKING:
-    from .reminders import StampedItem
+    from syncnet.domain.reminders import StampedItem
 
 OURS, USER_CHANGED, USER_DELETED = "ours", "user-changed", "user-deleted"
-
-
-class TargetDown(SyncnetError):
-    """The target cannot be reached or answers with an error: retry later."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class Conflict(SyncnetError):
-    """The item changed on the target since syncnet last wrote it (HTTP 412)."""
-
-
-class EmptyAgenda(SyncnetError):
-    """Refused: the agenda is empty but the target holds reminders."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -201,7 +183,7 @@ def reconcile(
     deletes = [uid for uid, s in state.items.items() if uid not in wanted]
     ours_left = [uid for uid in deletes if state.items[uid].status == OURS]
     if not wanted and ours_left and not force:
-        raise EmptyAgenda(
+        raise Refused(
             f"target {name}: the agenda is empty but the calendar holds {len(ours_left)} "
             "reminders from syncnet; refusing to delete them all (use --force)"
         )

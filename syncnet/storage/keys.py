@@ -23,8 +23,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .errors import WrongKey
-from .sealed import Sealed
+from syncnet.domain.sealed import Sealed
+from syncnet.errors import MissingKey, WrongKey
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -75,13 +75,18 @@ def open_json(key: bytes, blob: bytes, aad: str) -> Any:
 
 class KeyRing:
     """Data keys by subject: unwrapped lazily, new ones queued to be written
-    in the same transaction as the events that use them."""
+    in the same transaction as the events that use them.
+
+    A long-running process (the daemon, the feed server) meets subjects that other
+    processes created after it read the keys: a key it has not seen makes it read
+    the wrapped keys again. A key that is still missing is an error (MissingKey),
+    never taken for an erased contact: erasure is a fact, not an absent key."""
 
     def __init__(self, kek: bytes, load_wrapped: Callable[[], dict[str, bytes]]) -> None:
         self._kek = kek
-        self._load_wrapped = load_wrapped  # every wrapped key by subject, read once on first use
+        self._load_wrapped = load_wrapped  # every wrapped key by subject
         self._wrapped: dict[str, bytes] | None = None
-        self._keys: dict[UUID, bytes | None] = {}
+        self._keys: dict[UUID, bytes] = {}
         self.pending: list[tuple[str, str, bytes]] = []  # (subject, kind, wrapped)
 
     def new_key(self, subject: UUID, kind: str) -> None:
@@ -94,28 +99,35 @@ class KeyRing:
             self._keys.pop(UUID(subject_hex), None)
         self.pending = []
 
-    def _key(self, subject: UUID) -> bytes | None:
-        if subject not in self._keys:
-            if self._wrapped is None:
-                self._wrapped = self._load_wrapped()
+    def _key(self, subject: UUID) -> bytes:
+        key = self._keys.get(subject)
+        if key is not None:
+            return key
+        wrapped = None if self._wrapped is None else self._wrapped.get(subject.hex)
+        if wrapped is None:  # first use, or a key written by another process since
+            self._wrapped = self._load_wrapped()
             wrapped = self._wrapped.get(subject.hex)
-            self._keys[subject] = None if wrapped is None else unwrap(self._kek, subject.hex, wrapped)
-        return self._keys[subject]
+        if wrapped is None:
+            raise MissingKey(
+                f"the data key of {subject.hex[:8]} is missing from the store, and no fact "
+                "erased it: the store is damaged (restore it from a backup)"
+            )
+        key = self._keys[subject] = unwrap(self._kek, subject.hex, wrapped)
+        return key
 
     def has_key(self, subject: UUID) -> bool:
-        return self._key(subject) is not None
+        """Whether a data key exists for `subject` (e.g. the one for facts about me)."""
+        try:
+            self._key(subject)
+        except MissingKey:
+            return False
+        return True
 
     def seal(self, subject: UUID, text: str) -> Sealed:
-        key = self._key(subject)
-        if key is None:
-            raise KeyError(f"no data key for {subject.hex[:8]}")
-        return Sealed(subject, encrypt(key, text.encode("utf-8"), subject.bytes))
+        return Sealed(subject, encrypt(self._key(subject), text.encode("utf-8"), subject.bytes))
 
     def unseal(self, sealed: Sealed | None) -> str | None:
-        """The plain text, or None when the field is empty or its key was forgotten."""
+        """The plain text, or None when the field is empty."""
         if sealed is None:
             return None
-        key = self._key(sealed.key_id)
-        if key is None:
-            return None
-        return decrypt(key, sealed.blob, sealed.key_id.bytes).decode("utf-8")
+        return decrypt(self._key(sealed.key_id), sealed.blob, sealed.key_id.bytes).decode("utf-8")

@@ -6,7 +6,7 @@ from datetime import date
 
 from eventsourcing.persistence import Transcoding
 
-from .sealed import Sealed
+from syncnet.domain.sealed import Sealed
 
 
 class SealedAsText(Transcoding):

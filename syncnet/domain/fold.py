@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import events as ev
-from .config import Minutes
-from .rows import (  # re-exported for callers of the fold
+from syncnet.domain import events as ev
+from syncnet.domain.config import Minutes
+from syncnet.domain.rows import (  # re-exported for callers of the fold
     ASK_MIN,
     G_TOUCH_ME,
     G_TOUCH_THEM,

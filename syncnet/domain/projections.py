@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .config import Config
-from .rows import (
+from syncnet.domain.config import Config
+from syncnet.domain.rows import (
     ASK_MIN,
     G_TOUCH_ME,
     G_TOUCH_THEM,
@@ -30,7 +30,7 @@ from .rows import (
     LedgerView,
     PromiseView,
 )  # fmt: skip
-from .rules import seasons_overlapping, window
+from syncnet.domain.rules import seasons_overlapping, window
 
 RULE_ORDER = {"promise": 0, "followup": 1, "cadence": 2, "season": 3}
 

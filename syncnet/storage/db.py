@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+LOCK_TIMEOUT_S = 30  # how long a write waits for another process's lock
+
 
 def connect(db_path: Path, timeout: float) -> sqlite3.Connection:
     # Autocommit mode: transactions are explicit (see `immediate`). check_same_thread=False:

@@ -17,19 +17,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from .config import Config, load_config
-from .errors import BadInput, NotFound, SyncnetError
-from .paths import config_path, data_dir
-from .rows import ContactView, GoalView, LedgerView, PromiseView
-from .sealed import Sealed
-from .store import OpenStore, open_store
-from .viewstore import ViewStore
+from syncnet.domain.config import Config, load_config
+from syncnet.domain.rows import ContactView, GoalView, LedgerView, PromiseView
+from syncnet.domain.sealed import Sealed
+from syncnet.errors import BadInput, NotFound, SyncnetError
+from syncnet.storage.paths import config_path, data_dir
+from syncnet.storage.store import OpenStore, open_store
+from syncnet.storage.viewstore import ViewStore
 
 if TYPE_CHECKING:  # imported where used, so that reads stay light
-    from . import commands as cmd
-    from . import projections as pj
-    from .reminders import StampedItem
-    from .statestore import StateStore
+    from syncnet.domain import commands as cmd
+    from syncnet.domain import projections as pj
+    from syncnet.domain.reminders import StampedItem
+    from syncnet.storage.statestore import StateStore
 
 ME = UUID(int=1)  # the data-key subject for facts about myself (self-presentations)
 SHORT = 8
@@ -206,13 +206,7 @@ class Network:
         """Fold new facts into the views; returns how many were folded."""
         if self.views.position() >= self.position():
             return 0  # up to date: no write lock, and no need for the library's application
-        log = self.store.log
-
-        def fetch(after: int, limit: int) -> list[tuple[int, Any]]:
-            notes = log.recorder.select_notifications(start=after + 1, limit=limit)
-            return [(n.id, log.mapper.to_domain_event(n)) for n in notes]
-
-        return self.views.catch_up(fetch, progress=progress)
+        return self.views.catch_up(self.store.log.after, progress=progress)
 
     def position(self) -> int:
         """The notification position of the last recorded fact (0 when empty)."""
@@ -240,10 +234,8 @@ class Network:
         Nothing is written when any command is bad. A failure while writing (disk
         full, lock timeout) can leave the earlier batches written, never half a batch.
         """
-        from eventsourcing.persistence import PersistenceError
-
-        from . import events as ev
-        from .recording import Translator
+        from syncnet.app.recording import Translator
+        from syncnet.domain import events as ev
 
         self.refresh()
         directory = self.directory()
@@ -270,15 +262,11 @@ class Network:
                 chunk_ids.add(ME.hex)
                 keyring = self.store.keyring
                 keys = [k for k in keyring.pending if k[0] in chunk_ids]
-                # The event store directly: Application.save checks each event against a
-                # runtime Protocol (slow isinstance), and facts need neither snapshots nor hooks.
-                self.store.log.events.put(chunk, wrapped_keys=keys)
+                self.store.log.append(chunk, wrapped_keys=keys)
                 keyring.pending = [k for k in keyring.pending if k[0] not in chunk_ids]
                 written += len(chunk)
                 if progress:
                     progress(written)
-        except PersistenceError as e:
-            raise SyncnetError(f"could not write to the store: {e}") from None
         finally:
             self.store.keyring.discard_pending()
         return results
@@ -287,7 +275,7 @@ class Network:
     @property
     def state(self) -> StateStore:
         if self._state is None:
-            from .statestore import StateStore
+            from syncnet.storage.statestore import StateStore
 
             self._state = StateStore(self.store.db_path, self.store.store_key)
         return self._state
@@ -295,7 +283,7 @@ class Network:
     def calendar_items(self, horizon_days: int, today: date | None = None) -> list[StampedItem]:
         """The reminders a calendar should hold (overdue and due within the horizon),
         stamped with when their content last changed (kept in the state store)."""
-        from . import reminders
+        from syncnet.domain import reminders
 
         today = today or self.today()
         agenda = self.agenda(today, until=today + timedelta(days=horizon_days))
@@ -312,9 +300,7 @@ class Network:
 
     def record_pushes(self, target: str, actions: Sequence[Any], today: date | None = None) -> None:
         """Record what a sync did to a target, as facts (summaries sealed)."""
-        from eventsourcing.persistence import PersistenceError
-
-        from . import events as ev
+        from syncnet.domain import events as ev
 
         keyring = self.store.keyring
         on = today or self.today()
@@ -322,21 +308,18 @@ class Network:
         for a in actions:
             contact = UUID(a.contact_id) if a.contact_id else None
             summary = None
-            if contact is not None and a.summary and keyring.has_key(contact):
+            if contact is not None and a.summary:
                 summary = keyring.seal(contact, a.summary)
             facts.append(ev.ReminderPushed(
                 originator_id=uuid4(), originator_version=1, timestamp=ev.Fact.create_timestamp(),
                 on=on, note=None, target=target, uid=a.uid, action=a.action, result=a.result,
                 contact_id=contact, summary=summary))  # fmt: skip
         if facts:
-            try:
-                self.store.log.events.put(facts)
-            except PersistenceError as e:
-                raise SyncnetError(f"could not record the pushes: {e}") from None
+            self.store.log.append(facts)
 
     # reading ----------------------------------------------------------------
     def agenda(self, today: date | None = None, until: date | None = None) -> list[AgendaItem]:
-        from . import projections as pj
+        from syncnet.domain import projections as pj
 
         self.refresh()
         today = today or self.today()
@@ -359,7 +342,7 @@ class Network:
     def balances(
         self, contact: str | None = None, as_of: date | None = None
     ) -> tuple[list[tuple[ContactRef, pj.Balance]], tuple[int, int, float | None]]:
-        from . import projections as pj
+        from syncnet.domain import projections as pj
 
         self.refresh()
         as_of = as_of or self.today()
@@ -378,13 +361,13 @@ class Network:
         return rows, overall
 
     def time_split(self, today: date | None = None) -> pj.TimeSplit:
-        from . import projections as pj
+        from syncnet.domain import projections as pj
 
         self.refresh()
         return pj.time_split(self.views.load_days(), today or self.today(), self.config)
 
     def warnings(self, today: date | None = None) -> list[tuple[pj.Warning, ContactRef | None]]:
-        from . import projections as pj
+        from syncnet.domain import projections as pj
 
         self.refresh()
         directory = self.directory()
@@ -425,13 +408,14 @@ class Network:
         promise_whats: dict[str, str | None] = {}
         entries = []
         for position in self.views.positions_of(UUID(cid)):
-            for note in log.recorder.select_notifications(start=position, stop=position, limit=1):
-                entries.append(self._entry(log.mapper.to_domain_event(note), directory, promise_whats))
+            fact = log.at(position)
+            if fact is not None:
+                entries.append(self._entry(fact, directory, promise_whats))
         entries.sort(key=lambda e: (e.on, e.recorded))
         return directory.ref(cid), entries
 
     def _entry(self, event: Any, directory: _Directory, promise_whats: dict[str, str | None]) -> HistoryEntry:
-        from . import events as ev
+        from syncnet.domain import events as ev
 
         unseal = self.store.keyring.unseal
         details: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .service import AgendaItem
+    from syncnet.app.network import AgendaItem
 
 UID_DOMAIN = "syncnet"
 

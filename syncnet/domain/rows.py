@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .config import Minutes
+from syncnet.domain.config import Minutes
 
 # Per-contact daily ledger columns.
 GIVEN, GIVEN_MIN, RECEIVED, RECEIVED_MIN, REQ_MADE, REQ_RECEIVED, TOUCH_ME, TOUCH_THEM = range(8)

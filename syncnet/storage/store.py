@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import keys
-from .errors import StoreMissing, SyncnetError, WrongKey
+from syncnet.errors import StoreError, StoreMissing, SyncnetError, WrongKey
+from syncnet.storage import keys
+from syncnet.storage.db import LOCK_TIMEOUT_S
 
 if TYPE_CHECKING:
-    from .factlog import FactLog
+    from syncnet.storage.factlog import FactLog
 
 DB_NAME = "store.db"
 KEY_FILE = "key"
 META_FILE = "store.json"
 FORMAT = 1
-LOCK_TIMEOUT_S = 30
 
 
 @dataclass
@@ -40,11 +40,11 @@ class OpenStore:
 
     @property
     def log(self) -> FactLog:
-        """The eventsourcing application, created on first use (see factlog.py)."""
+        """The fact log, opened on first use (see factlog.py)."""
         if self._log is None:
-            from .factlog import fact_log
+            from syncnet.storage.factlog import FactLog
 
-            self._log = fact_log(self.db_path, self.store_key)
+            self._log = FactLog(self.db_path, self.store_key)
         return self._log
 
     def max_position(self) -> int:
@@ -73,9 +73,9 @@ def _read_meta(home: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise StoreMissing(f"no syncnet store in {home}: run 'syncnet init' first") from None
     except (OSError, ValueError) as e:
-        raise SyncnetError(f"cannot read {home / META_FILE}: {e}") from None
+        raise StoreError(f"cannot read {home / META_FILE}: {e}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise SyncnetError(f"{home / META_FILE}: unknown store format")
+        raise StoreError(f"{home / META_FILE}: unknown store format")
     return meta
 
 
@@ -147,9 +147,9 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     for leftover in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
         leftover.unlink(missing_ok=True)
     store_key = keys.random_key()
-    from .factlog import fact_log
+    from syncnet.storage.factlog import FactLog
 
-    fact_log(tmp, store_key).close()  # creates the library's tables and syncnet_keys
+    FactLog(tmp, store_key).close()  # creates the library's tables and syncnet_keys
     os.chmod(tmp, 0o600)  # SQLite gives the -wal and -shm files the same mode
     conn = sqlite3.connect(tmp)
     with conn:
@@ -179,9 +179,9 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
                 "SELECT wrapped FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
             ).fetchone()
     except sqlite3.DatabaseError as e:
-        raise SyncnetError(f"{db_path} is not a readable syncnet store: {e}") from None
+        raise StoreError(f"{db_path} is not a readable syncnet store: {e}") from None
     if row is None:
-        raise SyncnetError(f"{db_path} has no store key: the store is damaged")
+        raise StoreError(f"{db_path} has no store key: the store is damaged")
     store_key = keys.unwrap(kek, keys.STORE_SUBJECT, row[0])  # raises WrongKey
 
     def load_wrapped() -> dict[str, bytes]:
