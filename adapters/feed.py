@@ -54,7 +54,8 @@ class FeedApp:
                 )
             body, etag = self._current()
         headers = [("ETag", etag), ("Cache-Control", "private, no-cache")]
-        if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):
+        wanted = _etags(environ.get("HTTP_IF_NONE_MATCH", ""))
+        if etag in wanted or "*" in wanted:  # "*" matches any current representation (RFC 9110)
             start_response("304 Not Modified", headers)
             return [b""]
         headers += [("Content-Type", "text/calendar; charset=utf-8"), ("Content-Length", str(len(body)))]
@@ -75,7 +76,19 @@ def _plain(start_response: StartResponse, status: str, body: bytes,
 
 
 def serve(app: FeedApp, host: str, port: int) -> None:
-    """Serve until interrupted (waitress handles SIGINT/SIGTERM through its loop)."""
+    """Serve until SIGINT or SIGTERM, then stop cleanly (waitress's loop ends on
+    KeyboardInterrupt, so SIGTERM is turned into one)."""
+    import signal
+
     import waitress
 
-    waitress.serve(app, host=host, port=port, threads=2, ident="syncnet")
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        waitress.serve(app, host=host, port=port, threads=2, ident="syncnet")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from icalendar import Alarm, Calendar, Event, Todo
 from icalendar.prop import vDDDTypes, vInt, vText
@@ -172,8 +173,11 @@ def write_atomically(path: Path, body: bytes) -> bool:
 
 
 class IcsFilePort:
-    """An .ics file as a sync target: the engine computes what changed, `flush`
+    """An .ics file as a sync target: the engine computes what changed, `finish`
     writes the whole calendar once. The file has no user edits to respect."""
+
+    edited_elsewhere = False  # nobody edits the file: it is rewritten whole
+    requests = 0
 
     def __init__(self, path: Path, style: str, alarms: Sequence[timedelta], name: str) -> None:
         self.path = path
@@ -182,7 +186,7 @@ class IcsFilePort:
         self.name = name
 
     def changes_since(self, cursor: str | None, *, likely_unchanged: bool = False) -> RemoteChanges:
-        return RemoteChanges(cursor="file")  # nobody edits the file; flush rewrites it whole
+        return RemoteChanges(cursor="file")  # nobody edits the file; finish rewrites it whole
 
     def href_for(self, uid: str) -> str:
         return uid
@@ -196,5 +200,9 @@ class IcsFilePort:
     def delete(self, href: str, etag: str | None) -> None:
         return None
 
-    def flush(self, items: Sequence[StampedItem]) -> bool:
-        return write_atomically(self.path, render(items, self.style, self.alarms, self.name))
+    def finish(self, items: Sequence[StampedItem]) -> dict[str, Any]:
+        written = write_atomically(self.path, render(items, self.style, self.alarms, self.name))
+        return {"written": written, "path": str(self.path)}
+
+    def close(self) -> None:
+        pass

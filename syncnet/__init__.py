@@ -24,10 +24,14 @@ _WHERE = {
         "Ask", "Asked", "Cadence", "Command", "Dropped", "Give", "GoalAchieved", "GoalAdd",
         "Kept", "Link", "Meet", "Pitch", "Pocket", "Promise", "Receive", "Touch",
     ),
-    "domain.config": ("Config", "load_config", "parse_config"),
+    "domain.config": ("Config", "parse_config"),
+    "storage.configfile": ("load_config",),
     "errors": ("BadInput", "ConfigError", "NotFound", "StoreMissing", "SyncnetError", "WrongKey"),
     "domain.projections": ("Balance", "Reminder", "TimeSplit", "Warning"),
-    "app.network": ("AgendaItem", "ContactRef", "HistoryEntry", "Network", "Recorded"),
+    "app.agenda": ("AgendaItem",),
+    "app.directory": ("ContactRef",),
+    "app.history": ("HistoryEntry",),
+    "app.network": ("Network", "Recorded"),
     "storage.store": ("init_store", "open_store"),
 }  # fmt: skip
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
@@ -51,7 +55,10 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from syncnet.app.network import AgendaItem, ContactRef, HistoryEntry, Network, Recorded
+    from syncnet.app.agenda import AgendaItem
+    from syncnet.app.directory import ContactRef
+    from syncnet.app.history import HistoryEntry
+    from syncnet.app.network import Network, Recorded
     from syncnet.domain.commands import (
         Ask,
         Asked,
@@ -70,7 +77,8 @@ if TYPE_CHECKING:
         Receive,
         Touch,
     )  # fmt: skip
-    from syncnet.domain.config import Config, load_config, parse_config
+    from syncnet.domain.config import Config, parse_config
     from syncnet.domain.projections import Balance, Reminder, TimeSplit, Warning
     from syncnet.errors import BadInput, ConfigError, NotFound, StoreMissing, SyncnetError, WrongKey
+    from syncnet.storage.configfile import load_config
     from syncnet.storage.store import init_store, open_store

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 from syncnet.app.network import Network
 from syncnet.domain import commands as c
+from syncnet.domain.config import Target
+from syncnet.storage.store import store_exists
+
+
+def scratch_home() -> Path:
+    """The one directory the demo uses when not told where: replaced at every run."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("syncnet", appauthor=False)) / "demo"
+
+
+def replace_scratch_home(home: Path, target: Target | None, sync: Callable[..., Any]) -> None:
+    """Remove the previous demo: first its reminders from the demo calendar (only those
+    it wrote, through the sync engine, so a user's item is never touched), then its files."""
+    if target is not None and store_exists(home):
+        with Network.open(home, home / "config.toml") as old:
+            sync(old, target, retract=True)
+    if home.exists():
+        shutil.rmtree(home)
+    home.parent.mkdir(parents=True, exist_ok=True)
 
 
 def build_demo(net: Network) -> int:

@@ -8,36 +8,36 @@ first bring the tracked views up to date, then run the pure projections.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from typing import TYPE_CHECKING
+from uuid import UUID
 
-from syncnet.domain.config import Config, load_config
+from syncnet.app.directory import ContactRef, Directory, resolve_goal
+from syncnet.app.directory import short as short
+from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, GoalView, LedgerView, PromiseView
 from syncnet.domain.sealed import Sealed
-from syncnet.errors import BadInput, NotFound, SyncnetError
+from syncnet.errors import SyncnetError
+from syncnet.storage.configfile import load_config
 from syncnet.storage.paths import config_path, data_dir
 from syncnet.storage.store import OpenStore, open_store
 from syncnet.storage.viewstore import ViewStore
 
 if TYPE_CHECKING:  # imported where used, so that reads stay light
+    from syncnet.app.agenda import AgendaItem
+    from syncnet.app.history import HistoryEntry
+    from syncnet.app.sync import Action
     from syncnet.domain import commands as cmd
     from syncnet.domain import projections as pj
     from syncnet.domain.reminders import StampedItem
     from syncnet.storage.statestore import StateStore
 
 ME = UUID(int=1)  # the data-key subject for facts about myself (self-presentations)
-SHORT = 8
 BATCH = 1000
-
-
-def short(hex_id: str) -> str:
-    return hex_id[:SHORT]
 
 
 @dataclass(frozen=True)
@@ -51,113 +51,12 @@ class Recorded:
     goal_id: str | None = None
 
 
-@dataclass(frozen=True)
-class ContactRef:
-    id: str
-    name: str | None  # None when the contact's data key was forgotten
-
-    @property
-    def short(self) -> str:
-        return short(self.id)
-
-    def label(self) -> str:
-        return f"{self.name or '[forgotten]'} ({self.short})"
-
-
-@dataclass(frozen=True)
-class AgendaItem:
-    reminder: pj.Reminder
-    contact: ContactRef
-    state: str
-    summary: str
-    promise: str | None = None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    on: date
-    recorded: datetime
-    kind: str
-    fact_id: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
 def _today_in(timezone: str) -> date:
     if not timezone:
         return date.today()
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo(timezone)).date()
-
-
-class _Directory:
-    """Contacts by id and by lower-cased name, names unsealed on demand."""
-
-    def __init__(self, views: Sequence[ContactView], unseal: Callable[[str], str | None]) -> None:
-        self.by_id = {c.id: c for c in views}
-        self._unseal = unseal
-        self._names: dict[str, str | None] = {}
-        self._by_name: dict[str, list[str]] | None = None
-
-    def name(self, contact_id: str) -> str | None:
-        if contact_id not in self._names:
-            c = self.by_id.get(contact_id)
-            self._names[contact_id] = None if c is None else self._unseal(c.name)
-        return self._names[contact_id]
-
-    def ref(self, contact_id: str) -> ContactRef:
-        return ContactRef(contact_id, self.name(contact_id))
-
-    def by_name(self) -> dict[str, list[str]]:
-        if self._by_name is None:
-            self._by_name = {}
-            for cid in self.by_id:
-                name = self.name(cid)
-                if name is not None:
-                    self._by_name.setdefault(name.casefold(), []).append(cid)
-        return self._by_name
-
-    def add(self, view: ContactView, name: str) -> None:
-        self.by_id[view.id] = view
-        self._names[view.id] = name
-        self.by_name().setdefault(name.casefold(), []).append(view.id)
-
-    def _partial(self, ref: str) -> list[str]:
-        """Contacts whose name, or a word of it, starts with `ref` ("ada" -> "Ada Lovelace")."""
-        words = ref.split()
-        found = []
-        for name, ids in self.by_name().items():
-            parts = name.split()
-            if name.startswith(ref) or (len(words) == 1 and any(part.startswith(ref) for part in parts)):
-                found.extend(ids)
-        return found
-
-    def resolve(self, ref: str, what: str = "contact") -> str:
-        ref = ref.strip()
-        if not ref:
-            raise BadInput(f"empty {what} name")
-        if len(ref) == 32 and ref in self.by_id:  # a full id: the importers' path, O(1)
-            return ref
-        matches = list(self.by_name().get(ref.casefold(), []))
-        if not matches:
-            matches = self._partial(ref.casefold())
-        if not matches:
-            matches = _id_matches(ref, self.by_id)
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            listed = ", ".join(self.ref(m).label() for m in sorted(matches))
-            raise NotFound(f"{what} {ref!r} is ambiguous: {listed}; use the short id")
-        near = sorted(cid for cid in self.by_id if ref.casefold() in (self.name(cid) or "").casefold())[:5]
-        hint = f" (did you mean: {', '.join(self.ref(c).label() for c in near)}?)" if near else ""
-        raise NotFound(f"unknown {what} {ref!r}{hint}")
-
-
-def _id_matches(ref: str, ids: Iterable[str]) -> list[str]:
-    token = ref.lower().replace("-", "")
-    if len(token) < 4 or not re.fullmatch(r"[0-9a-f]+", token):
-        return []
-    return [i for i in ids if i.startswith(token)]
 
 
 class Network:
@@ -177,9 +76,14 @@ class Network:
         config: str | Path | None = None,
         passphrase: str | None = None,
         today: date | None = None,
+        *,
+        require_config: bool = False,
     ) -> Network:
-        """Open the store in `home` (default: SYNCNET_HOME or the XDG data dir)."""
-        cfg = load_config(config_path(home, config))
+        """Open the store in `home` (default: SYNCNET_HOME or the XDG data dir).
+
+        A missing config file means the defaults, unless `require_config` (the CLI's
+        `--config FILE`: a file the user named must exist)."""
+        cfg = load_config(config_path(home, config), required=require_config)
         if passphrase is None:
             passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
         return cls(open_store(data_dir(home), passphrase), cfg, today)
@@ -212,8 +116,8 @@ class Network:
         """The notification position of the last recorded fact (0 when empty)."""
         return self.store.max_position()
 
-    def directory(self) -> _Directory:
-        return _Directory(self.views.load_all("contact"), self.unseal_text)
+    def directory(self) -> Directory:
+        return Directory(self.views.load_all("contact"), self.unseal_text)
 
     def unseal_text(self, text: str | None) -> str | None:
         return None if text is None else self.store.keyring.unseal(Sealed.from_text(text))
@@ -274,6 +178,7 @@ class Network:
     # calendars --------------------------------------------------------------
     @property
     def state(self) -> StateStore:
+        """Mutable state beside the log: stamps, sync state, health, the feed's secret."""
         if self._state is None:
             from syncnet.storage.statestore import StateStore
 
@@ -281,63 +186,26 @@ class Network:
         return self._state
 
     def calendar_items(self, horizon_days: int, today: date | None = None) -> list[StampedItem]:
-        """The reminders a calendar should hold (overdue and due within the horizon),
-        stamped with when their content last changed (kept in the state store)."""
-        from syncnet.domain import reminders
+        """The reminders a calendar should hold (see syncnet.app.calendars)."""
+        from syncnet.app import calendars
 
-        today = today or self.today()
-        agenda = self.agenda(today, until=today + timedelta(days=horizon_days))
-        items = reminders.calendar_items(agenda, today, horizon_days)
-        # One row holds every stamp: one decryption instead of one per reminder.
-        register: dict[str, list[Any]] = self.state.get("stamps", "all") or {}
-        known = {u: reminders.Stamp(h, seq, datetime.fromisoformat(t)) for u, (h, seq, t) in register.items()}
-        stamped, changed = reminders.stamp(items, known, datetime.now(UTC))
-        if changed:
-            for u, st in changed.items():
-                register[u] = [st.content_hash, st.sequence, st.changed.isoformat()]
-            self.state.put("stamps", "all", register)
-        return stamped
+        return calendars.calendar_items(self, horizon_days, today)
 
-    def record_pushes(self, target: str, actions: Sequence[Any], today: date | None = None) -> None:
-        """Record what a sync did to a target, as facts (summaries sealed)."""
-        from syncnet.domain import events as ev
+    def record_pushes(self, target: str, actions: Sequence[Action], today: date | None = None) -> None:
+        """Record what a sync did to a target (see syncnet.app.calendars)."""
+        from syncnet.app import calendars
 
-        keyring = self.store.keyring
-        on = today or self.today()
-        facts = []
-        for a in actions:
-            contact = UUID(a.contact_id) if a.contact_id else None
-            summary = None
-            if contact is not None and a.summary:
-                summary = keyring.seal(contact, a.summary)
-            facts.append(ev.ReminderPushed(
-                originator_id=uuid4(), originator_version=1, timestamp=ev.Fact.create_timestamp(),
-                on=on, note=None, target=target, uid=a.uid, action=a.action, result=a.result,
-                contact_id=contact, summary=summary))  # fmt: skip
-        if facts:
-            self.store.log.append(facts)
+        calendars.record_pushes(self, target, actions, today)
 
     # reading ----------------------------------------------------------------
     def agenda(self, today: date | None = None, until: date | None = None) -> list[AgendaItem]:
-        from syncnet.domain import projections as pj
+        """The due reminders, overdue first (see syncnet.app.agenda)."""
+        from syncnet.app.agenda import agenda_items
 
         self.refresh()
-        today = today or self.today()
         contacts = self.views.load_all("contact")
         promises = self.views.load_all("promise", only_open=True)
-        reminders = pj.agenda(contacts, promises, today, self.config, until)
-        directory = _Directory(contacts, self.unseal_text)
-        by_promise = {p.id: p for p in promises}
-        items = []
-        for r in reminders:
-            contact = directory.ref(r.contact_id)
-            what = self.unseal_text(by_promise[r.promise_id].what) if r.promise_id else None
-            view = directory.by_id.get(r.contact_id)
-            where = self.unseal_text(view.where) if view and r.rule == "followup" else None
-            items.append(
-                AgendaItem(r, contact, r.state(today), _summary(r, contact, view, what, where), what)
-            )
-        return items
+        return agenda_items(contacts, promises, self.config, today or self.today(), until, self.unseal_text)
 
     def balances(
         self, contact: str | None = None, as_of: date | None = None
@@ -384,7 +252,7 @@ class Network:
         self.refresh()
         directory = self.directory()
         goals = {g.id: g for g in self.views.load_all("goal")}
-        goal_id = _resolve_goal(goal, goals, self.unseal_text) if goal else None
+        goal_id = resolve_goal(goal, goals, self.unseal_text) if goal else None
         rows = []
         for cid, view in directory.by_id.items():
             if goal_id and goal_id not in view.goals:
@@ -401,78 +269,17 @@ class Network:
         return rows
 
     def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:
+        """Every fact about a contact, by the day it happened (see syncnet.app.history)."""
+        from syncnet.app.history import history_entry
+
         self.refresh()
         directory = self.directory()
         cid = directory.resolve(contact)
         log = self.store.log
-        promise_whats: dict[str, str | None] = {}
         entries = []
         for position in self.views.positions_of(UUID(cid)):
             fact = log.at(position)
             if fact is not None:
-                entries.append(self._entry(fact, directory, promise_whats))
+                entries.append(history_entry(fact, directory, self.store.keyring.unseal))
         entries.sort(key=lambda e: (e.on, e.recorded))
         return directory.ref(cid), entries
-
-    def _entry(self, event: Any, directory: _Directory, promise_whats: dict[str, str | None]) -> HistoryEntry:
-        from syncnet.domain import events as ev
-
-        unseal = self.store.keyring.unseal
-        details: dict[str, Any] = {}
-        for name in ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action",
-                     "result"):  # fmt: skip
-            if hasattr(event, name):
-                details[name] = getattr(event, name)
-        for name in ("name", "where", "what", "summary"):
-            if hasattr(event, name) and getattr(event, name) is not None:
-                details[name] = unseal(getattr(event, name))
-        if event.note is not None:
-            details["note"] = unseal(event.note)
-        if isinstance(event, ev.PromiseMade):
-            details["promise"] = short(event.originator_id.hex)
-            details["due"] = event.due.isoformat()
-            promise_whats[event.originator_id.hex] = details.get("what")
-        if isinstance(event, ev.PromiseKept | ev.PromiseDropped):
-            details["promise"] = short(event.promise_id.hex)
-        for name in ("introduced", "contact_id"):
-            other = getattr(event, name, None)
-            if other is not None:
-                details[name] = directory.ref(other.hex).label()
-        kind = _KIND_WORDS.get(type(event).__name__, type(event).__name__)
-        return HistoryEntry(event.on, event.timestamp, kind, event.originator_id.hex, details)
-
-
-_KIND_WORDS = {
-    "ContactMet": "met", "Touched": "touch", "HelpGiven": "gave", "HelpReceived": "received",
-    "RequestMade": "asked them", "RequestReceived": "they asked", "Presented": "pitch",
-    "PromiseMade": "promise", "PromiseKept": "kept", "PromiseDropped": "dropped",
-    "Pocketed": "pocket", "CadenceSet": "cadence", "GoalLinked": "goal link",
-    "ReminderPushed": "pushed",
-}  # fmt: skip
-
-
-def _summary(
-    r: pj.Reminder, contact: ContactRef, view: ContactView | None, what: str | None, where: str | None
-) -> str:
-    name = contact.name or "[forgotten]"
-    if r.rule == "followup":
-        place = where or (view.channel if view and view.channel != "other" else None)
-        return f"Follow up with {name} — met{f' at {place}' if place else ''} on {r.period}"
-    if r.rule == "season":
-        season, year = r.period.rsplit("-", 1)
-        return f"Touch {name} this {season} ({season} {year}, 3×1 rule)"
-    if r.rule == "promise":
-        return f"Keep your promise to {name}: {what or '[forgotten]'}"
-    last = view.last_interaction if view else "?"
-    return f"Time to touch {name} again (cadence; last interaction {last})"
-
-
-def _resolve_goal(ref: str, goals: dict[str, GoalView], unseal: Callable[[str], str | None]) -> str:
-    matches = [g for g in goals if (unseal(goals[g].name) or "").casefold() == ref.strip().casefold()]
-    if not matches:
-        matches = _id_matches(ref, goals)
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise NotFound(f"goal {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
-    raise NotFound(f"unknown goal {ref!r}")

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID, uuid4
 
-from syncnet.app.network import ME, Network, Recorded, _Directory, _id_matches, _resolve_goal, short
+from syncnet.app.directory import Directory as _Directory
+from syncnet.app.directory import id_matches as _id_matches
+from syncnet.app.directory import resolve_goal as _resolve_goal
+from syncnet.app.directory import short
+from syncnet.app.network import ME, Network, Recorded
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
 from syncnet.domain.rows import ContactView, GoalView, PromiseView
@@ -86,129 +91,154 @@ class Translator:
             "on": self._on(on),
         }
 
-    # translation ------------------------------------------------------------
-    def translate(self, c: cmd.Command) -> ev.Fact:
-        if isinstance(c, cmd.Meet):
-            return self._meet(c)
-        if isinstance(c, cmd.Touch):
-            contact = self._contact(c.contact)
-            return ev.Touched(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
-                by=self._choice(c.by, ("me", "them"), "initiator"),
-                channel=None if c.channel is None else self._choice(c.channel, ev.CHANNELS, "channel"),
-                minutes=self._minutes(c.minutes),
-            )  # fmt: skip
-        if isinstance(c, cmd.Give | cmd.Receive):
-            contact = self._contact(c.contact)
-            kind = self._choice(c.kind, ev.HELP_KINDS, "kind of help")
-            introduced = None
-            if kind == "introduction":
-                if not c.to:
-                    raise BadInput("an introduction needs --to: the contact introduced")
-                introduced = self._contact(c.to)
-                if introduced == contact:
-                    raise BadInput("an introduction links two different contacts")
-            elif c.to:
-                raise BadInput("--to is only for --kind introduction")
-            cls = ev.HelpGiven if isinstance(c, cmd.Give) else ev.HelpReceived
-            return cls(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
-                kind=kind, minutes=self._minutes(c.minutes), introduced=introduced,
-            )  # fmt: skip
-        if isinstance(c, cmd.Ask | cmd.Asked):
-            contact = self._contact(c.contact)
-            rcls = ev.RequestMade if isinstance(c, cmd.Ask) else ev.RequestReceived
-            return rcls(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
-                what=self._seal(contact, c.what), minutes=self._minutes(c.minutes),
-            )  # fmt: skip
-        if isinstance(c, cmd.Pitch):
-            pitched = self._contact(c.contact) if c.contact else None
-            subject = pitched or self._self_subject()
-            return ev.Presented(
-                **self._meta(c.on), note=self._seal(subject, c.note), contact_id=pitched,
-                minutes=self._minutes(c.minutes),
-            )  # fmt: skip
-        if isinstance(c, cmd.Promise):
-            contact = self._contact(c.contact)
-            meta = self._meta(c.on)
-            if c.promise_id is not None:
-                if c.promise_id.hex in self.promises:
-                    raise BadInput(f"promise id {c.promise_id.hex} exists already")
-                meta["originator_id"] = c.promise_id
-            if not c.what.strip():
-                raise BadInput("a promise needs a text: what did you promise?")
-            if c.due < meta["on"]:
-                raise BadInput(f"due date {c.due.isoformat()} is before the promise was made")
-            what = self._seal(contact, c.what)
-            assert what is not None
-            fact = ev.PromiseMade(
-                **meta, note=self._seal(contact, c.note), contact_id=contact, what=what, due=c.due
-            )
-            self.promises[fact.originator_id.hex] = PromiseView(
-                fact.originator_id.hex, contact.hex, "", meta["on"].isoformat(), c.due.isoformat()
-            )
-            return fact
-        if isinstance(c, cmd.Kept | cmd.Dropped):
-            pid = self._promise(c.promise)
-            promise = self.promises[pid]
-            self.closed.add(pid)
-            meta = self._meta(c.on)
-            if meta["on"].isoformat() < promise.made_on:
-                raise BadInput("a promise cannot be closed before it was made")
-            contact = UUID(promise.contact_id)
-            pcls = ev.PromiseKept if isinstance(c, cmd.Kept) else ev.PromiseDropped
-            return pcls(**meta, note=self._seal(contact, c.note), promise_id=UUID(pid), contact_id=contact)
-        if isinstance(c, cmd.Pocket):
-            contact = self._contact(c.contact)
-            return ev.Pocketed(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, keep=c.keep
-            )
-        if isinstance(c, cmd.Cadence):
-            contact = self._contact(c.contact)
-            if c.days is not None and (not isinstance(c.days, int) or c.days < 1):
-                raise BadInput(f"a cadence must be at least 1 day, got {c.days!r}")
-            return ev.CadenceSet(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, days=c.days
-            )
-        if isinstance(c, cmd.GoalAdd):
-            if not c.name.strip():
-                raise BadInput("a goal needs a name")
-            meta = self._meta(c.on)
-            gid = meta["originator_id"]
-            self.keyring.new_key(gid, "goal")
-            name = self._seal(gid, c.name)
-            assert name is not None
-            kind = self._choice(c.kind, ev.GOAL_KINDS, "goal kind")
-            self.goals[gid.hex] = GoalView(gid.hex, name.to_text(), kind, meta["on"].isoformat())
-            return ev.GoalSet(**meta, note=self._seal(gid, c.note), name=name, kind=kind)
-        if isinstance(c, cmd.GoalAchieved):
-            gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
-            return ev.GoalAchieved(**self._meta(c.on), note=self._seal(gid, c.note), goal_id=gid)
-        if isinstance(c, cmd.Link):
-            contact = self._contact(c.contact)
-            gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
-            return ev.GoalLinked(
-                **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, goal_id=gid
-            )
+    # translation: one method per command type ------------------------------
+    @singledispatchmethod
+    def translate(self, c: object) -> ev.Fact:
+        """The fact that records command `c`, checked against the current views."""
         raise BadInput(f"not a command: {c!r}")
 
-    def _self_subject(self) -> UUID:
-        if not self.keyring.has_key(ME) and not any(k[0] == ME.hex for k in self.keyring.pending):
-            self.keyring.new_key(ME, "self")
-        return ME
+    @translate.register
+    def _touch(self, c: cmd.Touch) -> ev.Fact:
+        contact = self._contact(c.contact)
+        return ev.Touched(
+            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+            by=self._choice(c.by, ("me", "them"), "initiator"),
+            channel=None if c.channel is None else self._choice(c.channel, ev.CHANNELS, "channel"),
+            minutes=self._minutes(c.minutes),
+        )  # fmt: skip
 
-    def _promise(self, ref: str) -> str:
-        ref = ref.strip().lower()
-        if len(ref) == 32 and ref in self.promises and ref not in self.closed:
-            return ref
-        matches = [p for p in _id_matches(ref, self.promises) if p not in self.closed]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise NotFound(f"promise {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
-        raise NotFound(f"no open promise {ref!r}: 'syncnet due' lists open promises with their ids")
+    @translate.register
+    def _give(self, c: cmd.Give) -> ev.Fact:
+        return self._help(c, ev.HelpGiven)
 
+    @translate.register
+    def _receive(self, c: cmd.Receive) -> ev.Fact:
+        return self._help(c, ev.HelpReceived)
+
+    def _help(self, c: cmd.Give | cmd.Receive, cls: type[ev.HelpGiven | ev.HelpReceived]) -> ev.Fact:
+        contact = self._contact(c.contact)
+        kind = self._choice(c.kind, ev.HELP_KINDS, "kind of help")
+        introduced = None
+        if kind == "introduction":
+            if not c.to:
+                raise BadInput("an introduction needs --to: the contact introduced")
+            introduced = self._contact(c.to)
+            if introduced == contact:
+                raise BadInput("an introduction links two different contacts")
+        elif c.to:
+            raise BadInput("--to is only for --kind introduction")
+        return cls(
+            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+            kind=kind, minutes=self._minutes(c.minutes), introduced=introduced,
+        )  # fmt: skip
+
+    @translate.register
+    def _ask(self, c: cmd.Ask) -> ev.Fact:
+        return self._request(c, ev.RequestMade)
+
+    @translate.register
+    def _asked(self, c: cmd.Asked) -> ev.Fact:
+        return self._request(c, ev.RequestReceived)
+
+    def _request(self, c: cmd.Ask | cmd.Asked, cls: type[ev.RequestMade | ev.RequestReceived]) -> ev.Fact:
+        contact = self._contact(c.contact)
+        return cls(
+            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+            what=self._seal(contact, c.what), minutes=self._minutes(c.minutes),
+        )  # fmt: skip
+
+    @translate.register
+    def _pitch(self, c: cmd.Pitch) -> ev.Fact:
+        pitched = self._contact(c.contact) if c.contact else None
+        subject = pitched or self._self_subject()
+        return ev.Presented(
+            **self._meta(c.on), note=self._seal(subject, c.note), contact_id=pitched,
+            minutes=self._minutes(c.minutes),
+        )  # fmt: skip
+
+    @translate.register
+    def _promise_made(self, c: cmd.Promise) -> ev.Fact:
+        contact = self._contact(c.contact)
+        meta = self._meta(c.on)
+        if c.promise_id is not None:
+            if c.promise_id.hex in self.promises:
+                raise BadInput(f"promise id {c.promise_id.hex} exists already")
+            meta["originator_id"] = c.promise_id
+        if not c.what.strip():
+            raise BadInput("a promise needs a text: what did you promise?")
+        if c.due < meta["on"]:
+            raise BadInput(f"due date {c.due.isoformat()} is before the promise was made")
+        what = self._seal(contact, c.what)
+        assert what is not None
+        fact = ev.PromiseMade(
+            **meta, note=self._seal(contact, c.note), contact_id=contact, what=what, due=c.due
+        )
+        self.promises[fact.originator_id.hex] = PromiseView(
+            fact.originator_id.hex, contact.hex, "", meta["on"].isoformat(), c.due.isoformat()
+        )
+        return fact
+
+    @translate.register
+    def _kept(self, c: cmd.Kept) -> ev.Fact:
+        return self._close(c, ev.PromiseKept)
+
+    @translate.register
+    def _dropped(self, c: cmd.Dropped) -> ev.Fact:
+        return self._close(c, ev.PromiseDropped)
+
+    def _close(self, c: cmd.Kept | cmd.Dropped, cls: type[ev.PromiseKept | ev.PromiseDropped]) -> ev.Fact:
+        pid = self._promise(c.promise)
+        promise = self.promises[pid]
+        self.closed.add(pid)
+        meta = self._meta(c.on)
+        if meta["on"].isoformat() < promise.made_on:
+            raise BadInput("a promise cannot be closed before it was made")
+        contact = UUID(promise.contact_id)
+        return cls(**meta, note=self._seal(contact, c.note), promise_id=UUID(pid), contact_id=contact)
+
+    @translate.register
+    def _pocket(self, c: cmd.Pocket) -> ev.Fact:
+        contact = self._contact(c.contact)
+        return ev.Pocketed(
+            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, keep=c.keep
+        )
+
+    @translate.register
+    def _cadence(self, c: cmd.Cadence) -> ev.Fact:
+        contact = self._contact(c.contact)
+        if c.days is not None and (not isinstance(c.days, int) or c.days < 1):
+            raise BadInput(f"a cadence must be at least 1 day, got {c.days!r}")
+        return ev.CadenceSet(
+            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, days=c.days
+        )
+
+    @translate.register
+    def _goal_add(self, c: cmd.GoalAdd) -> ev.Fact:
+        if not c.name.strip():
+            raise BadInput("a goal needs a name")
+        meta = self._meta(c.on)
+        gid = meta["originator_id"]
+        self.keyring.new_key(gid, "goal")
+        name = self._seal(gid, c.name)
+        assert name is not None
+        kind = self._choice(c.kind, ev.GOAL_KINDS, "goal kind")
+        self.goals[gid.hex] = GoalView(gid.hex, name.to_text(), kind, meta["on"].isoformat())
+        return ev.GoalSet(**meta, note=self._seal(gid, c.note), name=name, kind=kind)
+
+    @translate.register
+    def _goal_achieved(self, c: cmd.GoalAchieved) -> ev.Fact:
+        gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
+        return ev.GoalAchieved(**self._meta(c.on), note=self._seal(gid, c.note), goal_id=gid)
+
+    @translate.register
+    def _link(self, c: cmd.Link) -> ev.Fact:
+        contact = self._contact(c.contact)
+        gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
+        return ev.GoalLinked(
+            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, goal_id=gid
+        )
+
+    @translate.register
     def _meet(self, c: cmd.Meet) -> ev.Fact:
         name = c.name.strip()
         if not name:
@@ -238,3 +268,19 @@ class Translator:
             name,
         )
         return fact
+
+    def _self_subject(self) -> UUID:
+        if not self.keyring.has_key(ME) and not any(k[0] == ME.hex for k in self.keyring.pending):
+            self.keyring.new_key(ME, "self")
+        return ME
+
+    def _promise(self, ref: str) -> str:
+        ref = ref.strip().lower()
+        if len(ref) == 32 and ref in self.promises and ref not in self.closed:
+            return ref
+        matches = [p for p in _id_matches(ref, self.promises) if p not in self.closed]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise NotFound(f"promise {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
+        raise NotFound(f"no open promise {ref!r}: 'syncnet due' lists open promises with their ids")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from syncnet.errors import Conflict, Refused
 
@@ -40,6 +40,12 @@ class RemoteChanges:
 class CalendarPort(Protocol):
     """A calendar target as the engine sees it (adapters implement it)."""
 
+    # True when the target can change behind syncnet's back (a CalDAV server): with
+    # the agenda unchanged, a sync then asks only for its changes. False for a file
+    # that syncnet rewrites whole (`finish`).
+    edited_elsewhere: bool
+    requests: int  # requests sent so far (0 for a file)
+
     def changes_since(self, cursor: str | None, *, likely_unchanged: bool = False) -> RemoteChanges:
         """What changed since `cursor`. `likely_unchanged`: the caller expects nothing
         (a no-op sync), so the cheapest confirmation is worth an extra request when wrong."""
@@ -50,6 +56,13 @@ class CalendarPort(Protocol):
     def update(self, href: str, etag: str | None, item: StampedItem) -> str | None: ...
     def delete(self, href: str, etag: str | None) -> None: ...
 
+    def finish(self, items: Sequence[StampedItem]) -> dict[str, Any]:
+        """After a complete sync that computed the items: write what is written whole
+        (a file); returns details for the report (e.g. the path)."""
+        ...
+
+    def close(self) -> None: ...
+
 
 @dataclass
 class ItemState:
@@ -58,6 +71,7 @@ class ItemState:
     content_hash: str
     status: str = OURS
     contact_id: str | None = None
+    render: int = 0  # the render version that wrote it (0: unknown, from before versions)
 
 
 @dataclass
@@ -86,7 +100,13 @@ class TargetState:
         )
 
 
-def pending(desired: Sequence[StampedItem], state: TargetState) -> dict[str, int]:
+def stale(st: ItemState, s: StampedItem, render_version: int) -> bool:
+    """An item of ours whose content, or the version of the rendering that wrote it,
+    is not what syncnet writes now."""
+    return st.status == OURS and (st.content_hash != s.stamp.content_hash or st.render != render_version)
+
+
+def pending(desired: Sequence[StampedItem], state: TargetState, render_version: int) -> dict[str, int]:
     """What a sync would send, judged from the local state alone (no request)."""
     wanted = {s.item.uid: s for s in desired}
     out = {"create": 0, "update": 0, "delete": 0}
@@ -94,7 +114,7 @@ def pending(desired: Sequence[StampedItem], state: TargetState) -> dict[str, int
         st = state.items.get(uid)
         if st is None:
             out["create"] += 1
-        elif st.status == OURS and st.content_hash != s.stamp.content_hash:
+        elif stale(st, s, render_version):
             out["update"] += 1
     out["delete"] = sum(1 for u, st in state.items.items() if u not in wanted and st.status == OURS)
     return out
@@ -152,11 +172,13 @@ def reconcile(
     force: bool = False,
     dry_run: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    render_version: int = 0,
 ) -> Report:
     """One sync of one target. Mutates `state` to what the target now holds.
 
     `desired` None means: the agenda is the one the last complete sync wrote, so
     only the server's changes are to be taken in (the daemon's common case).
+    `render_version`: items of ours written by another version are rewritten.
     """
     report = Report(name, dry_run=dry_run)
     before = state.cursor
@@ -178,8 +200,7 @@ def reconcile(
     wanted = {s.item.uid: s for s in desired}
     creates = [s for uid, s in wanted.items() if uid not in state.items]
     updates = [s for uid, s in wanted.items()
-               if uid in state.items and state.items[uid].status == OURS
-               and state.items[uid].content_hash != s.stamp.content_hash]  # fmt: skip
+               if uid in state.items and stale(state.items[uid], s, render_version)]  # fmt: skip
     deletes = [uid for uid, s in state.items.items() if uid not in wanted]
     ours_left = [uid for uid in deletes if state.items[uid].status == OURS]
     if not wanted and ours_left and not force:
@@ -198,7 +219,8 @@ def reconcile(
         item = s.item
         href = port.href_for(item.uid)
         etag = port.create(href, s)
-        state.items[item.uid] = ItemState(href, etag, s.stamp.content_hash, OURS, item.contact_id)
+        state.items[item.uid] = ItemState(href, etag, s.stamp.content_hash, OURS, item.contact_id,
+                                          render_version)  # fmt: skip
         written.add(href)
         report.actions.append(Action("created", item.uid, item.contact_id, item.summary))
         if on_progress:
@@ -207,7 +229,7 @@ def reconcile(
         st = state.items[s.item.uid]
         try:
             st.etag = port.update(st.href, st.etag, s)
-            st.content_hash = s.stamp.content_hash
+            st.content_hash, st.render = s.stamp.content_hash, render_version
             written.add(st.href)
             report.actions.append(Action("updated", s.item.uid, s.item.contact_id, s.item.summary))
         except Conflict:

@@ -1,15 +1,13 @@
-"""The configuration: every number of DOMAIN.md, with its default, read from TOML.
+"""The configuration: every number of the rules (docs/rules.md), with its default.
 
-`load_config(path)` returns defaults when the file does not exist and raises
-ConfigError (one line) when it exists but is unreadable or has a wrong value.
+`parse_config(data)` checks a parsed TOML document and raises ConfigError (one line)
+on a wrong value; reading the file is storage's (`syncnet.storage.configfile`).
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from syncnet.errors import ConfigError
@@ -256,15 +254,3 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         feed=_feed(_section(data, "feed")),
         source=source,
     )
-
-
-def load_config(path: Path) -> Config:
-    if not path.exists():
-        return replace(Config(), source=f"defaults ({path} does not exist)")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config {path}: not valid TOML: {e}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"config {path}: cannot read: {e}") from None
-    return parse_config(data, str(path))

@@ -18,10 +18,13 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEvent, MetaDomainEvent
 
+from syncnet.domain.config import Minutes
+from syncnet.domain.rules import Bucket
+
 # Re-exported: the sealed value and the transcodings belong to the stored format.
 from syncnet.domain.sealed import Sealed as Sealed
 
-# Re-exported: the words of DOMAIN.md that facts use.
+# Re-exported: the words of the domain (docs/rules.md) that facts use.
 from syncnet.domain.vocabulary import CHANNELS as CHANNELS
 from syncnet.domain.vocabulary import GOAL_KINDS as GOAL_KINDS
 from syncnet.domain.vocabulary import HELP_KINDS as HELP_KINDS
@@ -170,3 +173,67 @@ def can_change_agenda(fact: Fact) -> bool:
 AGENDA_FACTS: tuple[type[Fact], ...] = tuple(
     cls for cls in Fact.__subclasses__() if cls is not ReminderPushed
 )
+
+
+# --------------------------------------------------------------------------- rules on facts
+# docs/rules.md, first paragraph and "Time split": what a fact counts as. Here, next to the
+# facts, so the fold can use them and reading the agenda never loads the event classes.
+
+_INTERACTIONS = (ContactMet, Touched, HelpGiven, HelpReceived, RequestMade, RequestReceived, PromiseKept)
+
+
+def is_interaction(fact: Fact) -> bool:
+    """docs/rules.md: "**Interactions** with a contact: the first meeting, a touch (either
+    direction), help given or received, a request made or received, a promise kept. A
+    self-presentation is not an interaction." They count for seasons, cadence, follow-up,
+    collecting, not-networking and "last interaction"."""
+    return isinstance(fact, _INTERACTIONS)
+
+
+def initiated_by_me(fact: Fact) -> bool:
+    """docs/rules.md: "**Initiated by me**: a touch `--by me`, help given, a promise kept."
+
+    Counts for the follow-up and for only-reacting (there: touches only)."""
+    if isinstance(fact, Touched):
+        return fact.by == "me"
+    return isinstance(fact, HelpGiven | PromiseKept)
+
+
+_BUCKETS: dict[type[Fact], Bucket] = {
+    ContactMet: Bucket.GIVE,
+    Touched: Bucket.GIVE,
+    HelpGiven: Bucket.GIVE,
+    Presented: Bucket.SELF,
+    RequestMade: Bucket.ASK,
+}
+
+
+def time_split_bucket(fact: Fact) -> Bucket | None:
+    """docs/rules.md, "Time split": "give = help given + touches (either direction: the time
+    is mine too) + first meetings; self = self-presentations; ask = requests made. Help
+    received and requests received are the other side's time" (None here, as for every
+    fact that takes none of my time)."""
+    return _BUCKETS.get(type(fact))
+
+
+# Which default of the configuration an event counts with when recorded without minutes.
+_DEFAULT_MINUTES: dict[type[Fact], str] = {
+    ContactMet: "meeting",
+    Touched: "touch",
+    HelpGiven: "help",
+    HelpReceived: "help",
+    Presented: "pitch",
+    RequestMade: "request",
+    RequestReceived: "request",
+}
+
+
+def minutes_of(fact: Fact, defaults: Minutes) -> int:
+    """docs/rules.md, "Time split": "Without `--minutes` an event counts with the default of
+    its kind (touch 15, meeting 30, help 30, self-presentation 10, request 10)." Only for
+    facts that carry minutes."""
+    recorded: int | None = getattr(fact, "minutes", None)
+    if recorded is not None:
+        return recorded
+    default: int = getattr(defaults, _DEFAULT_MINUTES[type(fact)])
+    return default

@@ -12,6 +12,7 @@ memory and incremental catch-up on disk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from syncnet.domain import events as ev
@@ -44,17 +45,21 @@ from syncnet.domain.rows import (  # re-exported for callers of the fold
     encode_row,
     fingerprint,
 )  # fmt: skip
+from syncnet.domain.rules import Bucket
 
 __all__ = [
     "KINDS", "ContactView", "GoalView", "LedgerView", "Loader", "PromiseView", "Views",
     "apply", "encode_row", "fingerprint", "replay",
 ]  # fmt: skip
 
-# Interactions (DOMAIN.md): count for seasons, cadence and "last interaction".
-INTERACTIONS = (
-    ev.ContactMet, ev.Touched, ev.HelpGiven, ev.HelpReceived,
-    ev.RequestMade, ev.RequestReceived, ev.PromiseKept,
-)  # fmt: skip
+Days = dict[str, list[int]]
+Row = ContactView | None
+# What one fact does to the views beyond the rules every fact shares (see `apply`):
+# (views, fact, its day as ISO text, its contact's row if any, the global daily counts).
+Handler = Callable[[Views, Any, str, Row, Days], None]
+
+# The column of the global daily counts that each bucket of the time split adds to.
+_BUCKET_COLUMNS = {Bucket.GIVE: GIVE_MIN, Bucket.SELF: SELF_MIN, Bucket.ASK: ASK_MIN}
 
 
 def _bump(table: dict[str, list[int]], day: str, width: int, col: int, by: int) -> None:
@@ -79,102 +84,150 @@ def _interaction(c: ContactView, day: str, mine: bool, is_meeting: bool) -> None
         c.followed_up_on = day
 
 
-def _minutes(value: int | None, default: int) -> int:
-    return default if value is None else value
+def _stamp(event: ev.Fact, day: str) -> str:
+    """Order of facts that set a state: the later day wins, then the later recording."""
+    return f"{day}|{event.timestamp.isoformat()}"
+
+
+# handlers, one per fact type ------------------------------------------------
+def _met(views: Views, event: ev.ContactMet, day: str, _: Row, days: Days) -> None:
+    contact = ContactView(
+        id=event.contact_id.hex,
+        name=event.name.to_text(),
+        met_on=day,
+        channel=event.channel,
+        why=event.why,
+        goals=[g.hex for g in event.goals],
+        where=None if event.where is None else event.where.to_text(),
+    )
+    views.put("contact", contact.id, contact)
+    views.ledger(contact.id)  # every contact has a ledger, if only an empty one
+    _bump(days, day, GLOBAL_WIDTH, NEW_CONTACTS, 1)
+
+
+def _touched(views: Views, event: ev.Touched, day: str, _: Row, days: Days) -> None:
+    mine = ev.initiated_by_me(event)
+    ledger = views.ledger(event.contact_id.hex)
+    _bump(ledger.days, day, LEDGER_WIDTH, TOUCH_ME if mine else TOUCH_THEM, 1)
+    _bump(days, day, GLOBAL_WIDTH, G_TOUCH_ME if mine else G_TOUCH_THEM, 1)
+
+
+def _help(given: bool) -> Handler:
+    count, minutes = (GIVEN, GIVEN_MIN) if given else (RECEIVED, RECEIVED_MIN)
+
+    def handle(views: Views, event: Any, day: str, _: Row, days: Days) -> None:
+        ledger = views.ledger(event.contact_id.hex)
+        _bump(ledger.days, day, LEDGER_WIDTH, count, 1)
+        _bump(ledger.days, day, LEDGER_WIDTH, minutes, ev.minutes_of(event, views.minutes))
+
+    return handle
+
+
+def _request(made: bool) -> Handler:
+    column = REQ_MADE if made else REQ_RECEIVED
+
+    def handle(views: Views, event: Any, day: str, _: Row, days: Days) -> None:
+        _bump(views.ledger(event.contact_id.hex).days, day, LEDGER_WIDTH, column, 1)
+
+    return handle
+
+
+def _promise_made(views: Views, event: ev.PromiseMade, day: str, _: Row, days: Days) -> None:
+    pid = event.originator_id.hex
+    views.put("promise", pid, PromiseView(pid, event.contact_id.hex, event.what.to_text(), day,
+                                          event.due.isoformat()))  # fmt: skip
+
+
+def _promise_closed(status: str) -> Handler:
+    def handle(views: Views, event: Any, day: str, _: Row, days: Days) -> None:
+        promise: PromiseView | None = views.get("promise", event.promise_id.hex)
+        if promise is not None and promise.status == "open":
+            promise.status = status
+            promise.closed_on = day
+            views.touch("promise", promise.id)
+
+    return handle
+
+
+def _pocketed(views: Views, event: ev.Pocketed, day: str, contact: Row, days: Days) -> None:
+    stamp = _stamp(event, day)
+    if contact is not None and stamp >= contact.keep_at:
+        contact.keep, contact.keep_at = event.keep, stamp
+
+
+def _cadence(views: Views, event: ev.CadenceSet, day: str, contact: Row, days: Days) -> None:
+    stamp = _stamp(event, day)
+    if contact is not None and stamp >= contact.cadence_at:
+        contact.cadence_days, contact.cadence_at = event.days, stamp
+
+
+def _goal_set(views: Views, event: ev.GoalSet, day: str, _: Row, days: Days) -> None:
+    gid = event.originator_id.hex
+    views.put("goal", gid, GoalView(gid, event.name.to_text(), event.kind, day))
+
+
+def _goal_achieved(views: Views, event: ev.GoalAchieved, day: str, _: Row, days: Days) -> None:
+    goal: GoalView | None = views.get("goal", event.goal_id.hex)
+    if goal is not None and (goal.achieved_on is None or day < goal.achieved_on):
+        goal.achieved_on = day
+        views.touch("goal", goal.id)
+
+
+def _goal_linked(views: Views, event: ev.GoalLinked, day: str, contact: Row, days: Days) -> None:
+    if contact is not None and event.goal_id.hex not in contact.goals:
+        contact.goals.append(event.goal_id.hex)
+
+
+def _nothing(views: Views, event: Any, day: str, contact: Row, days: Days) -> None:
+    """A self-presentation counts only in the time split, which `apply` does for every fact."""
+
+
+_HANDLERS: dict[type[ev.Fact], Handler] = {
+    ev.ContactMet: _met,
+    ev.Touched: _touched,
+    ev.HelpGiven: _help(given=True),
+    ev.HelpReceived: _help(given=False),
+    ev.RequestMade: _request(made=True),
+    ev.RequestReceived: _request(made=False),
+    ev.Presented: _nothing,
+    ev.PromiseMade: _promise_made,
+    ev.PromiseKept: _promise_closed("kept"),
+    ev.PromiseDropped: _promise_closed("dropped"),
+    ev.Pocketed: _pocketed,
+    ev.CadenceSet: _cadence,
+    ev.GoalSet: _goal_set,
+    ev.GoalAchieved: _goal_achieved,
+    ev.GoalLinked: _goal_linked,
+}
 
 
 def apply(views: Views, event: Any) -> None:
-    """Fold one fact into the views."""
-    if isinstance(event, ev.ReminderPushed):
+    """Fold one fact into the views: its own handler, then the rules every fact shares
+    (the time split, and what an interaction does to its contact)."""
+    if not ev.can_change_agenda(event):
         return  # a record for history only: a push changes nothing the rules look at
     day = event.on.isoformat()
-    stamp = f"{day}|{event.timestamp.isoformat()}"
-    m = views.minutes
     days = views.days()
     contact_id: str | None = event.contact_id.hex if getattr(event, "contact_id", None) else None
-
     contact: ContactView | None = None
     if contact_id is not None:
         contact = views.get("contact", contact_id)
         if contact is not None:
             views.touch("contact", contact_id)
 
-    if isinstance(event, ev.ContactMet):
-        contact = ContactView(
-            id=contact_id or "",
-            name=event.name.to_text(),
-            met_on=day,
-            channel=event.channel,
-            why=event.why,
-            goals=[g.hex for g in event.goals],
-            where=None if event.where is None else event.where.to_text(),
-        )
-        views.put("contact", contact.id, contact)
-        views.ledger(contact.id)  # every contact has a ledger, if only an empty one
-        _bump(days, day, GLOBAL_WIDTH, NEW_CONTACTS, 1)
-        _bump(days, day, GLOBAL_WIDTH, GIVE_MIN, _minutes(event.minutes, m.meeting))
-    elif isinstance(event, ev.Touched):
-        mine = event.by == "me"
-        assert contact_id is not None
-        ledger = views.ledger(contact_id)
-        _bump(ledger.days, day, LEDGER_WIDTH, TOUCH_ME if mine else TOUCH_THEM, 1)
-        _bump(days, day, GLOBAL_WIDTH, G_TOUCH_ME if mine else G_TOUCH_THEM, 1)
-        _bump(days, day, GLOBAL_WIDTH, GIVE_MIN, _minutes(event.minutes, m.touch))
-    elif isinstance(event, ev.HelpGiven | ev.HelpReceived):
-        given = isinstance(event, ev.HelpGiven)
-        minutes = _minutes(event.minutes, m.help)
-        assert contact_id is not None
-        ledger = views.ledger(contact_id)
-        _bump(ledger.days, day, LEDGER_WIDTH, GIVEN if given else RECEIVED, 1)
-        _bump(ledger.days, day, LEDGER_WIDTH, GIVEN_MIN if given else RECEIVED_MIN, minutes)
-        if given:
-            _bump(days, day, GLOBAL_WIDTH, GIVE_MIN, minutes)
-    elif isinstance(event, ev.RequestMade | ev.RequestReceived):
-        made = isinstance(event, ev.RequestMade)
-        assert contact_id is not None
-        _bump(views.ledger(contact_id).days, day, LEDGER_WIDTH, REQ_MADE if made else REQ_RECEIVED, 1)
-        if made:
-            _bump(days, day, GLOBAL_WIDTH, ASK_MIN, _minutes(event.minutes, m.request))
-    elif isinstance(event, ev.Presented):
-        _bump(days, day, GLOBAL_WIDTH, SELF_MIN, _minutes(event.minutes, m.pitch))
-    elif isinstance(event, ev.PromiseMade):
-        pid = event.originator_id.hex
-        views.put(
-            "promise",
-            pid,
-            PromiseView(pid, event.contact_id.hex, event.what.to_text(), day, event.due.isoformat()),
-        )
-    elif isinstance(event, ev.PromiseKept | ev.PromiseDropped):
-        promise: PromiseView | None = views.get("promise", event.promise_id.hex)
-        if promise is not None and promise.status == "open":
-            promise.status = "kept" if isinstance(event, ev.PromiseKept) else "dropped"
-            promise.closed_on = day
-            views.touch("promise", promise.id)
-    elif isinstance(event, ev.Pocketed):
-        if contact is not None and stamp >= contact.keep_at:
-            contact.keep, contact.keep_at = event.keep, stamp
-    elif isinstance(event, ev.CadenceSet):
-        if contact is not None and stamp >= contact.cadence_at:
-            contact.cadence_days, contact.cadence_at = event.days, stamp
-    elif isinstance(event, ev.GoalSet):
-        gid = event.originator_id.hex
-        views.put("goal", gid, GoalView(gid, event.name.to_text(), event.kind, day))
-    elif isinstance(event, ev.GoalAchieved):
-        goal: GoalView | None = views.get("goal", event.goal_id.hex)
-        if goal is not None and (goal.achieved_on is None or day < goal.achieved_on):
-            goal.achieved_on = day
-            views.touch("goal", goal.id)
-    elif isinstance(event, ev.GoalLinked):
-        if contact is not None and event.goal_id.hex not in contact.goals:
-            contact.goals.append(event.goal_id.hex)
+    handle = _HANDLERS.get(type(event))
+    if handle is not None:
+        handle(views, event, day, contact, days)
 
-    if isinstance(event, INTERACTIONS):
+    bucket = ev.time_split_bucket(event)
+    if bucket is not None:
+        _bump(days, day, GLOBAL_WIDTH, _BUCKET_COLUMNS[bucket], ev.minutes_of(event, views.minutes))
+    if ev.is_interaction(event):
         _bump(days, day, GLOBAL_WIDTH, INTERACTIONS_COL, 1)
+        if contact_id is not None:
+            contact = views.get("contact", contact_id)  # a first meeting has just made it
         if contact is not None:
-            mine = isinstance(event, ev.HelpGiven | ev.PromiseKept) or (
-                isinstance(event, ev.Touched) and event.by == "me"
-            )
-            _interaction(contact, day, mine, isinstance(event, ev.ContactMet))
+            _interaction(contact, day, ev.initiated_by_me(event), isinstance(event, ev.ContactMet))
 
 
 def replay(all_events: list[Any], minutes: Minutes) -> Views:

@@ -1,26 +1,22 @@
 """Projections: the agenda, reciprocity, the time split and the warnings.
 
-Pure functions of views (see views.py), a date and the configuration. The exact
-definitions are in DOMAIN.md ("Exact definitions"); docs/rules.md states the
-choices made where it is silent.
+Pure functions of view rows (rows.py), a date and the configuration. The rules are
+stated in docs/rules.md; each has a function named after it in rules.py (reminders)
+or warnings.py, and this module only gathers their results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from syncnet.domain.config import Config
 from syncnet.domain.rows import (
     ASK_MIN,
-    G_TOUCH_ME,
-    G_TOUCH_THEM,
     GIVE_MIN,
     GIVEN,
     GIVEN_MIN,
-    INTERACTIONS_COL,
-    NEW_CONTACTS,
     RECEIVED,
     RECEIVED_MIN,
     REQ_MADE,
@@ -30,29 +26,29 @@ from syncnet.domain.rows import (
     LedgerView,
     PromiseView,
 )  # fmt: skip
-from syncnet.domain.rules import seasons_overlapping, window
+from syncnet.domain.rules import (
+    RULE_ORDER,
+    Reminder,
+    cadence_reminder,
+    followup_reminder,
+    promise_reminder,
+    season_reminders,
+    seasons_overlapping,
+    window,
+)
+from syncnet.domain.warnings import (
+    Warning,
+    asked_before_giving,
+    collecting,
+    not_networking,
+    only_reacting,
+    taking,
+)
 
-RULE_ORDER = {"promise": 0, "followup": 1, "cadence": 2, "season": 3}
-
-
-@dataclass(frozen=True)
-class Reminder:
-    rule: str  # followup | season | promise | cadence
-    contact_id: str
-    period: str  # what makes it unique for the contact and rule
-    opens: date
-    due: date
-    promise_id: str | None = None
-
-    @property
-    def key(self) -> str:
-        """Stable identity: contact, rule and period; never a name."""
-        return f"{self.contact_id}:{self.rule}:{self.period}"
-
-    def state(self, today: date) -> str:
-        if self.due < today:
-            return "overdue"
-        return "today" if self.due == today else "upcoming"
+__all__ = [
+    "RULE_ORDER", "Balance", "Reminder", "TimeSplit", "Warning",
+    "agenda", "balances", "credibility", "time_split", "warnings",
+]  # fmt: skip
 
 
 def agenda(
@@ -62,35 +58,30 @@ def agenda(
     config: Config,
     until: date | None = None,
 ) -> list[Reminder]:
-    """Every open reminder that is open by `until` (default: today), overdue first."""
+    """Every open reminder that is open by `until` (default: today), overdue first.
+
+    One function per rule (syncnet.domain.rules); here only which contacts and seasons
+    they are asked about and the order of the list.
+    """
     horizon = max(today, until or today)
     out: list[Reminder] = []
-    upcoming_seasons = [s for s in seasons_overlapping(today, horizon, config.seasons) if s.end >= today]
+    # A season that is over leaves the agenda: only those that still last on `today`.
+    lasting = [s for s in seasons_overlapping(today, horizon, config.seasons) if s.end >= today]
+    not_after = horizon.isoformat()
     for c in contacts:
-        if not c.keep:
-            continue
-        met = date.fromisoformat(c.met_on)
-        if met > horizon:
+        if c.met_on > not_after:
             continue  # not met yet on that day
-        if c.followed_up_on is None:
-            out.append(Reminder("followup", c.id, c.met_on, met, met + timedelta(days=config.followup_days)))
-        for s in upcoming_seasons:
-            opens = max(s.start, met)
-            if opens > s.end or opens > horizon:
-                continue
-            if not any(m in c.months for m in s.months()):
-                out.append(Reminder("season", c.id, s.id, opens, s.end))
-        if c.cadence_days:
-            last = date.fromisoformat(c.last_interaction or c.met_on)
-            due = last + timedelta(days=c.cadence_days)
-            if due <= horizon:
-                out.append(Reminder("cadence", c.id, due.isoformat(), due, due))
+        followup = followup_reminder(c, config)
+        if followup is not None:
+            out.append(followup)
+        out += season_reminders(c, lasting, horizon)
+        cadence = cadence_reminder(c, horizon)
+        if cadence is not None:
+            out.append(cadence)
     for p in promises:
-        if p.status != "open":
-            continue
-        opens = date.fromisoformat(p.made_on)
-        if opens <= horizon:
-            out.append(Reminder("promise", p.contact_id, p.id, opens, date.fromisoformat(p.due), p.id))
+        promise = promise_reminder(p)
+        if promise is not None and promise.opens <= horizon:
+            out.append(promise)
     out.sort(key=lambda r: (r.due, RULE_ORDER[r.rule], r.contact_id, r.period))
     return out
 
@@ -195,14 +186,6 @@ def time_split(days: dict[str, list[int]], today: date, config: Config) -> TimeS
     return split
 
 
-@dataclass(frozen=True)
-class Warning:
-    kind: str  # asked-before-giving | only-reacting | collecting | not-networking | taking
-    contact_id: str | None
-    on: date | None
-    detail: str
-
-
 def warnings(
     contacts: Iterable[ContactView],
     ledgers: Iterable[LedgerView],
@@ -210,77 +193,12 @@ def warnings(
     today: date,
     config: Config,
 ) -> list[Warning]:
-    w = config.warnings
-    cut = today.isoformat()
-    out: list[Warning] = []
+    """The five warnings (syncnet.domain.warnings), in the order they are reported."""
     ledger_list = list(ledgers)
-    # Asked before giving: a request on a day with no help given on or before it.
+    out: list[Warning] = []
     for ledger in ledger_list:
-        first_given = min((d for d, r in ledger.days.items() if r[GIVEN] and d <= cut), default=None)
-        for day in sorted(ledger.days):
-            if day > cut or not ledger.days[day][REQ_MADE]:
-                continue
-            if first_given is None or first_given > day:
-                out.append(
-                    Warning(
-                        "asked-before-giving",
-                        ledger.id,
-                        date.fromisoformat(day),
-                        "asked for something before giving any help",
-                    )
-                )
-    # Taking: balance at or below the threshold.
-    for b in balances(ledger_list, [], today).values():
-        if b.balance <= w.taking_balance:
-            out.append(
-                Warning(
-                    "taking",
-                    b.contact_id,
-                    None,
-                    f"balance {b.balance}: you only take from this contact",
-                )
-            )
-    # Collecting: no reason and no interaction in the days after the first meeting.
-    for c in contacts:
-        if c.why or not c.keep:
-            continue
-        deadline = date.fromisoformat(c.met_on) + timedelta(days=w.collecting_days)
-        if today >= deadline and (c.first_later is None or c.first_later > deadline.isoformat()):
-            out.append(
-                Warning(
-                    "collecting",
-                    c.id,
-                    date.fromisoformat(c.met_on),
-                    f"no reason recorded and no interaction in the {w.collecting_days} days after meeting",
-                )
-            )
-    # Only reacting: in the split window, too few touches initiated by me.
-    start, _ = window(today, config.split.window_days)
-    mine = theirs = 0
-    quiet_start, _ = window(today, w.quiet_days)
-    active = False
-    for day, row in days.items():
-        if start.isoformat() <= day <= cut:
-            mine += row[G_TOUCH_ME]
-            theirs += row[G_TOUCH_THEM]
-        if quiet_start.isoformat() <= day <= cut and (row[INTERACTIONS_COL] or row[NEW_CONTACTS]):
-            active = True
-    if mine + theirs >= w.reacting_min_touches and mine / (mine + theirs) < w.reacting_share:
-        out.append(
-            Warning(
-                "only-reacting",
-                None,
-                None,
-                f"only {mine} of {mine + theirs} touches in the window were initiated by you",
-            )
-        )
-    if not active:
-        out.append(
-            Warning(
-                "not-networking",
-                None,
-                None,
-                f"no new contact and no interaction in the last {w.quiet_days} days",
-            )
-        )
-    return out
+        out += asked_before_giving(ledger, today)
+    found = [taking(b.contact_id, b.balance, config) for b in balances(ledger_list, [], today).values()]
+    found += [collecting(c, today, config) for c in contacts]
+    found += [only_reacting(days, today, config), not_networking(days, today, config)]
+    return out + [w for w in found if w is not None]

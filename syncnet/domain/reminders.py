@@ -11,11 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from syncnet.app.network import AgendaItem
+from datetime import date, datetime
 
 UID_DOMAIN = "syncnet"
 
@@ -55,24 +51,6 @@ class Stamp:
 class StampedItem:
     item: CalendarItem
     stamp: Stamp
-
-
-def calendar_items(agenda: Iterable[AgendaItem], today: date, horizon_days: int) -> list[CalendarItem]:
-    """The items a calendar should hold: overdue, and due within the horizon."""
-    last = today + timedelta(days=horizon_days)
-    out = []
-    for a in agenda:
-        r = a.reminder
-        if r.due > last:
-            continue
-        # Who and why, then the way back: short, since feeds carry thousands of these.
-        link = f"syncnet history {a.contact.short}"
-        if r.promise_id:
-            link += f"; done: syncnet kept {r.promise_id[:8]}"
-        description = f"{a.summary}.\n{link}"
-        out.append(CalendarItem(uid_for(r.key), r.key, r.rule, r.contact_id, r.opens, r.due,
-                                a.summary, description))  # fmt: skip
-    return out
 
 
 def stamp(

@@ -2,7 +2,7 @@
 
 Dates are ISO strings (they sort as dates); personal fields stay sealed (their
 `Sealed.to_text()`), so no row holds a name or note in clear. The fold that
-builds them from facts is in views.py.
+builds them from facts is in fold.py.
 """
 
 from __future__ import annotations

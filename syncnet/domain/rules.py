@@ -1,10 +1,77 @@
-"""Calendar rules of DOMAIN.md: seasons and windows. Pure functions of dates."""
+"""The rules of docs/rules.md, each in a function named after it. Pure: no I/O.
+
+Here: the kinds of rules and warnings, the seasons and windows, and the four
+reminder rules (follow-up, season, promise, cadence). The five warnings are in
+warnings.py; what counts as an interaction, as initiated by me and which bucket of
+the time split a fact falls into are next to the facts (events.py), so that reading
+the agenda never loads the event classes.
+"""
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
+
+from syncnet.domain.config import Config
+from syncnet.domain.rows import ContactView, PromiseView
+
+
+class RuleKind(StrEnum):
+    """The four reminder rules. A StrEnum: its value is what JSON output, reminder keys
+    (hence calendar UIDs) and calendar items have always carried."""
+
+    FOLLOWUP = "followup"
+    SEASON = "season"
+    PROMISE = "promise"
+    CADENCE = "cadence"
+
+
+class WarningKind(StrEnum):
+    """The five warnings of `syncnet warnings`, by the names they are reported under."""
+
+    ASKED_BEFORE_GIVING = "asked-before-giving"
+    ONLY_REACTING = "only-reacting"
+    COLLECTING = "collecting"
+    NOT_NETWORKING = "not-networking"
+    TAKING = "taking"
+
+
+class Bucket(StrEnum):
+    """The three parts of my time in the time split."""
+
+    GIVE = "give"
+    SELF = "self"
+    ASK = "ask"
+
+
+# Same due day: promises first, then follow-ups, cadence, seasons.
+RULE_ORDER = {RuleKind.PROMISE: 0, RuleKind.FOLLOWUP: 1, RuleKind.CADENCE: 2, RuleKind.SEASON: 3}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    rule: RuleKind
+    contact_id: str
+    period: str  # what makes it unique for the contact and rule
+    opens: date
+    due: date
+    promise_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity: contact, rule and period; never a name. Calendar UIDs derive from it."""
+        return f"{self.contact_id}:{self.rule}:{self.period}"
+
+    def state(self, today: date) -> str:
+        if self.due < today:
+            return "overdue"
+        return "today" if self.due == today else "upcoming"
+
+
+# --------------------------------------------------------------------------- seasons
 
 
 @dataclass(frozen=True)
@@ -59,3 +126,65 @@ def seasons_overlapping(start: date, end: date, seasons: dict[str, tuple[int, in
 def window(today: date, days: int) -> tuple[date, date]:
     """The last `days` days, today included: [today - (days - 1), today]."""
     return today - timedelta(days=days - 1), today
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def followup_reminder(contact: ContactView, config: Config) -> Reminder | None:
+    """docs/rules.md, follow-up: "opens: the first meeting; due: meeting + 3 days; done by:
+    an interaction initiated by me dated on or after the meeting day (not the meeting
+    itself); who: keep pocket". It stays overdue until it is done.
+
+    The fold keeps `followed_up_on` (see `syncnet.domain.events.initiated_by_me`).
+    """
+    if not contact.keep or contact.followed_up_on is not None:
+        return None
+    met = date.fromisoformat(contact.met_on)
+    return Reminder(
+        RuleKind.FOLLOWUP, contact.id, contact.met_on, met, met + timedelta(days=config.followup_days)
+    )
+
+
+def season_reminders(contact: ContactView, seasons: Iterable[Season], horizon: date) -> list[Reminder]:
+    """docs/rules.md, season (3x1): "opens: first day of the season, or the meeting if later;
+    due: last day of the season; done by: any interaction dated in the season; who: keep
+    pocket".
+
+    `seasons` are those that still last (a season that is over leaves the agenda);
+    a reminder is listed once it opens by `horizon`.
+    """
+    if not contact.keep:
+        return []
+    met = date.fromisoformat(contact.met_on)
+    out = []
+    for s in seasons:
+        opens = max(s.start, met)
+        if opens > s.end or opens > horizon:
+            continue
+        if not any(m in contact.months for m in s.months()):
+            out.append(Reminder(RuleKind.SEASON, contact.id, s.id, opens, s.end))
+    return out
+
+
+def promise_reminder(promise: PromiseView) -> Reminder | None:
+    """docs/rules.md, promise: "opens: the day it was made; due: its due date; done by: kept
+    or dropped; who: every contact" (every promise must be kept, whatever the pocket)."""
+    if promise.status != "open":
+        return None
+    opens = date.fromisoformat(promise.made_on)
+    return Reminder(
+        RuleKind.PROMISE, promise.contact_id, promise.id, opens, date.fromisoformat(promise.due), promise.id
+    )
+
+
+def cadence_reminder(contact: ContactView, horizon: date) -> Reminder | None:
+    """docs/rules.md, cadence: "opens: the due date; due: last interaction + cadence; done
+    by: any interaction; who: keep pocket, with a cadence". Listed once due by `horizon`."""
+    if not contact.keep or not contact.cadence_days:
+        return None
+    last = date.fromisoformat(contact.last_interaction or contact.met_on)
+    due = last + timedelta(days=contact.cadence_days)
+    if due > horizon:
+        return None
+    return Reminder(RuleKind.CADENCE, contact.id, due.isoformat(), due, due)

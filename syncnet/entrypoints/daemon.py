@@ -25,8 +25,9 @@ from datetime import UTC, date, datetime
 from types import FrameType
 from typing import TextIO
 
+from syncnet.app.calendars import Outcome
 from syncnet.app.network import Network
-from syncnet.bootstrap import Outcome, sync_target
+from syncnet.bootstrap import sync_target
 from syncnet.domain.config import Target
 from syncnet.domain.events import AGENDA_FACTS
 
@@ -76,7 +77,8 @@ class Daemon:
             r = outcome.report
             if r is not None and r.actions:
                 self.log(f"{target.name}: {r.count('created')} created, {r.count('updated')} updated, "
-                         f"{r.count('deleted')} deleted ({outcome.requests} requests)")  # fmt: skip
+                         f"{r.count('deleted')} deleted ({outcome.requests} request"
+                         f"{'' if outcome.requests == 1 else 's'})")  # fmt: skip
         else:
             delay = backoff.failed(now, outcome.retry_after, self.rng)
             self.log(f"{target.name}: failed ({outcome.error}); retry in {delay:.0f} s")

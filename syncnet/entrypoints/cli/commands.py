@@ -1,4 +1,5 @@
-"""The command line: `syncnet COMMAND`. Every command is one call into Network.
+"""The click wiring of `syncnet COMMAND`: options, arguments and help. Every command is
+one call into Network (or the composition root), then one call into render.py.
 
 Exit codes: 0 success, 2 bad input or usage (nothing written), 1 an operation
 failed. Errors are one line on stderr. `--json` prints one JSON document
@@ -7,7 +8,6 @@ failed. Errors are one line on stderr. `--json` prints one JSON document
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from syncnet.app.network import Network, Recorded
+from syncnet.app.network import Network
+from syncnet.bootstrap import open_network
 from syncnet.domain.dates import parse_date, parse_days
 from syncnet.domain.vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
-from syncnet.errors import BadInput, SyncnetError
+from syncnet.entrypoints.cli import render
+from syncnet.entrypoints.cli.exits import exit_code_for
+from syncnet.errors import BadInput
 from syncnet.storage.store import init_store
 
 if TYPE_CHECKING:
@@ -39,7 +42,7 @@ class Ctx:
 
     @contextmanager
     def network(self, today: str | None = None) -> Iterator[Network]:
-        net = Network.open(self.home, self.config, passphrase=_passphrase(self.home))
+        net = open_network(self.home, self.config, _passphrase(self.home))
         try:
             if today:
                 net.fixed_today = parse_date(today, net.today())
@@ -73,18 +76,6 @@ def _progress(what: str) -> Callable[[int], None] | None:
         click.echo(f"\r{what}: {done:,}", err=True, nl=False)
 
     return show
-
-
-def emit_json(doc: dict[str, Any]) -> None:
-    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **doc}, indent=2, ensure_ascii=False))
-
-
-def table(rows: list[list[str]], header: list[str]) -> None:
-    if not rows:
-        return
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for r in [header, *rows]:
-        click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
 def today_option(f: F) -> F:
@@ -142,16 +133,17 @@ def init(c: Ctx, ask_passphrase: bool) -> None:
     passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
     if ask_passphrase and not passphrase:
         passphrase = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
-    from syncnet.domain.config import load_config
+    from syncnet.storage.configfile import load_config
     from syncnet.storage.paths import config_path
 
-    load_config(config_path(c.home, c.config))  # a broken config fails before anything is created
+    # A broken or missing named config fails before anything is created.
+    load_config(config_path(c.home, c.config), required=c.config is not None)
     created, mode = init_store(home, passphrase)
     how = "passphrase (SYNCNET_PASSPHRASE)" if mode == "passphrase" else f"key file {home / 'key'}"
     if created:
-        from syncnet.bootstrap import feed_secret
+        from syncnet.app.calendars import feed_secret
 
-        with Network.open(home, c.config, passphrase=passphrase) as net:
+        with open_network(c.home, c.config, passphrase) as net:
             feed_secret(net)  # the feed's secret exists from the start; 'feed rotate' replaces it
         click.echo(f"Created a syncnet store in {home}, protected by {how}.")
         if mode == "file":
@@ -169,20 +161,30 @@ def init(c: Ctx, ask_passphrase: bool) -> None:
 @today_option
 @json_option
 def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_json: bool) -> None:
-    """Build a small sample network in a temporary home, print its agenda and
+    """Build a small sample network in a scratch home, print its agenda and
     write its reminders to an .ics file (and to a CalDAV calendar, if given).
 
-    Never touches your own store.
+    Never touches your own store. Without --home the demo lives in one scratch
+    directory (in the user's cache directory) that each run replaces; a run with
+    --caldav-url first removes the reminders the previous demo pushed there.
     """
-    import tempfile
-
     from syncnet.app.demo import build_demo
     from syncnet.bootstrap import sync_target, write_ics
     from syncnet.domain.config import Target
 
-    home = Path(demo_home) if demo_home else Path(tempfile.mkdtemp(prefix="syncnet-demo-"))
-    if demo_home and (home / "store.json").exists():
-        raise BadInput(f"{home} already holds a store: the demo needs an empty directory")
+    target = None
+    if caldav_url:
+        target = Target("demo", "caldav", url=caldav_url, calendar="syncnet-demo",
+                        user=os.environ.get("SYNCNET_DEMO_USER", ""))  # fmt: skip
+    if demo_home:
+        home = Path(demo_home)
+        if (home / "store.json").exists():
+            raise BadInput(f"{home} already holds a store: the demo needs an empty directory")
+    else:
+        from syncnet.app.demo import replace_scratch_home, scratch_home
+
+        home = scratch_home()
+        replace_scratch_home(home, target, sync_target)
     init_store(home)
     day = parse_date(today, date.today()) if today else date.today()
     with Network.open(home, home / "config.toml", today=day) as net:
@@ -191,20 +193,18 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
         ics = home / "reminders.ics"
         n_ics = write_ics(net, ics)
         pushed = None
-        if caldav_url:
-            target = Target("demo", "caldav", url=caldav_url, calendar="syncnet-demo",
-                            user=os.environ.get("SYNCNET_DEMO_USER", ""))  # fmt: skip
+        if target is not None:
             pushed = sync_target(net, target)
         if as_json:
-            emit_json({"home": str(home), "facts": count, "ics": str(ics), "ics_items": n_ics,
+            render.emit_json({"home": str(home), "facts": count, "ics": str(ics), "ics_items": n_ics,
                        "caldav": None if pushed is None else {
                            "ok": pushed.error is None, "error": pushed.error,
                            "created": 0 if pushed.report is None else pushed.report.count("created")},
-                       "agenda": [_agenda_json(i) for i in items]})  # fmt: skip
+                       "agenda": [render.agenda_json(i) for i in items]})  # fmt: skip
         else:
             click.echo(f"Demo network: {count} facts recorded in {home}")
             click.echo(f"Agenda for {day.isoformat()}:\n")
-            _print_agenda(items)
+            render.agenda(items)
             click.echo(f"\n{n_ics} reminders (overdue and due within 60 days) written to {ics}")
             if pushed is not None and pushed.report is not None:
                 click.echo(f"{pushed.report.count('created')} reminders pushed to {caldav_url}")
@@ -228,33 +228,7 @@ def _record(
         if result.contact_id:
             net.refresh()  # fold the new facts in first: a contact just met has no view yet
             contact = net.directory().ref(result.contact_id)
-        if as_json:
-            emit_json({"recorded": _recorded_json(result, contact)})
-            return
-        click.echo(_recorded_text(result, contact))
-
-
-def _recorded_json(r: Recorded, contact: Any) -> dict[str, Any]:
-    return {
-        "kind": r.kind,
-        "fact_id": r.fact_id,
-        "contact": None
-        if contact is None
-        else {"id": contact.id, "short": contact.short, "name": contact.name},
-        "promise_id": r.promise_id,
-        "promise_short": r.promise_id[:8] if r.promise_id else None,
-        "goal_id": r.goal_id,
-    }
-
-
-def _recorded_text(r: Recorded, contact: Any) -> str:
-    who = f" {contact.label()}" if contact else ""
-    if r.kind == "promise" and r.promise_id:
-        return f"Recorded promise {r.promise_id[:8]} to{who}."
-    if r.kind == "goaladd" and r.goal_id:
-        return f"Recorded goal {r.goal_id[:8]}."
-    words = {"goalachieved": "goal achieved", "link": "goal link", "pitch": "self-presentation"}
-    return f"Recorded {words.get(r.kind, r.kind)}{':' + who if who else ''}."
+        render.recorded(result, contact, as_json)
 
 
 def _on(net: Network, on: str | None) -> date | None:
@@ -442,36 +416,10 @@ def goal_list(c: Ctx, as_json: bool) -> None:
     """List goals."""
     with c.network() as net:
         rows = net.goals()
-    if as_json:
-        emit_json({"goals": [
-            {"id": g.id, "short": g.id[:8], "name": name, "kind": g.kind, "set_on": g.set_on,
-             "achieved_on": g.achieved_on} for g, name in rows]})  # fmt: skip
-        return
-    table([[g.id[:8], name or "[forgotten]", g.kind, g.set_on, g.achieved_on or ""] for g, name in rows],
-          ["id", "goal", "kind", "set", "achieved"])  # fmt: skip
+    render.goals(rows, as_json)
 
 
 # ---------------------------------------------------------------- reading
-def _agenda_json(i: Any) -> dict[str, Any]:
-    r = i.reminder
-    return {
-        "rule": r.rule, "state": i.state, "due": r.due.isoformat(), "opens": r.opens.isoformat(),
-        "period": r.period, "key": r.key, "summary": i.summary,
-        "contact": {"id": i.contact.id, "short": i.contact.short, "name": i.contact.name},
-        "promise": None if not r.promise_id
-        else {"id": r.promise_id, "short": r.promise_id[:8], "what": i.promise},
-    }  # fmt: skip
-
-
-def _print_agenda(items: list[Any]) -> None:
-    if not items:
-        click.echo("Nothing is due.")
-        return
-    table([[i.state, i.reminder.due.isoformat(), i.reminder.rule,
-            i.reminder.promise_id[:8] if i.reminder.promise_id else i.contact.short, i.summary]
-           for i in items], ["state", "due", "rule", "id", "what"])  # fmt: skip
-
-
 @cli.command()
 @click.option("--until", metavar="DATE", help="Also list reminders that open by DATE.")
 @today_option
@@ -483,9 +431,10 @@ def due(c: Ctx, until: str | None, today: str | None, as_json: bool) -> None:
         until_day = parse_date(until, net.today()) if until else None
         items = net.agenda(until=until_day)
         if as_json:
-            emit_json({"today": net.today().isoformat(), "agenda": [_agenda_json(i) for i in items]})
+            doc = {"today": net.today().isoformat(), "agenda": [render.agenda_json(i) for i in items]}
+            render.emit_json(doc)
             return
-        _print_agenda(items)
+        render.agenda(items)
 
 
 @cli.command()
@@ -498,29 +447,8 @@ def balance(c: Ctx, contact: str | None, as_of: str | None, today: str | None, a
     """Reciprocity per contact (help given minus received) and promise credibility."""
     with c.network(today) as net:
         day = parse_date(as_of, net.today()) if as_of else net.today()
-        rows, (kept_n, due_n, cred) = net.balances(contact, day)
-    if as_json:
-        emit_json({
-            "as_of": day.isoformat(),
-            "credibility": {"kept_on_time": kept_n, "came_due": due_n, "ratio": cred},
-            "contacts": [{
-                "contact": {"id": ref.id, "short": ref.short, "name": ref.name},
-                "given": b.given, "received": b.received, "balance": b.balance,
-                "given_minutes": b.given_minutes, "received_minutes": b.received_minutes,
-                "balance_minutes": b.balance_minutes, "requests_made": b.requests_made,
-                "requests_received": b.requests_received, "open_promises": b.open_promises,
-                "promises_came_due": b.promises_due, "promises_kept_on_time": b.promises_kept_on_time,
-                "credibility": b.credibility,
-            } for ref, b in rows],
-        })  # fmt: skip
-        return
-    table([[ref.label(), str(b.given), str(b.received), f"{b.balance:+d}", f"{b.balance_minutes:+d}",
-            f"{b.requests_made}/{b.requests_received}", str(b.open_promises),
-            "-" if b.credibility is None else f"{b.credibility:.0%}"] for ref, b in rows],
-          ["contact", "given", "received", "balance", "minutes", "asked/asked-by", "open promises",
-           "credibility"])  # fmt: skip
-    overall = "no promise has come due yet" if cred is None else f"{kept_n}/{due_n} = {cred:.0%}"
-    click.echo(f"\nPromise credibility as of {day.isoformat()}: {overall}")
+        rows, overall = net.balances(contact, day)
+    render.balances(day, rows, overall, as_json)
 
 
 @cli.command()
@@ -531,16 +459,7 @@ def split(c: Ctx, today: str | None, as_json: bool) -> None:
     """How your networking time splits: give / self-presentation / ask (target 70-20-10)."""
     with c.network(today) as net:
         s = net.time_split()
-    parts = ("give", "self", "ask")
-    if as_json:
-        emit_json({"window": {"start": s.start.isoformat(), "end": s.end.isoformat()},
-                   "total_minutes": s.total,
-                   "parts": {p: {"minutes": getattr(s, p), "share": s.share(p), "target": s.target[p] / 100}
-                             for p in parts}})  # fmt: skip
-        return
-    click.echo(f"Time split {s.start.isoformat()} .. {s.end.isoformat()} ({s.total} minutes)")
-    table([[p, str(getattr(s, p)), "-" if s.share(p) is None else f"{s.share(p):.0%}", f"{s.target[p]}%"]
-           for p in parts], ["part", "minutes", "actual", "target"])  # fmt: skip
+    render.time_split(s, as_json)
 
 
 @cli.command()
@@ -551,18 +470,7 @@ def warnings(c: Ctx, today: str | None, as_json: bool) -> None:
     """Typical mistakes: asked before giving, only reacting, collecting, taking, not networking."""
     with c.network(today) as net:
         found = net.warnings()
-    if as_json:
-        emit_json({"warnings": [
-            {"kind": w.kind, "on": w.on.isoformat() if w.on else None, "detail": w.detail,
-             "contact": None if ref is None else {"id": ref.id, "short": ref.short, "name": ref.name}}
-            for w, ref in found]})  # fmt: skip
-        return
-    if not found:
-        click.echo("No warnings.")
-    for w, ref in found:
-        who = f"{ref.label()}: " if ref else ""
-        when = f" ({w.on.isoformat()})" if w.on else ""
-        click.echo(f"{w.kind}: {who}{w.detail}{when}")
+    render.warnings(found, as_json)
 
 
 @cli.command()
@@ -578,17 +486,7 @@ def history(c: Ctx, contact: str, today: str | None, as_json: bool) -> None:
     with c.network(today) as net:
         ref, entries = net.history(contact)
         entries = [e for e in entries if e.on <= net.today()]
-    if as_json:
-        emit_json({"contact": {"id": ref.id, "short": ref.short, "name": ref.name},
-                   "events": [{"on": e.on.isoformat(), "recorded": e.recorded.isoformat(), "kind": e.kind,
-                               "fact_id": e.fact_id, "details": e.details} for e in entries]})  # fmt: skip
-        return
-    click.echo(f"History of {ref.label()}:")
-    for e in entries:
-        detail = ", ".join(
-            f"{k}={v}" for k, v in e.details.items() if k not in ("contact_id",) and v is not None
-        )
-        click.echo(f"{e.on.isoformat()}  {e.kind:<11} {detail}   [recorded {e.recorded:%Y-%m-%d %H:%M} UTC]")
+    render.history(ref, entries, as_json)
 
 
 @cli.command()
@@ -603,17 +501,7 @@ def contacts(c: Ctx, goal_ref: str | None, today: str | None, as_json: bool) -> 
     """
     with c.network(today) as net:
         rows = [r for r in net.contacts(goal_ref) if r[1].met_on <= net.today().isoformat()]
-    if as_json:
-        emit_json({"contacts": [
-            {"id": ref.id, "short": ref.short, "name": ref.name, "channel": v.channel, "why": v.why,
-             "pocket": "keep" if v.keep else "drop", "met_on": v.met_on,
-             "last_interaction": v.last_interaction or None, "cadence_days": v.cadence_days,
-             "goals": names} for ref, v, names in rows]})  # fmt: skip
-        return
-    table([[ref.short, ref.name or "[forgotten]", v.why or "(no reason)", v.channel,
-            "keep" if v.keep else "drop", v.met_on, v.last_interaction, ", ".join(names)]
-           for ref, v, names in rows],
-          ["id", "name", "why", "channel", "pocket", "met", "last", "goals"])  # fmt: skip
+    render.contacts(rows, as_json)
 
 
 # ---------------------------------------------------------------- calendars
@@ -653,31 +541,9 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
         who = directory.ref(a.contact_id).label() if directory and a.contact_id else "?"
         return f"a reminder for {who} ({a.uid.split('@')[0][:8]})"
 
-    if as_json:
-        emit_json({"dry_run": dry_run, "targets": [{
-            "target": o.target, "ok": o.error is None, "error": o.error, "requests": o.requests,
-            "actions": [] if o.report is None else [
-                {"action": a.action, "uid": a.uid, "summary": a.summary, "result": a.result}
-                for a in o.report.actions],
-            "counts": None if o.report is None else {k: o.report.count(k) for k in
-                ("created", "updated", "deleted", "user-changed", "user-deleted")},
-        } for o in outcomes]})  # fmt: skip
-    else:
-        for o in outcomes:
-            if o.report is not None:
-                r = o.report
-                verb = "would change" if dry_run else "synced"
-                click.echo(f"{o.target}: {verb}: {r.count('created')} created, {r.count('updated')} updated, "
-                           f"{r.count('deleted')} deleted ({o.requests} requests)")  # fmt: skip
-                for a in r.actions:
-                    click.echo(
-                        f"  {a.action:<12} {label(a)}" + ("" if a.result == "ok" else f" ({a.result})")
-                    )
+    render.sync_report(outcomes, dry_run, as_json, label)
+    render.sync_errors(outcomes)
     failed = [o for o in outcomes if o.error is not None]
-    for o in failed:
-        message = o.error or ""
-        prefix = "" if message.startswith(f"target {o.target}") else f"target {o.target}: "
-        click.echo(f"syncnet: error: {prefix}{message}", err=True)
     if failed:
         raise click.exceptions.Exit(max(exit_code_for(o.cause) for o in failed))
 
@@ -688,22 +554,11 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
 @pass_ctx
 def status(c: Ctx, today: str | None, as_json: bool) -> None:
     """Per target: the last success, the last error and what is pending."""
-    from syncnet.bootstrap import status as target_status
+    from syncnet.app.calendars import status as target_status
 
     with c.network(today) as net:
         rows = target_status(net, net.today())
-    if as_json:
-        emit_json({"targets": rows})
-        return
-    if not rows:
-        click.echo("No targets configured.")
-    for r in rows:
-        p = r["pending"]
-        click.echo(f"{r['target']} ({r['type']} {r['where']}): holds {r['holds']}, pending "
-                   f"{p['create']} new / {p['update']} changed / {p['delete']} to delete")  # fmt: skip
-        click.echo(f"  last success: {r['last_success'] or 'never'}")
-        if r["last_error"] and r["failures"]:
-            click.echo(f"  last error:   {r['last_error_at']}: {r['last_error']} ({r['failures']} in a row)")
+    render.status(rows, as_json)
 
 
 @cli.group()
@@ -712,22 +567,28 @@ def feed() -> None:
 
 
 @feed.command("url")
+@click.option("--bind", metavar="HOST", help="The host in the URL (default: where 'serve' listens).")
+@click.option("--port", type=click.IntRange(1, 65535), help="The port (default: where 'serve' listens).")
 @pass_ctx
-def feed_url(c: Ctx) -> None:
-    """Print the feed's URL (the one place its secret is shown)."""
-    from syncnet.bootstrap import feed_secret
+def feed_url(c: Ctx, bind: str | None, port: int | None) -> None:
+    """Print the feed's URL (the one place its secret is shown).
+
+    The address is the one 'syncnet serve' last listened on (its --bind and --port),
+    else feed.bind and feed.port from the config.
+    """
+    from syncnet.app.calendars import feed_address, feed_secret
 
     with c.network() as net:
         secret = feed_secret(net)
-        f = net.config.feed
-    click.echo(f"http://{f.bind}:{f.port}/feed/{secret}.ics")
+        served_bind, served_port = feed_address(net)
+    click.echo(f"http://{bind or served_bind}:{port or served_port}/feed/{secret}.ics")
 
 
 @feed.command("rotate")
 @pass_ctx
 def feed_rotate(c: Ctx) -> None:
     """Replace the feed's secret: the old URL stops working."""
-    from syncnet.bootstrap import feed_secret
+    from syncnet.app.calendars import feed_secret
 
     with c.network() as net:
         feed_secret(net, rotate=True)
@@ -746,18 +607,18 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
     """
     from dataclasses import replace
 
-    from syncnet_adapters.feed import serve as run_server
-
-    from syncnet.bootstrap import feed_app
+    from syncnet.app.calendars import remember_feed_address
+    from syncnet.bootstrap import feed_app, serve_feed
 
     with c.network() as net:
         f = net.config.feed
         net.config = replace(net.config, feed=replace(f, bind=bind or f.bind, port=port or f.port))
         app = feed_app(net)
-        where = f"http://{net.config.feed.bind}:{net.config.feed.port}"
-        click.echo(f"Serving the feed on {where}/feed/<secret>.ics "
-                   "('syncnet feed url' shows the secret)", err=True)  # fmt: skip
-        run_server(app, net.config.feed.bind, net.config.feed.port)
+        f = net.config.feed
+        remember_feed_address(net, f.bind, f.port)
+        click.echo(f"Serving the feed on http://{f.bind}:{f.port}/feed/<secret>.ics "
+                   "('syncnet feed url' shows the secret); SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
+        serve_feed(app, f.bind, f.port)
 
 
 @cli.command()
@@ -767,7 +628,7 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
 def daemon(c: Ctx, poll: float) -> None:
     """Keep every target in step: sync on new facts, at midnight, and retry failures.
 
-    Stops cleanly on SIGTERM or Ctrl-C. docs/daemon.md has a systemd user unit.
+    Stops cleanly on SIGTERM or Ctrl-C. docs/sync.md has a systemd user unit.
     """
     from syncnet.entrypoints.daemon import run_daemon
 
@@ -775,42 +636,3 @@ def daemon(c: Ctx, poll: float) -> None:
         code = run_daemon(net, poll)
     if code:
         raise click.exceptions.Exit(code)
-
-
-def exit_code_for(error: BaseException | None) -> int:
-    """The exit code of an error: 2 for bad input or usage (nothing was written), else 1."""
-    return 2 if isinstance(error, BadInput) else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    try:
-        code = cli.main(args=argv, prog_name="syncnet", standalone_mode=False)
-        if isinstance(code, int):  # click returns (not raises) Exit codes in this mode
-            return code
-    except click.exceptions.NoArgsIsHelpError as e:
-        e.show()  # a bare group: its help is the message
-        return 2
-    except click.exceptions.UsageError as e:  # one line, like every other error
-        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
-        click.echo(f"syncnet: error: {' '.join(e.format_message().split())}{hint}", err=True)
-        return 2
-    except click.exceptions.Abort:
-        click.echo("syncnet: aborted", err=True)
-        return 1
-    except SyncnetError as e:
-        click.echo(f"syncnet: error: {e}", err=True)
-        return exit_code_for(e)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:  # a bug or an environment failure: one line, details on request
-        if os.environ.get("SYNCNET_DEBUG"):
-            raise
-        click.echo(f"syncnet: error: {type(e).__name__}: {e} (SYNCNET_DEBUG=1 shows details)", err=True)
-        return 1
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

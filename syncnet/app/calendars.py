@@ -1,0 +1,250 @@
+"""The calendars service: one sync of one target, in one place.
+
+    prepare    the items the target should hold (the agenda within the horizon,
+               stamped with when each item's content last changed)
+    reconcile  the sync engine (sync.py) against the target's port
+    record     the target's state, its health and the record of the pushes
+
+Ports are made by the composition root (`syncnet.bootstrap`), one factory per
+target type, so this module never imports an adapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from syncnet.app.sync import Action, CalendarPort, Report, TargetState, pending, reconcile
+from syncnet.domain.config import Target
+from syncnet.domain.reminders import CalendarItem, uid_for
+from syncnet.errors import SyncnetError
+
+if TYPE_CHECKING:
+    from syncnet.app.agenda import AgendaItem
+    from syncnet.app.network import Network
+    from syncnet.domain.reminders import StampedItem
+
+HEALTH = "health"
+FEED = "feed"
+# The version of what syncnet writes for the same facts (the texts of reminders and
+# their iCalendar form). Bump it when that changes, e.g. a fix of a wrong text: every
+# item an older version wrote is then rewritten at the next sync, unless the user
+# edited it. Version 2: names of contacts met after a long-running process started
+# were written as "[forgotten]" by version 1.
+RENDER_VERSION = 2
+
+OpenPort = Callable[[Target, TargetState], CalendarPort]
+
+
+def calendar_items(net: Network, horizon_days: int, today: date | None = None) -> list[StampedItem]:
+    """The items a calendar should hold (overdue and due within the horizon), stamped
+    with when their content last changed (kept in the state store)."""
+    from syncnet.domain import reminders
+
+    today = today or net.today()
+    agenda = net.agenda(today, until=today + timedelta(days=horizon_days))
+    items = agenda_to_items(agenda, today, horizon_days)
+    # One row holds every stamp: one decryption instead of one per reminder.
+    register: dict[str, list[Any]] = net.state.get("stamps", "all") or {}
+    known = {u: reminders.Stamp(h, seq, datetime.fromisoformat(t)) for u, (h, seq, t) in register.items()}
+    stamped, changed = reminders.stamp(items, known, datetime.now(UTC))
+    if changed:
+        for u, st in changed.items():
+            register[u] = [st.content_hash, st.sequence, st.changed.isoformat()]
+        net.state.put("stamps", "all", register)
+    return stamped
+
+
+def agenda_to_items(agenda: Iterable[AgendaItem], today: date, horizon_days: int) -> list[CalendarItem]:
+    """The items a calendar should hold: overdue, and due within the horizon."""
+    last = today + timedelta(days=horizon_days)
+    out = []
+    for a in agenda:
+        r = a.reminder
+        if r.due > last:
+            continue
+        # Who and why, then the way back: short, since feeds carry thousands of these.
+        link = f"syncnet history {a.contact.short}"
+        if r.promise_id:
+            link += f"; done: syncnet kept {r.promise_id[:8]}"
+        description = f"{a.summary}.\n{link}"
+        out.append(CalendarItem(uid_for(r.key), r.key, r.rule, r.contact_id, r.opens, r.due,
+                                a.summary, description))  # fmt: skip
+    return out
+
+
+def record_pushes(net: Network, target: str, actions: Sequence[Action], today: date | None = None) -> None:
+    """Record what a sync did to a target, as facts (summaries sealed with the contact's key)."""
+    from syncnet.domain import events as ev
+
+    keyring = net.store.keyring
+    on = today or net.today()
+    facts = []
+    for a in actions:
+        contact = UUID(a.contact_id) if a.contact_id else None
+        summary = keyring.seal(contact, a.summary) if contact is not None and a.summary else None
+        facts.append(ev.ReminderPushed(
+            originator_id=uuid4(), originator_version=1, timestamp=ev.Fact.create_timestamp(),
+            on=on, note=None, target=target, uid=a.uid, action=a.action, result=a.result,
+            contact_id=contact, summary=summary))  # fmt: skip
+    if facts:
+        net.store.log.append(facts)
+
+
+@dataclass
+class Outcome:
+    target: str
+    report: Report | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    requests: int = 0
+    cause: Exception | None = None  # the error, for the caller to map (exit codes)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def agenda_key(net: Network, target: Target, today: date) -> str:
+    """Identifies the agenda a target should hold: the last fact that can change it,
+    the day, every setting that shapes the items, and the render version. Equal keys,
+    equal items."""
+    c = net.config
+    settings = (c.timezone, c.followup_days, c.seasons, c.minutes, target.horizon_days,
+                target.style, target.alarms, RENDER_VERSION)  # fmt: skip
+    raw = f"{net.views.agenda_position()}|{today.isoformat()}|{settings!r}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def target_state(net: Network, target: Target) -> tuple[TargetState, list[str]]:
+    """What syncnet last wrote to the target, and where the target points. When its
+    url, calendar or path changed, the old state (collection, items) is not for there."""
+    scope = f"target:{target.name}"
+    where = [target.type, target.url, target.calendar, target.path]
+    if net.state.get(scope, "where") not in (None, where):
+        return TargetState(), where
+    return TargetState.from_json(net.state.get(scope, "state")), where
+
+
+def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: bool = False,
+                force: bool = False, today: date | None = None,
+                progress: Callable[[int], None] | None = None, retract: bool = False) -> Outcome:  # fmt: skip
+    """One sync of one target; failures are returned, not raised, so others go on.
+
+    `retract`: make the target hold no reminder of syncnet's (the demo's clean-up);
+    items the user made or changed stay, as in every sync."""
+    scope = f"target:{target.name}"
+    net.refresh()  # the agenda key below must see every fact recorded so far
+    state, where = target_state(net, target)
+    saved = state.to_json()
+    key = agenda_key(net, target, today or net.today())
+    outcome = Outcome(target.name)
+    port: CalendarPort | None = None
+    started = datetime.now(UTC)
+    try:
+        port = open_port(target, state)
+        desired: list[StampedItem] | None
+        if retract:
+            desired, force = [], True
+            key = "retracted"
+        elif port.edited_elsewhere and state.agenda_key == key and not force:
+            # The agenda is the one the last complete sync wrote: only the server's
+            # changes can matter, so the agenda is not even computed (one request).
+            desired = None
+        else:
+            desired = calendar_items(net, target.horizon_days, today)
+            state.agenda_key = None  # until this sync completes
+        outcome.report = reconcile(target.name, port, desired, state, force=force, dry_run=dry_run,
+                                   on_progress=progress, render_version=RENDER_VERSION)  # fmt: skip
+        if not dry_run:
+            if desired is not None:
+                outcome.extra.update(port.finish(desired))
+            state.agenda_key = key
+    except SyncnetError as e:
+        outcome.error = str(e) if str(e).startswith("target ") else f"target {target.name}: {e}"
+        outcome.cause = e
+        outcome.retry_after = getattr(e, "retry_after", None)
+    except OSError as e:
+        outcome.error = f"target {target.name}: {type(e).__name__}: {e}"
+        outcome.cause = e
+    finally:
+        if port is not None:
+            outcome.requests = port.requests
+            port.close()
+        if not dry_run:
+            # What was written stays recorded even when the sync failed half-way.
+            now = state.to_json()
+            if now != saved or net.state.get(scope, "where") != where:
+                net.state.put_many(scope, {"state": now, "where": where})
+            record_health(net, target.name, outcome, started)
+            if outcome.report and outcome.report.actions:
+                record_pushes(net, target.name, outcome.report.actions, today)
+    return outcome
+
+
+def record_health(net: Network, name: str, outcome: Outcome, started: datetime) -> None:
+    health = net.state.get(HEALTH, name) or {}
+    health["last_attempt"] = started.isoformat(timespec="seconds")
+    health["last_requests"] = outcome.requests
+    if outcome.error is None:
+        health["last_success"] = started.isoformat(timespec="seconds")
+        health["failures"] = 0
+        if outcome.report is not None:
+            kinds = ("created", "updated", "deleted", "user-changed", "user-deleted")
+            health["last_result"] = {a: outcome.report.count(a) for a in kinds}
+    else:
+        health["last_error"] = outcome.error
+        health["last_error_at"] = started.isoformat(timespec="seconds")
+        health["failures"] = int(health.get("failures", 0)) + 1
+    net.state.put(HEALTH, name, health)
+
+
+def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
+    """Per target: last success, last error, and what a sync would send now."""
+    rows = []
+    for t in net.config.targets:
+        desired = calendar_items(net, t.horizon_days, today)
+        state, _ = target_state(net, t)
+        health = net.state.get(HEALTH, t.name) or {}
+        rows.append({
+            "target": t.name, "type": t.type, "where": t.path if t.type == "ics" else t.url,
+            "last_attempt": health.get("last_attempt"), "last_success": health.get("last_success"),
+            "last_error": health.get("last_error"), "last_error_at": health.get("last_error_at"),
+            "failures": health.get("failures", 0), "last_result": health.get("last_result"),
+            "pending": pending(desired, state, RENDER_VERSION), "holds": len(state.items),
+        })  # fmt: skip
+    return rows
+
+
+def feed_secret(net: Network, rotate: bool = False) -> str:
+    """The secret in the feed's URL: created once, replaced by `rotate`."""
+    current = net.state.get(FEED, "secret")
+    if current and not rotate:
+        return str(current)
+    secret = secrets.token_urlsafe(32)
+    net.state.put(FEED, "secret", secret)
+    return secret
+
+
+def feed_version(net: Network) -> str:
+    """Changes whenever the feed's body may change: a new fact, a new day, a setting."""
+    f = net.config.feed
+    settings = f"{f.style}|{f.alarms}|{f.horizon_days}|{f.name}|{RENDER_VERSION}"
+    raw = f"{net.position()}|{net.today().isoformat()}|{settings}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def remember_feed_address(net: Network, bind: str, port: int) -> None:
+    """Where `syncnet serve` listens, so that `syncnet feed url` prints that address."""
+    if net.state.get(FEED, "address") != [bind, port]:
+        net.state.put(FEED, "address", [bind, port])
+
+
+def feed_address(net: Network) -> tuple[str, int]:
+    """The address `syncnet serve` last listened on, else the configured one."""
+    served = net.state.get(FEED, "address")
+    if isinstance(served, list) and len(served) == 2:
+        return str(served[0]), int(served[1])
+    return net.config.feed.bind, net.config.feed.port

@@ -1,0 +1,121 @@
+"""The five warnings of docs/rules.md ("Warnings"), each in a function named after it. Pure.
+
+`syncnet.domain.projections.warnings` runs them all, in the order they are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from syncnet.domain.config import Config
+from syncnet.domain.rows import (
+    G_TOUCH_ME,
+    G_TOUCH_THEM,
+    GIVEN,
+    INTERACTIONS_COL,
+    NEW_CONTACTS,
+    REQ_MADE,
+    ContactView,
+    LedgerView,
+)
+from syncnet.domain.rules import WarningKind, window
+
+
+@dataclass(frozen=True)
+class Warning:
+    kind: WarningKind
+    contact_id: str | None
+    on: date | None
+    detail: str
+
+
+def asked_before_giving(ledger: LedgerView, today: date) -> list[Warning]:
+    """docs/rules.md: "**asked-before-giving**: a request made to a contact on a day when no
+    help had been given to them on or before that day (dates only: help given the same day
+    counts)." One warning per such day, up to `today`."""
+    cut = today.isoformat()
+    first_given = min((d for d, r in ledger.days.items() if r[GIVEN] and d <= cut), default=None)
+    out = []
+    for day in sorted(ledger.days):
+        if day > cut or not ledger.days[day][REQ_MADE]:
+            continue
+        if first_given is None or first_given > day:
+            out.append(
+                Warning(
+                    WarningKind.ASKED_BEFORE_GIVING,
+                    ledger.id,
+                    date.fromisoformat(day),
+                    "asked for something before giving any help",
+                )
+            )
+    return out
+
+
+def taking(contact_id: str, balance: int, config: Config) -> Warning | None:
+    """docs/rules.md: "**taking**: a contact whose balance is at or below -3."
+
+    `balance` is the contact's help given minus help received (`projections.balances`).
+    """
+    if balance > config.warnings.taking_balance:
+        return None
+    detail = f"balance {balance}: you only take from this contact"
+    return Warning(WarningKind.TAKING, contact_id, None, detail)
+
+
+def collecting(contact: ContactView, today: date, config: Config) -> Warning | None:
+    """docs/rules.md: "**collecting**: a contact in the keep pocket with no reason (`--why`)
+    and no interaction from the meeting day to 90 days after it; reported from day 90 on."
+
+    The meeting itself is not such an interaction: the fold's `first_later` is the first
+    interaction after it.
+    """
+    if contact.why or not contact.keep:
+        return None
+    days = config.warnings.collecting_days
+    met = date.fromisoformat(contact.met_on)
+    deadline = met + timedelta(days=days)
+    if today < deadline or (contact.first_later is not None and contact.first_later <= deadline.isoformat()):
+        return None
+    return Warning(
+        WarningKind.COLLECTING,
+        contact.id,
+        met,
+        f"no reason recorded and no interaction in the {days} days after meeting",
+    )
+
+
+def only_reacting(days: dict[str, list[int]], today: date, config: Config) -> Warning | None:
+    """docs/rules.md: "**only-reacting**: in the split window, fewer than 40 % of touches
+    initiated by me, with at least 5 touches." `days` are the global daily counts."""
+    w = config.warnings
+    lo, hi = (d.isoformat() for d in window(today, config.split.window_days))
+    mine = theirs = 0
+    for day, row in days.items():
+        if lo <= day <= hi:
+            mine += row[G_TOUCH_ME]
+            theirs += row[G_TOUCH_THEM]
+    touches = mine + theirs
+    if touches < w.reacting_min_touches or mine / touches >= w.reacting_share:
+        return None
+    return Warning(
+        WarningKind.ONLY_REACTING,
+        None,
+        None,
+        f"only {mine} of {touches} touches in the window were initiated by you",
+    )
+
+
+def not_networking(days: dict[str, list[int]], today: date, config: Config) -> Warning | None:
+    """docs/rules.md: "**not-networking**: no new contact and no interaction in the last 30
+    days (today included)." `days` are the global daily counts."""
+    quiet = config.warnings.quiet_days
+    lo, hi = (d.isoformat() for d in window(today, quiet))
+    if any(lo <= day <= hi and (row[INTERACTIONS_COL] or row[NEW_CONTACTS]) for day, row in days.items()):
+        return None
+    return Warning(
+        WarningKind.NOT_NETWORKING,
+        None,
+        None,
+        f"no new contact and no interaction in the last {quiet} days",
+    )

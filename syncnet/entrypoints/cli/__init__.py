@@ -1,0 +1,55 @@
+"""The command line: `syncnet COMMAND` (the console script runs `main`).
+
+- commands.py  the click wiring: one function per command, each one call into the
+               application, then one call into render.py
+- render.py    what is printed: tables and text, or one JSON document (docs/json.md)
+- exits.py     exit codes from the error hierarchy: 0 success, 2 bad input or usage
+               (nothing written), 1 an operation failed; errors are one line on stderr
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from syncnet.entrypoints.cli.commands import cli
+from syncnet.entrypoints.cli.exits import BAD_INPUT, FAILED, INTERRUPTED, exit_code_for
+from syncnet.errors import SyncnetError
+
+__all__ = ["cli", "exit_code_for", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        code = cli.main(args=argv, prog_name="syncnet", standalone_mode=False)
+        if isinstance(code, int):  # click returns (not raises) Exit codes in this mode
+            return code
+    except click.exceptions.NoArgsIsHelpError as e:
+        e.show()  # a bare group: its help is the message
+        return BAD_INPUT
+    except click.exceptions.UsageError as e:  # one line, like every other error
+        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
+        click.echo(f"syncnet: error: {' '.join(e.format_message().split())}{hint}", err=True)
+        return BAD_INPUT
+    except click.exceptions.Abort:
+        click.echo("syncnet: aborted", err=True)
+        return FAILED
+    except SyncnetError as e:
+        click.echo(f"syncnet: error: {e}", err=True)
+        return exit_code_for(e)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except Exception as e:  # a bug or an environment failure: one line, details on request
+        if os.environ.get("SYNCNET_DEBUG"):
+            raise
+        click.echo(f"syncnet: error: {type(e).__name__}: {e} (SYNCNET_DEBUG=1 shows details)", err=True)
+        return FAILED
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

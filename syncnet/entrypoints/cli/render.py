@@ -1,0 +1,222 @@
+"""What the command line prints: human tables and text, or one JSON document.
+
+Every `--json` document carries `schema_version` (docs/json.md); field names and
+shapes here are part of that contract. Nothing here reads the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from syncnet.app.agenda import AgendaItem
+    from syncnet.app.calendars import Outcome
+    from syncnet.app.directory import ContactRef
+    from syncnet.app.history import HistoryEntry
+    from syncnet.app.network import Recorded
+    from syncnet.app.sync import Action
+    from syncnet.domain import projections as pj
+    from syncnet.domain.rows import ContactView, GoalView
+
+SCHEMA_VERSION = 1
+COUNTED = ("created", "updated", "deleted", "user-changed", "user-deleted")
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **doc}, indent=2, ensure_ascii=False))
+
+
+def table(rows: list[list[str]], header: list[str]) -> None:
+    if not rows:
+        return
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def contact_json(ref: ContactRef | None) -> dict[str, Any] | None:
+    return None if ref is None else {"id": ref.id, "short": ref.short, "name": ref.name}
+
+
+# ---------------------------------------------------------------- recording
+def recorded(r: Recorded, contact: ContactRef | None, as_json: bool) -> None:
+    if as_json:
+        emit_json({"recorded": {
+            "kind": r.kind, "fact_id": r.fact_id, "contact": contact_json(contact),
+            "promise_id": r.promise_id, "promise_short": r.promise_id[:8] if r.promise_id else None,
+            "goal_id": r.goal_id,
+        }})  # fmt: skip
+        return
+    who = f" {contact.label()}" if contact else ""
+    if r.kind == "promise" and r.promise_id:
+        click.echo(f"Recorded promise {r.promise_id[:8]} to{who}.")
+    elif r.kind == "goaladd" and r.goal_id:
+        click.echo(f"Recorded goal {r.goal_id[:8]}.")
+    else:
+        words = {"goalachieved": "goal achieved", "link": "goal link", "pitch": "self-presentation"}
+        click.echo(f"Recorded {words.get(r.kind, r.kind)}{':' + who if who else ''}.")
+
+
+# ---------------------------------------------------------------- reading
+def agenda_json(i: AgendaItem) -> dict[str, Any]:
+    r = i.reminder
+    return {
+        "rule": r.rule, "state": i.state, "due": r.due.isoformat(), "opens": r.opens.isoformat(),
+        "period": r.period, "key": r.key, "summary": i.summary, "contact": contact_json(i.contact),
+        "promise": None if not r.promise_id
+        else {"id": r.promise_id, "short": r.promise_id[:8], "what": i.promise},
+    }  # fmt: skip
+
+
+def agenda(items: Sequence[AgendaItem]) -> None:
+    if not items:
+        click.echo("Nothing is due.")
+        return
+    table([[i.state, i.reminder.due.isoformat(), i.reminder.rule,
+            i.reminder.promise_id[:8] if i.reminder.promise_id else i.contact.short, i.summary]
+           for i in items], ["state", "due", "rule", "id", "what"])  # fmt: skip
+
+
+def goals(rows: Sequence[tuple[GoalView, str | None]], as_json: bool) -> None:
+    if as_json:
+        emit_json({"goals": [
+            {"id": g.id, "short": g.id[:8], "name": name, "kind": g.kind, "set_on": g.set_on,
+             "achieved_on": g.achieved_on} for g, name in rows]})  # fmt: skip
+        return
+    table([[g.id[:8], name or "[forgotten]", g.kind, g.set_on, g.achieved_on or ""] for g, name in rows],
+          ["id", "goal", "kind", "set", "achieved"])  # fmt: skip
+
+
+def balances(day: date, rows: Sequence[tuple[ContactRef, pj.Balance]],
+             overall: tuple[int, int, float | None], as_json: bool) -> None:  # fmt: skip
+    kept_n, due_n, cred = overall
+    if as_json:
+        emit_json({
+            "as_of": day.isoformat(),
+            "credibility": {"kept_on_time": kept_n, "came_due": due_n, "ratio": cred},
+            "contacts": [{
+                "contact": contact_json(ref),
+                "given": b.given, "received": b.received, "balance": b.balance,
+                "given_minutes": b.given_minutes, "received_minutes": b.received_minutes,
+                "balance_minutes": b.balance_minutes, "requests_made": b.requests_made,
+                "requests_received": b.requests_received, "open_promises": b.open_promises,
+                "promises_came_due": b.promises_due, "promises_kept_on_time": b.promises_kept_on_time,
+                "credibility": b.credibility,
+            } for ref, b in rows],
+        })  # fmt: skip
+        return
+    table([[ref.label(), str(b.given), str(b.received), f"{b.balance:+d}", f"{b.balance_minutes:+d}",
+            f"{b.requests_made}/{b.requests_received}", str(b.open_promises),
+            "-" if b.credibility is None else f"{b.credibility:.0%}"] for ref, b in rows],
+          ["contact", "given", "received", "balance", "minutes", "asked/asked-by", "open promises",
+           "credibility"])  # fmt: skip
+    text = "no promise has come due yet" if cred is None else f"{kept_n}/{due_n} = {cred:.0%}"
+    click.echo(f"\nPromise credibility as of {day.isoformat()}: {text}")
+
+
+def time_split(s: pj.TimeSplit, as_json: bool) -> None:
+    parts = ("give", "self", "ask")
+    if as_json:
+        emit_json({"window": {"start": s.start.isoformat(), "end": s.end.isoformat()},
+                   "total_minutes": s.total,
+                   "parts": {p: {"minutes": getattr(s, p), "share": s.share(p), "target": s.target[p] / 100}
+                             for p in parts}})  # fmt: skip
+        return
+    click.echo(f"Time split {s.start.isoformat()} .. {s.end.isoformat()} ({s.total} minutes)")
+    table([[p, str(getattr(s, p)), "-" if s.share(p) is None else f"{s.share(p):.0%}", f"{s.target[p]}%"]
+           for p in parts], ["part", "minutes", "actual", "target"])  # fmt: skip
+
+
+def warnings(found: Sequence[tuple[pj.Warning, ContactRef | None]], as_json: bool) -> None:
+    if as_json:
+        emit_json({"warnings": [
+            {"kind": w.kind, "on": w.on.isoformat() if w.on else None, "detail": w.detail,
+             "contact": contact_json(ref)} for w, ref in found]})  # fmt: skip
+        return
+    if not found:
+        click.echo("No warnings.")
+    for w, ref in found:
+        who = f"{ref.label()}: " if ref else ""
+        when = f" ({w.on.isoformat()})" if w.on else ""
+        click.echo(f"{w.kind}: {who}{w.detail}{when}")
+
+
+def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool) -> None:
+    if as_json:
+        emit_json({"contact": contact_json(ref),
+                   "events": [{"on": e.on.isoformat(), "recorded": e.recorded.isoformat(), "kind": e.kind,
+                               "fact_id": e.fact_id, "details": e.details} for e in entries]})  # fmt: skip
+        return
+    click.echo(f"History of {ref.label()}:")
+    for e in entries:
+        detail = ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "contact_id" and v is not None)
+        click.echo(f"{e.on.isoformat()}  {e.kind:<11} {detail}   [recorded {e.recorded:%Y-%m-%d %H:%M} UTC]")
+
+
+def contacts(rows: Sequence[tuple[ContactRef, ContactView, list[str]]], as_json: bool) -> None:
+    if as_json:
+        emit_json({"contacts": [
+            {"id": ref.id, "short": ref.short, "name": ref.name, "channel": v.channel, "why": v.why,
+             "pocket": "keep" if v.keep else "drop", "met_on": v.met_on,
+             "last_interaction": v.last_interaction or None, "cadence_days": v.cadence_days,
+             "goals": names} for ref, v, names in rows]})  # fmt: skip
+        return
+    table([[ref.short, ref.name or "[forgotten]", v.why or "(no reason)", v.channel,
+            "keep" if v.keep else "drop", v.met_on, v.last_interaction, ", ".join(names)]
+           for ref, v, names in rows],
+          ["id", "name", "why", "channel", "pocket", "met", "last", "goals"])  # fmt: skip
+
+
+# ---------------------------------------------------------------- calendars
+def sync_report(outcomes: Sequence[Outcome], dry_run: bool, as_json: bool,
+                label: Callable[[Action], str]) -> None:  # fmt: skip
+    if as_json:
+        emit_json({"dry_run": dry_run, "targets": [{
+            "target": o.target, "ok": o.error is None, "error": o.error, "requests": o.requests,
+            "actions": [] if o.report is None else [
+                {"action": a.action, "uid": a.uid, "summary": a.summary, "result": a.result}
+                for a in o.report.actions],
+            "counts": None if o.report is None else {k: o.report.count(k) for k in COUNTED},
+        } for o in outcomes]})  # fmt: skip
+        return
+    for o in outcomes:
+        if o.report is None:
+            continue
+        r = o.report
+        verb = "would change" if dry_run else "synced"
+        click.echo(f"{o.target}: {verb}: {r.count('created')} created, {r.count('updated')} updated, "
+                   f"{r.count('deleted')} deleted ({plural(o.requests, 'request')})")  # fmt: skip
+        for a in r.actions:
+            click.echo(f"  {a.action:<12} {label(a)}" + ("" if a.result == "ok" else f" ({a.result})"))
+
+
+def sync_errors(outcomes: Sequence[Outcome]) -> None:
+    for o in outcomes:
+        if o.error is None:
+            continue
+        prefix = "" if o.error.startswith(f"target {o.target}") else f"target {o.target}: "
+        click.echo(f"syncnet: error: {prefix}{o.error}", err=True)
+
+
+def status(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json({"targets": list(rows)})
+        return
+    if not rows:
+        click.echo("No targets configured.")
+    for r in rows:
+        p = r["pending"]
+        click.echo(f"{r['target']} ({r['type']} {r['where']}): holds {r['holds']}, pending "
+                   f"{p['create']} new / {p['update']} changed / {p['delete']} to delete")  # fmt: skip
+        click.echo(f"  last success: {r['last_success'] or 'never'}")
+        if r["last_error"] and r["failures"]:
+            click.echo(f"  last error:   {r['last_error_at']}: {r['last_error']} ({r['failures']} in a row)")
