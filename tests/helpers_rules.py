@@ -96,6 +96,24 @@ class Facts:
     def cadence(self, cid: UUID, on: date, days: int | None) -> None:
         self._add(ev.CadenceSet(**self._meta(on), contact_id=cid, days=days))
 
+    def goal(self, on: date) -> UUID:
+        fact = self._add(ev.GoalSet(**self._meta(on), name=SEALED, kind="career"))
+        gid: UUID = fact.originator_id
+        return gid
+
+    def achieved(self, gid: UUID, on: date) -> None:
+        self._add(ev.GoalAchieved(**self._meta(on), goal_id=gid))
+
+    def link(self, cid: UUID, gid: UUID, on: date) -> None:
+        self._add(ev.GoalLinked(**self._meta(on), contact_id=cid, goal_id=gid))
+
+    def pushed(self, cid: UUID, on: date) -> None:
+        """A record of a calendar write: history only, never a networking fact."""
+        self._add(
+            ev.ReminderPushed(**self._meta(on), target="phone", uid="u@syncnet", action="created",
+                              result="ok", contact_id=cid, summary=None)
+        )  # fmt: skip
+
     # projections ------------------------------------------------------------
     def views(self, config: Config | None = None) -> Views:
         return replay(self.events, (config or Config()).minutes)

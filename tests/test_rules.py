@@ -1,4 +1,4 @@
-"""The rules of DOMAIN.md ("Exact definitions") at their boundaries.
+"""The rules of docs/rules.md at their boundaries.
 
 Pure tests: facts are built by hand, folded with `views.replay` and read with the
 projections. No store, no files.

@@ -15,6 +15,7 @@ from syncnet.app.directory import ContactRef, Directory
 from syncnet.domain import projections as pj
 from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, PromiseView
+from syncnet.domain.rules import RuleKind
 
 Unseal = Callable[[str | None], str | None]
 
@@ -45,7 +46,7 @@ def agenda_items(
         contact = directory.ref(r.contact_id)
         what = unseal(by_promise[r.promise_id].what) if r.promise_id else None
         view = directory.by_id.get(r.contact_id)
-        where = unseal(view.where) if view and r.rule == "followup" else None
+        where = unseal(view.where) if view and r.rule == RuleKind.FOLLOWUP else None
         summary = reminder_summary(r, contact, view, what, where)
         items.append(AgendaItem(r, contact, r.state(today), summary, what))
     return items
@@ -56,13 +57,13 @@ def reminder_summary(
 ) -> str:
     """The one line a calendar shows: who, which rule, and what to do."""
     name = contact.name or "[forgotten]"
-    if r.rule == "followup":
+    if r.rule == RuleKind.FOLLOWUP:
         place = where or (view.channel if view and view.channel != "other" else None)
         return f"Follow up with {name} — met{f' at {place}' if place else ''} on {r.period}"
-    if r.rule == "season":
+    if r.rule == RuleKind.SEASON:
         season, year = r.period.rsplit("-", 1)
         return f"Touch {name} this {season} ({season} {year}, 3×1 rule)"
-    if r.rule == "promise":
+    if r.rule == RuleKind.PROMISE:
         return f"Keep your promise to {name}: {what or '[forgotten]'}"
     last = view.last_interaction if view else "?"
     return f"Time to touch {name} again (cadence; last interaction {last})"

@@ -5,9 +5,8 @@ Imported only by commands that record, so reads never load the event classes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -91,13 +90,14 @@ class Translator:
             "on": self._on(on),
         }
 
-    # translation: one method per command type ------------------------------
-    @singledispatchmethod
-    def translate(self, c: object) -> ev.Fact:
+    # translation: one method per command type, found in TRANSLATIONS ----------
+    def translate(self, c: cmd.Command) -> ev.Fact:
         """The fact that records command `c`, checked against the current views."""
-        raise BadInput(f"not a command: {c!r}")
+        translation = TRANSLATIONS.get(type(c))
+        if translation is None:
+            raise BadInput(f"not a command: {c!r}")
+        return translation(self, c)
 
-    @translate.register
     def _touch(self, c: cmd.Touch) -> ev.Fact:
         contact = self._contact(c.contact)
         return ev.Touched(
@@ -107,11 +107,9 @@ class Translator:
             minutes=self._minutes(c.minutes),
         )  # fmt: skip
 
-    @translate.register
     def _give(self, c: cmd.Give) -> ev.Fact:
         return self._help(c, ev.HelpGiven)
 
-    @translate.register
     def _receive(self, c: cmd.Receive) -> ev.Fact:
         return self._help(c, ev.HelpReceived)
 
@@ -132,11 +130,9 @@ class Translator:
             kind=kind, minutes=self._minutes(c.minutes), introduced=introduced,
         )  # fmt: skip
 
-    @translate.register
     def _ask(self, c: cmd.Ask) -> ev.Fact:
         return self._request(c, ev.RequestMade)
 
-    @translate.register
     def _asked(self, c: cmd.Asked) -> ev.Fact:
         return self._request(c, ev.RequestReceived)
 
@@ -147,7 +143,6 @@ class Translator:
             what=self._seal(contact, c.what), minutes=self._minutes(c.minutes),
         )  # fmt: skip
 
-    @translate.register
     def _pitch(self, c: cmd.Pitch) -> ev.Fact:
         pitched = self._contact(c.contact) if c.contact else None
         subject = pitched or self._self_subject()
@@ -156,7 +151,6 @@ class Translator:
             minutes=self._minutes(c.minutes),
         )  # fmt: skip
 
-    @translate.register
     def _promise_made(self, c: cmd.Promise) -> ev.Fact:
         contact = self._contact(c.contact)
         meta = self._meta(c.on)
@@ -178,11 +172,9 @@ class Translator:
         )
         return fact
 
-    @translate.register
     def _kept(self, c: cmd.Kept) -> ev.Fact:
         return self._close(c, ev.PromiseKept)
 
-    @translate.register
     def _dropped(self, c: cmd.Dropped) -> ev.Fact:
         return self._close(c, ev.PromiseDropped)
 
@@ -196,14 +188,12 @@ class Translator:
         contact = UUID(promise.contact_id)
         return cls(**meta, note=self._seal(contact, c.note), promise_id=UUID(pid), contact_id=contact)
 
-    @translate.register
     def _pocket(self, c: cmd.Pocket) -> ev.Fact:
         contact = self._contact(c.contact)
         return ev.Pocketed(
             **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, keep=c.keep
         )
 
-    @translate.register
     def _cadence(self, c: cmd.Cadence) -> ev.Fact:
         contact = self._contact(c.contact)
         if c.days is not None and (not isinstance(c.days, int) or c.days < 1):
@@ -212,7 +202,6 @@ class Translator:
             **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, days=c.days
         )
 
-    @translate.register
     def _goal_add(self, c: cmd.GoalAdd) -> ev.Fact:
         if not c.name.strip():
             raise BadInput("a goal needs a name")
@@ -225,12 +214,10 @@ class Translator:
         self.goals[gid.hex] = GoalView(gid.hex, name.to_text(), kind, meta["on"].isoformat())
         return ev.GoalSet(**meta, note=self._seal(gid, c.note), name=name, kind=kind)
 
-    @translate.register
     def _goal_achieved(self, c: cmd.GoalAchieved) -> ev.Fact:
         gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
         return ev.GoalAchieved(**self._meta(c.on), note=self._seal(gid, c.note), goal_id=gid)
 
-    @translate.register
     def _link(self, c: cmd.Link) -> ev.Fact:
         contact = self._contact(c.contact)
         gid = UUID(_resolve_goal(c.goal, self.goals, self.net.unseal_text))
@@ -238,7 +225,6 @@ class Translator:
             **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, goal_id=gid
         )
 
-    @translate.register
     def _meet(self, c: cmd.Meet) -> ev.Fact:
         name = c.name.strip()
         if not name:
@@ -284,3 +270,23 @@ class Translator:
         if matches:
             raise NotFound(f"promise {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
         raise NotFound(f"no open promise {ref!r}: 'syncnet due' lists open promises with their ids")
+
+
+# The translation of each command type: a table, so adding a command is one method and one line.
+TRANSLATIONS: dict[type[Any], Callable[[Translator, Any], ev.Fact]] = {
+    cmd.Meet: Translator._meet,
+    cmd.Touch: Translator._touch,
+    cmd.Give: Translator._give,
+    cmd.Receive: Translator._receive,
+    cmd.Ask: Translator._ask,
+    cmd.Asked: Translator._asked,
+    cmd.Pitch: Translator._pitch,
+    cmd.Promise: Translator._promise_made,
+    cmd.Kept: Translator._kept,
+    cmd.Dropped: Translator._dropped,
+    cmd.Pocket: Translator._pocket,
+    cmd.Cadence: Translator._cadence,
+    cmd.GoalAdd: Translator._goal_add,
+    cmd.GoalAchieved: Translator._goal_achieved,
+    cmd.Link: Translator._link,
+}
