@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from syncnet import Network, init_store
-from syncnet.storage.factlog import LibraryApp
+from syncnet.storage.library import LibraryApp
 
 from .__main__ import alternate
 from .synthetic import TODAY, iter_network, network

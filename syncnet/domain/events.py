@@ -21,7 +21,7 @@ from eventsourcing.domain import DomainEvent, MetaDomainEvent
 from syncnet.domain.config import Minutes
 from syncnet.domain.rules import Bucket
 
-# Re-exported: the sealed value and the transcodings belong to the stored format.
+# Re-exported: the sealed value belongs to the stored format (its transcoding is storage's).
 from syncnet.domain.sealed import Sealed as Sealed
 
 # Re-exported: the words of the domain (docs/rules.md) that facts use.
@@ -29,8 +29,6 @@ from syncnet.domain.vocabulary import CHANNELS as CHANNELS
 from syncnet.domain.vocabulary import GOAL_KINDS as GOAL_KINDS
 from syncnet.domain.vocabulary import HELP_KINDS as HELP_KINDS
 from syncnet.domain.vocabulary import REASONS as REASONS
-from syncnet.storage.transcodings import DateAsISO as DateAsISO
-from syncnet.storage.transcodings import SealedAsText as SealedAsText
 
 
 @dataclass_transform(frozen_default=True)

@@ -49,9 +49,9 @@ class OpenStore:
 
     def max_position(self) -> int:
         """The notification position of the last stored fact (0 when empty), without the library."""
-        with _connect(self.db_path) as conn:
-            row = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
-        return int(row[0] or 0)
+        from syncnet.storage.factlog import last_position
+
+        return last_position(self.db_path)
 
     def close(self) -> None:
         if self._log is not None:
