@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -18,10 +17,11 @@ from uuid import UUID
 
 from syncnet.app.directory import ContactRef, Directory, resolve_goal
 from syncnet.app.directory import short as short
+from syncnet.app.recorded import ME as ME
+from syncnet.app.recorded import Recorded as Recorded
 from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, GoalView, LedgerView, PromiseView
 from syncnet.domain.sealed import Sealed
-from syncnet.errors import SyncnetError
 from syncnet.storage.configfile import load_config
 from syncnet.storage.paths import config_path, data_dir
 from syncnet.storage.store import OpenStore, open_store
@@ -36,19 +36,7 @@ if TYPE_CHECKING:  # imported where used, so that reads stay light
     from syncnet.domain.reminders import StampedItem
     from syncnet.storage.statestore import StateStore
 
-ME = UUID(int=1)  # the data-key subject for facts about myself (self-presentations)
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What one command appended."""
-
-    kind: str
-    fact_id: str
-    contact_id: str | None = None
-    promise_id: str | None = None
-    goal_id: str | None = None
 
 
 def _today_in(timezone: str) -> date:
@@ -138,42 +126,9 @@ class Network:
         Nothing is written when any command is bad. A failure while writing (disk
         full, lock timeout) can leave the earlier batches written, never half a batch.
         """
-        from syncnet.app.recording import Translator
-        from syncnet.domain import events as ev
+        from syncnet.app.recording import record_commands
 
-        self.refresh()
-        directory = self.directory()
-        promises = {p.id: p for p in self.views.load_all("promise", only_open=True)}
-        goals = {g.id: g for g in self.views.load_all("goal")}
-        translator = Translator(self, directory, promises, goals)
-        facts: list[ev.Fact] = []
-        results: list[Recorded] = []
-        try:
-            for i, command in enumerate(commands):
-                try:
-                    fact = translator.translate(command)
-                except SyncnetError as e:
-                    if i:
-                        raise type(e)(f"command {i + 1}: {e}") from None
-                    raise
-                facts.append(fact)
-                results.append(translator.result(command, fact))
-            written = 0
-            for start in range(0, len(facts), batch_size):
-                chunk = facts[start : start + batch_size]
-                chunk_ids = {c.contact_id.hex for c in chunk if isinstance(c, ev.ContactMet)}
-                chunk_ids |= {c.originator_id.hex for c in chunk if isinstance(c, ev.GoalSet)}
-                chunk_ids.add(ME.hex)
-                keyring = self.store.keyring
-                keys = [k for k in keyring.pending if k[0] in chunk_ids]
-                self.store.log.append(chunk, wrapped_keys=keys)
-                keyring.pending = [k for k in keyring.pending if k[0] not in chunk_ids]
-                written += len(chunk)
-                if progress:
-                    progress(written)
-        finally:
-            self.store.keyring.discard_pending()
-        return results
+        return record_commands(self, commands, batch_size, progress)
 
     # calendars --------------------------------------------------------------
     @property

@@ -5,20 +5,23 @@ Imported only by commands that record, so reads never load the event classes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from syncnet.app.directory import Directory as _Directory
 from syncnet.app.directory import id_matches as _id_matches
 from syncnet.app.directory import resolve_goal as _resolve_goal
 from syncnet.app.directory import short
-from syncnet.app.network import ME, Network, Recorded
+from syncnet.app.recorded import ME, Recorded
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
 from syncnet.domain.rows import ContactView, GoalView, PromiseView
-from syncnet.errors import BadInput, NotFound
+from syncnet.errors import BadInput, NotFound, SyncnetError
+
+if TYPE_CHECKING:
+    from syncnet.app.network import Network
 
 
 class Translator:
@@ -290,3 +293,47 @@ TRANSLATIONS: dict[type[Any], Callable[[Translator, Any], ev.Fact]] = {
     cmd.GoalAchieved: Translator._goal_achieved,
     cmd.Link: Translator._link,
 }
+
+
+def record_commands(
+    net: Network, commands: Iterable[cmd.Command], batch_size: int, progress: Callable[[int], None] | None
+) -> list[Recorded]:
+    """Check every command, then append the facts in transactions of `batch_size`, each
+    with the wrapped keys of the contacts and goals it creates.
+
+    Nothing is written when any command is bad. A failure while writing (disk
+    full, lock timeout) can leave the earlier batches written, never half a batch.
+    """
+    net.refresh()
+    directory = net.directory()
+    promises = {p.id: p for p in net.views.load_all("promise", only_open=True)}
+    goals = {g.id: g for g in net.views.load_all("goal")}
+    translator = Translator(net, directory, promises, goals)
+    facts: list[ev.Fact] = []
+    results: list[Recorded] = []
+    try:
+        for i, command in enumerate(commands):
+            try:
+                fact = translator.translate(command)
+            except SyncnetError as e:
+                if i:
+                    raise type(e)(f"command {i + 1}: {e}") from None
+                raise
+            facts.append(fact)
+            results.append(translator.result(command, fact))
+        written = 0
+        for start in range(0, len(facts), batch_size):
+            chunk = facts[start : start + batch_size]
+            chunk_ids = {c.contact_id.hex for c in chunk if isinstance(c, ev.ContactMet)}
+            chunk_ids |= {c.originator_id.hex for c in chunk if isinstance(c, ev.GoalSet)}
+            chunk_ids.add(ME.hex)
+            keyring = net.store.keyring
+            keys = [k for k in keyring.pending if k[0] in chunk_ids]
+            net.store.log.append(chunk, wrapped_keys=keys)
+            keyring.pending = [k for k in keyring.pending if k[0] not in chunk_ids]
+            written += len(chunk)
+            if progress:
+                progress(written)
+    finally:
+        net.store.keyring.discard_pending()
+    return results
