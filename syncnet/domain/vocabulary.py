@@ -1,6 +1,6 @@
-"""The words of DOMAIN.md that commands accept and facts store."""
+"""The words of the domain (docs/rules.md) that commands accept and facts store."""
 
-# The kinds of help in DOMAIN.md; "introduction" links two contacts.
+# The kinds of help (docs/rules.md); "introduction" links two contacts.
 HELP_KINDS = ("advice", "introduction", "active", "information", "recommendation")
 REASONS = ("commonality", "role-model", "complement")
 CHANNELS = (

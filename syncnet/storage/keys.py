@@ -1,4 +1,4 @@
-"""The key hierarchy (DESIGN.md, "Promises the code keeps").
+"""The key hierarchy (docs/architecture.md, "Keys and sealing").
 
 passphrase (scrypt) or key file -> key-encryption key (KEK)
 KEK wraps: the store key (the library's CIPHER_KEY: every event, every view row)

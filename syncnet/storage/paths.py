@@ -1,4 +1,4 @@
-"""Where the store and the config live (DESIGN.md, "Conventions")."""
+"""Where the store and the config live (README.md, "Where data lives, and how it is protected")."""
 
 from __future__ import annotations
 
