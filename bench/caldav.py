@@ -45,10 +45,8 @@ from syncnet.domain.config import Target
 from syncnet.domain.reminders import StampedItem
 
 from .__main__ import alternate, figure
+from .peers import Server, make_calendar, radicale, xandikos
 from .synthetic import TODAY, followups
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from caldav_fixtures import Server, make_calendar, radicale, xandikos
 
 USER, PASSWORD = "test", "bench"  # Radicale runs with [auth] type = none: any password
 STYLE, ALARMS, HORIZON = "todo", ("PT9H",), 60  # what a caldav target uses by default

@@ -1,19 +1,24 @@
-"""End-to-end tests: the CLI driven in a subprocess, as a user would, in a temp home."""
+"""End-to-end tests: the CLI driven as a user would, in a temp home. Every command runs
+in this process (`run`, tests/support.py); the entry points themselves, `python -m
+syncnet` and the `syncnet` console script, run as real processes (`run_process`)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
+import subprocess
+import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import click
 import pytest
+from support import T
 
 from syncnet.entrypoints.cli import cli, main
-
-T = ("--today", "2026-11-20")
 
 
 def by_name(rows: list[dict], name: str) -> dict:
@@ -32,11 +37,17 @@ def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tup
     return paths
 
 
-def test_help_for_the_group_and_every_command(run, capsys):
-    top = run.ok("--help").stdout
+def test_help_for_the_group_and_every_command(run_process, capsys):
+    # through the real entry points: `python -m syncnet` and the console script
+    top = run_process.ok("--help").stdout
     assert "Usage: syncnet" in top and "init" in top and "demo" in top
-    give = run.ok("give", "--help").stdout
-    assert "Usage: syncnet give [OPTIONS] CONTACT" in give and "--kind" in give
+    assert "No such command" in run_process.fails("frobnicate")  # exit 2 from the process
+    script = Path(sys.executable).parent / "syncnet"
+    assert script.exists(), f"the console script is not installed next to {sys.executable}"
+    give = subprocess.run([script, "give", "--help"], env=run_process.env(), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)  # fmt: skip
+    assert give.returncode == 0 and give.stderr == "", give.stderr
+    assert "Usage: syncnet give [OPTIONS] CONTACT" in give.stdout and "--kind" in give.stdout
 
     paths = _command_paths(cli)
     assert {("meet",), ("due",), ("goal", "add"), ("history",)} <= set(paths)
@@ -56,6 +67,31 @@ def test_usage_errors_are_one_line_with_exit_2(run):
     assert "Missing argument" in run.fails("meet")
     line = run.fails("touch", "Ada", "--by", "nobody")
     assert "--by" in line and "--help" in line
+
+
+# ---------------------------------------------------------------- the harness
+def test_a_call_in_process_answers_as_a_process_does(run, run_process):
+    """`run` (in this process) and `run_process` (a new interpreter) on the same home:
+    the same exit codes, and the same bytes on stdout and on stderr, kept apart."""
+    run.ok("init")
+    run.ok("meet", "Ada Lovelace", "--where", "Café Zoë", *T)
+    for args in [("contacts", "--json", *T), ("due", "--today", "2026-11-24"),
+                 ("touch", "Nobody", *T), ("meet", "ada lovelace", "--json", *T)]:  # fmt: skip
+        mine, theirs = run(*args), run_process(*args)
+        outcome = (mine.returncode, mine.stdout, mine.stderr)
+        assert outcome == (theirs.returncode, theirs.stdout, theirs.stderr), args
+        assert mine.stdout or mine.stderr
+
+
+def test_a_call_in_process_sees_only_its_own_environment_and_leaves_this_one(run, home, monkeypatch):
+    monkeypatch.setenv("SYNCNET_PASSPHRASE", "from the environment pytest runs in")
+    monkeypatch.setenv("SYNCNET_HOME", str(run.base / "elsewhere"))
+    before = (dict(os.environ), os.getcwd(), tempfile.gettempdir(), sys.stdin, sys.stdout, sys.stderr)
+    run.ok("init")
+    assert json.loads((home / "store.json").read_text())["key"] == "file"  # no passphrase leaked in
+    assert not (run.base / "elsewhere").exists()
+    run.fails("touch", "Nobody", *T)
+    assert (dict(os.environ), os.getcwd(), tempfile.gettempdir(), sys.stdin, sys.stdout, sys.stderr) == before
 
 
 # ---------------------------------------------------------------- init and keys
@@ -90,6 +126,7 @@ def test_init_with_passphrase_uses_scrypt_and_checks_it(run, home, state):
     meta = json.loads((home / "store.json").read_text())
     assert meta["key"] == "passphrase"
     assert meta["kdf"]["name"] == "scrypt" and len(base64.b64decode(meta["kdf"]["salt"])) >= 16
+    assert meta["kdf"]["n"] >= 2**15 and meta["kdf"]["r"] >= 8  # a work factor worth its name
     run.ok("meet", "Ada Lovelace", *T, passphrase=pw)
     before = state(home)
 
@@ -434,17 +471,20 @@ def test_cadence_off_and_pocket_keep_undo_their_effects(run):
 
 
 # ---------------------------------------------------------------- demo
-def test_demo_builds_a_network_in_a_temp_home_and_prints_an_agenda(run, home):
+def test_demo_builds_a_network_in_a_scratch_home_and_prints_an_agenda(run, home):
     out = run.ok("demo", "--today", "2026-06-01").stdout
     assert "Demo network: 20 facts recorded in " in out
     assert "Agenda for 2026-06-01:" in out and "Follow up with" in out
     demo_home = Path(out.split("recorded in ", 1)[1].splitlines()[0])
-    assert demo_home.is_relative_to(run.base / "tmp") and (demo_home / "store.db").exists()
+    # one scratch home in the user's cache directory (HOME/.cache here), nothing else
+    assert demo_home == run.base / "user" / ".cache" / "syncnet" / "demo"
+    assert (demo_home / "store.db").exists()
     assert not home.exists()  # SYNCNET_HOME is never touched
-    assert list((run.base / "user").iterdir()) == []  # nor the XDG dirs
+    assert [p.name for p in (run.base / "user").iterdir()] == [".cache"]  # nor the XDG data or config dirs
+    assert list((run.base / "tmp").iterdir()) == []  # and no temporary directory is left behind
 
     doc = run.json("demo", "--today", "2026-06-01")
-    assert doc["facts"] == 20 and Path(doc["home"]) != demo_home
+    assert doc["facts"] == 20 and Path(doc["home"]) == demo_home  # the same home, replaced
     states = {i["state"] for i in doc["agenda"]}
     assert states <= {"overdue", "today", "upcoming"} and "overdue" in states
     promises = [i for i in doc["agenda"] if i["rule"] == "promise"]

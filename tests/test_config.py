@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from syncnet.domain.config import NORTH_SEASONS, SOUTH_SEASONS, Config, load_config, parse_config
+from syncnet.domain.config import NORTH_SEASONS, SOUTH_SEASONS, Config, parse_config
 from syncnet.errors import ConfigError
+from syncnet.storage.configfile import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import io
 import random
 import signal
-import socket
 import threading
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from caldav_fixtures import read_back_uids
-from icalendar import Calendar
+from support import caldav_target, free_port, ics_items, ics_target, wait_for, write_config
 
 from syncnet.app.network import Network
 from syncnet.app.sync import Action
@@ -34,17 +32,6 @@ from syncnet.storage.store import init_store
 NAMES = ("Ada Lovelace", "Grace Hopper")
 
 
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
-
 def uids_of(run: Any, name: str | None = None) -> set[str]:
     agenda = run.json("due")["agenda"]
     return {uid_for(a["key"]) for a in agenda if name is None or a["contact"]["name"] == name}
@@ -52,37 +39,26 @@ def uids_of(run: Any, name: str | None = None) -> set[str]:
 
 def ics_uids(path: Path) -> set[str]:
     try:
-        body = path.read_bytes()
+        return set(ics_items(path.read_bytes()))
     except FileNotFoundError:
         return set()
-    return {str(c["UID"]) for c in Calendar.from_ical(body).walk("VEVENT")}
 
 
-def free_port() -> int:
-    """A port nothing listens on (bound and released at once)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def write_config(home: Path, caldav_url: str, ics_path: Path, user: str = "test") -> None:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text(
-        f'[targets.cal]\ntype = "caldav"\nurl = "{caldav_url}"\n'
-        + (f'user = "{user}"\n' if user else "")
-        + f'\n[targets.file]\ntype = "ics"\npath = "{ics_path}"\n'
-    )
+def targets(home: Path, caldav_url: str, ics_path: Path, user: str = "test") -> None:
+    """A CalDAV target "cal" (as `user`, if any) and an .ics file target "file"."""
+    cal = caldav_target(caldav_url, **({"user": user} if user else {}))
+    write_config(home, cal=cal, file=ics_target(ics_path))
 
 
 def test_daemon_pushes_new_facts_settles_and_stops_on_sigterm(run, home, tmp_path, radicale_calendar, state):
     ics_path = tmp_path / "out" / "reminders.ics"
-    write_config(home, radicale_calendar.url, ics_path)
+    targets(home, radicale_calendar.url, ics_path)
     run.ok("init")
     run.ok("meet", NAMES[0], "--channel", "conference")
     first = uids_of(run)
     assert len(first) == 1
 
-    bg = run.popen("daemon", "--poll", "0.2", env={"SYNCNET_CAL_PASSWORD": "x"})
+    bg = run.popen("daemon", "--poll", "0.1", env={"SYNCNET_CAL_PASSWORD": "x"})
     try:
         # the first sync, at start
         wait_for(lambda: set(read_back_uids(radicale_calendar)) == first, 10, "the first push to Radicale")
@@ -100,9 +76,9 @@ def test_daemon_pushes_new_facts_settles_and_stops_on_sigterm(run, home, tmp_pat
 
         # it settles: its own push records do not trigger another sync
         wait_for(lambda: run.json("status")["targets"][0]["pending"]["create"] == 0, 5, "status to settle")
-        time.sleep(0.6)  # a few polls after the last push
+        time.sleep(0.3)  # a few polls after the last push
         settled, log_lines = state(home)[0], len(bg.stderr().splitlines())
-        time.sleep(2.0)  # ten polls
+        time.sleep(1.0)  # ten polls
         assert state(home)[0] == settled, "the daemon keeps appending facts on its own"
         assert len(bg.stderr().splitlines()) == log_lines, bg.stderr()
         assert bg.alive()
@@ -131,7 +107,7 @@ def test_daemon_pushes_new_facts_settles_and_stops_on_sigterm(run, home, tmp_pat
 def test_daemon_keeps_running_when_a_target_is_unreachable(run, home, tmp_path):
     ics_path = tmp_path / "reminders.ics"
     dead = f"http://127.0.0.1:{free_port()}/cal/"  # nothing listens there
-    write_config(home, dead, ics_path, user="")
+    targets(home, dead, ics_path, user="")
     run.ok("init")
     run.ok("meet", NAMES[0])
 
@@ -179,6 +155,7 @@ def test_the_loop_syncs_once_per_new_fact_not_on_its_own_push_records(tmp_path, 
         return real(net, target, **kw)
 
     monkeypatch.setattr(daemon_module, "sync_target", counting)
+    poll = 0.02  # seconds
     today = date(2026, 11, 20)
     with Network.open(home, home / "config.toml", today=today) as writer:
         writer.record(cmd.Meet("Ada Lovelace", on=today))
@@ -187,7 +164,7 @@ def test_the_loop_syncs_once_per_new_fact_not_on_its_own_push_records(tmp_path, 
 
         def serve() -> None:
             with Network.open(home, home / "config.toml", today=today) as net:
-                box["daemon"] = Daemon(net, poll=0.05, out=io.StringIO())
+                box["daemon"] = Daemon(net, poll=poll, out=io.StringIO())
                 started.set()
                 box["code"] = box["daemon"].run()
 
@@ -196,17 +173,17 @@ def test_the_loop_syncs_once_per_new_fact_not_on_its_own_push_records(tmp_path, 
         try:
             assert started.wait(10)
             wait_for(lambda: ics_uids(out), 10, "the first sync")
-            time.sleep(0.5)  # ten polls: its push records are in the log by now
+            time.sleep(10 * poll)  # ten polls: its push records are in the log by now
             assert calls == ["file"]
 
             writer.record(cmd.Meet("Grace Hopper", on=today))
             wait_for(lambda: len(ics_uids(out)) == 2, 10, "the second sync")
-            time.sleep(0.5)
+            time.sleep(10 * poll)
             assert calls == ["file", "file"]
 
             writer.record(cmd.Pitch(None, 5, on=today))  # a networking fact, even if nothing changes
             wait_for(lambda: len(calls) == 3, 10, "a sync on a networking fact")
-            time.sleep(0.5)
+            time.sleep(10 * poll)
             assert calls == ["file"] * 3
         finally:
             box["daemon"].stop.set()

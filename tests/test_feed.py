@@ -8,7 +8,6 @@ come from `due --json --until` on that same day.
 from __future__ import annotations
 
 import io
-import socket
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from icalendar import Calendar
+from support import agenda_items, free_port, ics_items, next_second
 from syncnet_adapters.feed import FeedApp
 
 from syncnet.app.network import Network
@@ -28,32 +28,11 @@ from syncnet.storage.store import init_store
 HORIZON = 60
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_serve(run: Any, *args: object) -> tuple[Any, int]:
-    """`syncnet serve` on a free port, polled until it answers; (background, port)."""
-    for _ in range(3):
-        port = free_port()
-        bg = run.popen("serve", "--port", port, *args)
-        deadline = time.monotonic() + 15
-        while bg.alive() and time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
-                return bg, port
-            except httpx.TransportError:
-                time.sleep(0.05)
-        bg.stop()  # the port was taken in between, or it never came up: try another
-    raise AssertionError(f"syncnet serve did not start: {bg.stderr()}")
-
-
 def feed_url(run: Any, port: int) -> str:
+    """`feed url` names the address `serve --port` listens on."""
     url = run.ok("feed", "url").stdout.strip()
-    assert url.startswith("http://127.0.0.1:8765/feed/") and url.endswith(".ics"), url
-    return url.replace(":8765/", f":{port}/")
+    assert url.startswith(f"http://127.0.0.1:{port}/feed/") and url.endswith(".ics"), url
+    return url
 
 
 def today_of(run: Any) -> date:
@@ -62,16 +41,7 @@ def today_of(run: Any) -> date:
 
 def expected_items(run: Any, today: date, horizon: int = HORIZON) -> dict[str, dict[str, Any]]:
     """UID -> agenda item, for the items due within `horizon` days (overdue included)."""
-    last = today + timedelta(days=horizon)
-    agenda = run.json("due", "--until", last.isoformat())["agenda"]
-    return {uid_for(a["key"]): a for a in agenda if date.fromisoformat(a["due"]) <= last}
-
-
-def components(body: bytes) -> dict[str, Any]:
-    cal = Calendar.from_ical(body)
-    found = {str(c["UID"]): c for c in cal.walk("VEVENT")}
-    assert len(found) == len(cal.walk("VEVENT")), "duplicate UIDs"
-    return found
+    return agenda_items(run, today + timedelta(days=horizon))
 
 
 def build_network(run: Any) -> date:
@@ -88,7 +58,7 @@ def build_network(run: Any) -> date:
 # ---------------------------------------------------------------- over HTTP
 def test_feed_serves_the_agenda_within_the_horizon_as_all_day_events(run):
     today = build_network(run)
-    bg, port = start_serve(run)
+    bg, port = run.serve()
     url = feed_url(run, port)
 
     r = httpx.get(url, timeout=10)
@@ -101,7 +71,7 @@ def test_feed_serves_the_agenda_within_the_horizon_as_all_day_events(run):
     far = run.json("due", "--until", (today + timedelta(days=HORIZON + 30)).isoformat())["agenda"]
     assert any(a["rule"] == "promise" and uid_for(a["key"]) not in expected for a in far)
 
-    events = components(r.content)
+    events = ics_items(r.content)
     assert set(events) == set(expected)
     assert not Calendar.from_ical(r.content).walk("VTODO")
     for uid, ev in events.items():
@@ -123,7 +93,7 @@ def test_feed_serves_the_agenda_within_the_horizon_as_all_day_events(run):
 
 def test_conditional_get_new_facts_wrong_paths_and_rotation(run):
     today = build_network(run)
-    bg, port = start_serve(run)
+    bg, port = run.serve()
     url = feed_url(run, port)
     base = f"http://127.0.0.1:{port}"
 
@@ -144,11 +114,11 @@ def test_conditional_get_new_facts_wrong_paths_and_rotation(run):
         changed = http.get(url, headers={"If-None-Match": etag})
         assert changed.status_code == 200
         assert changed.headers["etag"] != etag
-        events = components(changed.content)
+        events = ics_items(changed.content)
         assert carol[0] in events
         assert set(events) == set(expected_items(run, today))
         # the items that did not change keep their bytes, DTSTAMP included
-        before = components(first.content)
+        before = ics_items(first.content)
         for uid, ev in before.items():
             assert events[uid].to_ical() == ev.to_ical(), uid
 
@@ -171,18 +141,18 @@ def test_conditional_get_new_facts_wrong_paths_and_rotation(run):
         assert http.get(url).status_code == 404
         rotated = http.get(new_url)
         assert rotated.status_code == 200
-        assert set(components(rotated.content)) == set(events)
+        assert set(ics_items(rotated.content)) == set(events)
     assert bg.alive()
 
 
 def test_unchanged_feed_is_byte_identical_even_after_unrelated_facts(run):
     """DTSTAMP comes from when a reminder last changed, never from the render time."""
     build_network(run)
-    _, port = start_serve(run)
+    _, port = run.serve()
     url = feed_url(run, port)
     first = httpx.get(url, timeout=10)
     assert first.status_code == 200
-    time.sleep(1.2)  # a render-time DTSTAMP (second resolution) would now differ
+    next_second()  # a render-time DTSTAMP (second resolution) would now differ
     run.ok("pitch", "--minutes", "5")  # a new fact (new log position) that changes no reminder
     second = httpx.get(url, timeout=10)
     assert second.status_code == 200

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import stat
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,43 +11,20 @@ from typing import Any
 import pytest
 from caldav_fixtures import read_back, read_back_uids
 from icalendar import Calendar
+from support import T, agenda_items, free_port, ics_items, write_config
 from syncnet_adapters import ics
 
 from syncnet.domain.reminders import uid_for
 
-T = ("--today", "2026-11-20")
 TODAY = date(2026, 11, 20)
 
 
-def free_port() -> int:
-    """A port nothing listens on (bound and released at once)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def write_config(home: Path, **targets: dict[str, Any]) -> None:
-    lines = []
-    for name, opts in targets.items():
-        lines.append(f"[targets.{name}]")
-        for k, v in opts.items():
-            value = "[" + ", ".join(f'"{x}"' for x in v) + "]" if isinstance(v, list) else f'"{v}"'
-            if isinstance(v, int):
-                value = str(v)
-            lines.append(f"{k} = {value}")
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("\n".join(lines) + "\n")
-
-
 def expected(run: Any, horizon: int = 60) -> dict[str, dict[str, Any]]:
-    last = TODAY + timedelta(days=horizon)
-    agenda = run.json("due", "--until", last.isoformat(), *T)["agenda"]
-    return {uid_for(a["key"]): a for a in agenda if date.fromisoformat(a["due"]) <= last}
+    return agenda_items(run, TODAY + timedelta(days=horizon), *T)
 
 
 def items(path: Path, kind: str = "VEVENT") -> dict[str, Any]:
-    cal = Calendar.from_ical(path.read_bytes())
-    return {str(c["UID"]): c for c in cal.walk(kind)}
+    return ics_items(path.read_bytes(), kind)
 
 
 def leftovers(directory: Path) -> list[str]:

@@ -20,9 +20,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sys
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import support
 from caldav_fixtures import read_back
 from icalendar import Calendar as ICalendar
 
@@ -38,7 +37,7 @@ from syncnet.domain.reminders import uid_for
 
 if TYPE_CHECKING:
     from caldav_fixtures import Calendar
-    from conftest import Background, Runner
+    from conftest import Runner
 
 # name -> where we met: non-ASCII in every script the store has to carry
 PEOPLE = {
@@ -57,44 +56,18 @@ WAIT = 20.0  # seconds; both processes poll every 0.2 s, so this is normally wel
 
 
 @pytest.fixture
-def cli(run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
-    """The conftest `run` helper, or another interpreter's syncnet (SYNCNET_TEST_PYTHON)."""
+def cli(run_process: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    """The CLI in processes of its own (the point here: facts recorded by other processes),
+    or another interpreter's syncnet (SYNCNET_TEST_PYTHON)."""
     other = os.environ.get("SYNCNET_TEST_PYTHON")
     if other:
         monkeypatch.setattr(sys, "executable", other)  # Runner runs [sys.executable, "-m", "syncnet"]
         monkeypatch.chdir(tmp_path)  # `-m` puts the cwd first: keep the checkout out of the path
-    return run
+    return run_process
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
-    return value
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_serve(run: Runner) -> tuple[Background, int]:
-    """`syncnet serve --port P` on a free port, once it answers; retried if the port was taken."""
-    for _ in range(3):
-        port = free_port()
-        bg = run.popen("serve", "--port", port)
-        deadline = time.monotonic() + 15
-        while bg.alive() and time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
-                return bg, port
-            except httpx.TransportError:
-                time.sleep(0.05)
-        bg.stop()
-    raise AssertionError(f"syncnet serve did not start: {bg.stderr()}")
+def wait_for(check: Callable[[], Any], what: str) -> Any:
+    return support.wait_for(check, WAIT, what, interval=0.1)
 
 
 def feed_url(run: Runner, port: int) -> str:
@@ -154,7 +127,7 @@ def test_daemon_and_feed_carry_the_real_texts_of_facts_recorded_after_they_start
     run.ok("init")  # an empty store: every key below is one the processes have never seen
 
     daemon = run.popen("daemon", "--poll", "0.2")
-    serve, port = start_serve(run)
+    serve, port = run.serve()
     try:
         url = feed_url(run, port)
         # both have opened the store and done their first round before any fact exists

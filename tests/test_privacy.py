@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
+from support import T
 
 from syncnet.app.network import Network
 from syncnet.domain import commands as c
+from syncnet.storage import keys
 from syncnet.storage.store import init_store
-
-T = ("--today", "2026-11-20")
 
 # Distinctive strings: none of them can occur by chance in a database file.
 NAME = "Zebulon Quixotefeather"
@@ -71,11 +72,17 @@ def test_the_detector_finds_plain_lowercase_and_base64_leaks(tmp_path):
 
 
 @pytest.mark.parametrize("passphrase", [None, "privacy passphrase"])
-def test_no_personal_data_in_any_file_of_the_data_directory(run, home, passphrase):
+def test_no_personal_data_in_any_file_of_the_data_directory(run, home, passphrase, monkeypatch):
     def ok(*args: str) -> str:
         return run.ok(*args, passphrase=passphrase).stdout
 
+    # A lighter scrypt for the store made here (the CLI runs in this process): the store
+    # records its parameters and every command derives the key with them. What is on
+    # disk does not depend on the work factor; test_cli.py checks the default one.
+    monkeypatch.setattr(keys, "SCRYPT_PARAMS", {**keys.SCRYPT_PARAMS, "n": 2**10})
     ok("init")
+    if passphrase:
+        assert json.loads((home / "store.json").read_text())["kdf"]["n"] == 2**10
     ok("goal", "add", "Become Grand Vizier of Kumquats", "--note", "goal-note-flibbertigibbet", *T)
     ok("meet", NAME, "--where", "Marzipan Observatory", "--note", "xylophone-secret-4711",
        "--goal", "become grand vizier of kumquats", "--on", "2026-11-01", *T)  # fmt: skip

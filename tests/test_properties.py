@@ -2,13 +2,16 @@
 results that do not depend on how commands were batched.
 
 Stores live in temporary directories made inside each example (hypothesis runs
-many examples per test function, so pytest's tmp_path would be shared).
+many examples per test function, so pytest's tmp_path would be shared), each a copy of
+one empty store made once per module: creating the keys and the schema is the same work
+for every example, and not what these properties are about.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
 from helpers_rules import Facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -186,11 +190,19 @@ def build(script: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> tuple[
     return commands, promise_ids
 
 
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised store with no fact, closed: the template of every example's store."""
+    home = tmp_path_factory.mktemp("properties") / "store"
+    init_store(home)
+    return home
+
+
 @contextmanager
-def network() -> Iterator[Network]:
+def network(empty_store: Path) -> Iterator[Network]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "store"
-        init_store(home)
+        shutil.copytree(empty_store, home)
         net = Network.open(home, today=TODAY)
         try:
             yield net
@@ -221,11 +233,11 @@ def as_rows(rows: list[Any]) -> list[dict[str, Any]]:
 
 @SETTINGS
 @given(script=scripts(), data=st.data())
-def test_incremental_views_equal_a_full_replay(script: Any, data: st.DataObject) -> None:
+def test_incremental_views_equal_a_full_replay(empty_store: Path, script: Any, data: st.DataObject) -> None:
     commands, promise_ids = build(script)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(commands)), max_size=4), label="cuts"))
     bounds = [0, *cuts, len(commands)]
-    with network() as net:
+    with network(empty_store) as net:
         results: list[service.Recorded] = []
         for lo, hi in pairwise(bounds):
             batch = data.draw(st.integers(1, 4), label="batch_size")
@@ -289,22 +301,27 @@ def outputs(net: Network) -> dict[str, Any]:
 
 
 def recorded_with(
+    empty_store: Path,
     record: Callable[[Network, list[Any]], list[service.Recorded]],
     commands: list[Any],
     promise_ids: dict[int, str],
 ) -> dict[str, Any]:
-    with network() as net:
+    with network(empty_store) as net:
         check_promise_ids(record(net, commands), commands, promise_ids)
         return outputs(net)
 
 
 @SETTINGS
 @given(script=scripts())
-def test_results_do_not_depend_on_batching(script: Any) -> None:
+def test_results_do_not_depend_on_batching(empty_store: Path, script: Any) -> None:
     commands, promise_ids = build(script)
-    one_by_one = recorded_with(lambda net, cs: [net.record(c) for c in cs], commands, promise_ids)
-    batches_of_one = recorded_with(lambda net, cs: net.record_many(cs, batch_size=1), commands, promise_ids)
-    one_call = recorded_with(lambda net, cs: net.record_many(cs), commands, promise_ids)
+
+    def recorded(record: Callable[[Network, list[Any]], list[service.Recorded]]) -> dict[str, Any]:
+        return recorded_with(empty_store, record, commands, promise_ids)
+
+    one_by_one = recorded(lambda net, cs: [net.record(c) for c in cs])
+    batches_of_one = recorded(lambda net, cs: net.record_many(cs, batch_size=1))
+    one_call = recorded(lambda net, cs: net.record_many(cs))
     assert one_by_one == batches_of_one
     assert one_by_one == one_call
     # Not vacuous: every contact has a balance row.

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from caldav_fixtures import Calendar, read_back_uids
+from support import free_port, wait_for
 from syncnet_adapters.feed import FeedApp
 
 from syncnet.entrypoints.cli import cli
@@ -61,13 +62,11 @@ def test_every_file_that_help_names_exists():
 
 # ---------------------------------------------------------------- the feed
 def test_feed_url_follows_the_port_serve_listens_on(run, tmp_path):
-    from test_long_running import free_port, wait_for  # the one place these live for now
-
     run.ok("init")
     assert ":8765/feed/" in run.ok("feed", "url").stdout  # the configured default
     port = free_port()
     serve = run.popen("serve", "--port", port)
-    wait_for(lambda: _get(f"http://127.0.0.1:{port}/"), "serve to listen")
+    wait_for(lambda: _get(f"http://127.0.0.1:{port}/"), 15, "serve to listen")
     url = run.ok("feed", "url").stdout.strip()
     assert url.startswith(f"http://127.0.0.1:{port}/feed/"), url
     answer = _get(url)

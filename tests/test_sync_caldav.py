@@ -28,6 +28,15 @@ import httpx
 import pytest
 from caldav_fixtures import Calendar, make_calendar, read_back, read_back_uids
 from icalendar import Calendar as ICalendar
+from support import (
+    TODAY,
+    agenda_items,
+    caldav_target,
+    horizon_end,
+    next_second,
+    record,
+    write_config,
+)
 from syncnet_adapters.caldav import CalDAVClient, CalDAVPort
 
 from syncnet.app.network import Network
@@ -37,53 +46,20 @@ from syncnet.domain import events as ev
 from syncnet.domain.reminders import CalendarItem, Stamp, StampedItem, uid_for
 from syncnet.storage.store import init_store
 
-T0 = "2026-11-20"  # autumn (north): the season ends 2026-11-30
+T0 = TODAY  # 2026-11-20, autumn (north): the season ends 2026-11-30
 HORIZON = 60
 
 
 # ---------------------------------------------------------------- helpers
-def toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return str(v)
-    if isinstance(v, str):
-        return json.dumps(v)  # a JSON string is a valid TOML basic string
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    raise TypeError(v)
-
-
-def write_config(home: Path, rules: dict[str, Any] | None = None, **targets: dict[str, Any]) -> None:
-    """config.toml with [rules] and one [targets.NAME] table per keyword (the target
-    "cal" reads its password from SYNCNET_CAL_PASSWORD)."""
-    lines = []
-    if rules:
-        lines += ["[rules]", *(f"{k} = {toml_value(v)}" for k, v in rules.items()), ""]
-    for name, opts in targets.items():
-        lines.append(f"[targets.{name}]")
-        lines += [f"{k} = {toml_value(v)}" for k, v in opts.items()]
-        lines.append("")
-    (home / "config.toml").write_text("\n".join(lines), encoding="utf-8")
-
-
-def caldav_target(url: str, **opts: Any) -> dict[str, Any]:
-    return {"type": "caldav", "url": url, **opts}
-
-
 def init_with(run: Any, home: Path, **targets: dict[str, Any]) -> None:
-    init_store(home)  # what `syncnet init` does (tested in test_cli.py), without a process
+    init_store(home)  # what `syncnet init` does (tested in test_cli.py), without a command
     write_config(home, **targets)
 
 
 def agenda(run: Any, today: str) -> list[dict[str, Any]]:
     """What a calendar should hold on `today`, from `syncnet due --json`: every
     reminder open by today + 60 days and due by then."""
-    last = (date.fromisoformat(today) + timedelta(days=HORIZON)).isoformat()
-    items = [i for i in run.json("due", "--today", today, "--until", last)["agenda"] if i["due"] <= last]
-    keys = [i["key"] for i in items]
-    assert len(keys) == len(set(keys)), "the agenda lists a reminder twice"
-    return items
+    return list(agenda_items(run, horizon_end(today, HORIZON), "--today", today).values())
 
 
 def uids(items: list[dict[str, Any]]) -> list[str]:
@@ -144,13 +120,6 @@ def foreign_vtodo(uid: str) -> bytes:
         "SUMMARY:Dentist\r\nDUE;VALUE=DATE:20261125\r\nSTATUS:NEEDS-ACTION\r\n"
         "END:VTODO\r\nEND:VCALENDAR\r\n"
     ).encode()
-
-
-def record(home: Path, *commands: Any, today: str = T0) -> None:
-    """Record setup facts in this process: the commands under test here are sync,
-    due, status and history; one CLI call per fact would cost seconds."""
-    with Network.open(home, today=date.fromisoformat(today)) as net:
-        net.record_many(commands)
 
 
 def small_network(home: Path) -> None:
@@ -263,11 +232,6 @@ def test_items_say_who_and_why_are_all_day_with_an_alarm(run, home, radicale_cal
         again = {u: (c.decoded("DTSTAMP"), int(c.get("SEQUENCE", 0))) for u, c in by_uid(cal).items()}
         assert again[uid] == stamps[n][uid], n
         assert len(again) == 2
-
-
-def next_second() -> None:
-    """Sleep into the next whole second: a stamp taken after this differs from one before."""
-    time.sleep(1.0 - time.time() % 1.0 + 0.01)
 
 
 def test_a_changed_reminder_is_updated_in_place_with_a_new_sequence(run, home, radicale_calendar):
