@@ -10,21 +10,18 @@ never load httpx or icalendar.
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from syncnet.app import calendars
-from syncnet.app.calendars import Outcome
-from syncnet.app.calendars import feed_secret as feed_secret  # for the entry points
-from syncnet.app.calendars import status as status
 from syncnet.app.network import Network
-from syncnet.app.sync import CalendarPort, TargetState
-from syncnet.domain.config import Target
 from syncnet.errors import BadInput, NotFound
+
+if TYPE_CHECKING:  # the calendars service is imported where used: reads stay light
+    from syncnet.app.calendars import Outcome
+    from syncnet.app.sync import CalendarPort, TargetState
+    from syncnet.domain.config import Target
 
 
 def open_network(home: str | None, config: str | None, passphrase: str | None,
@@ -35,6 +32,9 @@ def open_network(home: str | None, config: str | None, passphrase: str | None,
 
 # ---------------------------------------------------------------- credentials
 def _run_secret_command(command: str, what: str, target: str) -> str:
+    import shlex
+    import subprocess
+
     try:
         out = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=False)
     except (OSError, ValueError, subprocess.TimeoutExpired) as e:
@@ -124,6 +124,8 @@ def sync_target(net: Network, target: Target, *, dry_run: bool = False, force: b
                 today: date | None = None, progress: Callable[[int], None] | None = None,
                 retract: bool = False) -> Outcome:  # fmt: skip
     """One sync of one target through its port; failures are returned, not raised."""
+    from syncnet.app import calendars
+
     return calendars.sync_target(net, target, open_port, dry_run=dry_run, force=force, today=today,
                                  progress=progress, retract=retract)  # fmt: skip
 
@@ -132,6 +134,8 @@ def write_ics(net: Network, path: Path, horizon_days: int = 60, style: str = "ev
               alarms: tuple[str, ...] = ("PT9H",), today: date | None = None) -> int:  # fmt: skip
     """Write the calendar items to an .ics file (the demo's output); returns the count."""
     from syncnet_adapters.ics import render, write_atomically
+
+    from syncnet.app import calendars
 
     items = calendars.calendar_items(net, horizon_days, today)
     write_atomically(path, render(items, style, _alarms(alarms), "syncnet"))
@@ -143,6 +147,8 @@ def feed_app(net: Network) -> Any:
     from syncnet_adapters.feed import FeedApp
     from syncnet_adapters.ics import RenderCache
 
+    from syncnet.app import calendars
+
     f = net.config.feed
     cache = RenderCache(f.style, _alarms(f.alarms), f.name)  # unchanged items are not rendered again
 
@@ -151,6 +157,20 @@ def feed_app(net: Network) -> Any:
         return rendered
 
     return FeedApp(lambda: calendars.feed_secret(net), lambda: calendars.feed_version(net), body)
+
+
+def feed_secret(net: Network, rotate: bool = False) -> str:
+    """The secret in the feed's URL (see syncnet.app.calendars.feed_secret)."""
+    from syncnet.app import calendars
+
+    return calendars.feed_secret(net, rotate)
+
+
+def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
+    """Per target: last success, last error, pending (see syncnet.app.calendars.status)."""
+    from syncnet.app import calendars
+
+    return calendars.status(net, today)
 
 
 def serve_feed(app: Any, host: str, port: int) -> None:
