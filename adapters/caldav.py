@@ -8,6 +8,7 @@ classes below so the sync engine can tell "retry later" from "conflict".
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -85,6 +86,14 @@ def _path(href: str) -> str:
     return unquote(urlsplit(href).path)
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def _redact(text: str) -> str:
+    """A message without the user:password@ part of any URL in it."""
+    return _USERINFO.sub("", text)
+
+
 def _q(tag: str) -> str:
     prefix, local = tag.split(":")
     return f"{{{NS[prefix]}}}{local}"
@@ -97,6 +106,7 @@ class CalDAVClient:
         auth: httpx.Auth | None = None,
         timeout: float = 30.0,
         headers: dict[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url if url.endswith("/") else url + "/"
         self.collection: str | None = None
@@ -110,6 +120,7 @@ class CalDAVClient:
             # Loading the CA bundle costs ~40 ms per client; a plain-http target never
             # uses it (and anything sent there is in the clear anyway).
             verify=not self.url.startswith("http://"),
+            transport=transport,  # tests: httpx.MockTransport
         )
 
     def close(self) -> None:
@@ -131,14 +142,16 @@ class CalDAVClient:
         except httpx.TimeoutException:
             # A large calendar on a slow server can take longer to list: say which knob helps.
             raise Unavailable(
-                f"{method} {url}: timed out after {self.timeout:g} s (the target's `timeout` setting)"
+                f"{method} {_path(url)}: timed out after {self.timeout:g} s (the target's `timeout` setting)"
             ) from None
         except httpx.HTTPError as e:
-            raise Unavailable(f"{method} {url}: {type(e).__name__}: {e}") from None
+            # Only the path: a URL as configured may carry a password (user:secret@host).
+            raise Unavailable(f"{method} {_path(url)}: {type(e).__name__}: {_redact(str(e))}") from None
         if r.status_code in ok or (not ok and r.status_code < 300):
             return r
         where = f"{method} {urlsplit(str(r.url)).path}: HTTP {r.status_code}"
-        if r.status_code in (401, 403) and method not in ("REPORT",):
+        # A 403 on REPORT means "no sync-collection here" (or a stale token), not a login problem.
+        if r.status_code == 401 or (r.status_code == 403 and method != "REPORT"):
             raise AuthFailed(f"{where}: check the user and password of this target")
         if r.status_code == 412:
             raise PreconditionFailed(where)

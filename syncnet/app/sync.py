@@ -79,11 +79,13 @@ class TargetState:
     cursor: str | None = None
     items: dict[str, ItemState] = field(default_factory=dict)
     collection: str | None = None  # the discovered collection URL, so a sync need not rediscover
-    agenda_key: str | None = None  # the agenda the last complete sync wrote (see bootstrap)
+    agenda_key: str | None = None  # the agenda the last complete sync wrote (see calendars.py)
 
     def to_json(self) -> dict[str, object]:
+        # Copies of the items, not views of them: the service compares a snapshot taken
+        # before the sync with one taken after, to know whether to save.
         return {"cursor": self.cursor, "collection": self.collection, "agenda_key": self.agenda_key,
-                "items": {u: vars(s) for u, s in self.items.items()}}  # fmt: skip
+                "items": {u: dict(vars(s)) for u, s in self.items.items()}}  # fmt: skip
 
     @staticmethod
     def from_json(data: dict[str, object] | None) -> TargetState:
