@@ -1,0 +1,53 @@
+"""A store written before syncnet had layers still reads: its facts carry the topic
+`syncnet.events:<Class>` (the module the fact classes lived in), which the fact log
+resolves as an alias of today's `syncnet.domain.events`."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from syncnet.app.network import Network
+from syncnet.domain import commands as cmd
+from syncnet.domain import events as ev
+from syncnet.storage.factlog import LEGACY
+from syncnet.storage.store import init_store
+
+TODAY = date(2026, 11, 20)
+
+
+def as_before_the_layers(home: Path) -> None:
+    """Give every stored fact its old topic and drop the views, so all is folded again."""
+    conn = sqlite3.connect(home / "store.db")
+    with conn:
+        conn.execute("UPDATE stored_events SET topic = replace(topic, 'syncnet.domain.events:', ?)",
+                     (f"{LEGACY}:",))  # fmt: skip
+        for table in ("syncnet_views", "syncnet_view_index", "syncnet_view_tracking"):
+            conn.execute(f"DELETE FROM {table}")
+    topics = {t for (t,) in conn.execute("SELECT DISTINCT topic FROM stored_events")}
+    conn.close()
+    assert topics and all(t.startswith("syncnet.events:") for t in topics), topics
+
+
+def test_facts_recorded_before_the_layers_are_read_folded_and_seen_by_the_daemon(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    init_store(home)
+    with Network.open(home, today=TODAY) as net:
+        net.record_many([
+            cmd.Meet("Ada Lovelace", where="PyCon", on=date(2026, 11, 18)),
+            cmd.Promise("Ada", "send the slides", date(2026, 12, 1), on=TODAY),
+        ])  # fmt: skip
+        before = [(i.reminder.key, i.summary) for i in net.agenda()]
+    as_before_the_layers(home)
+
+    with Network.open(home, today=TODAY) as net:
+        assert net.refresh() == 2  # folded again from the old topics
+        assert [(i.reminder.key, i.summary) for i in net.agenda()] == before
+        _, entries = net.history("ada")
+        assert [e.kind for e in entries] == ["met", "promise"]
+        assert entries[0].details["where"] == "PyCon"
+        # reading by type (the daemon's poll) finds facts under either topic
+        found = net.store.log.after(0, 10, types=ev.AGENDA_FACTS)
+        assert [type(f).__name__ for _, f in found] == ["ContactMet", "PromiseMade"]
+        assert net.store.log.after(0, 10, types=(ev.ReminderPushed,)) == []
