@@ -90,7 +90,7 @@ _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 def _redact(text: str) -> str:
-    """A message without the user:password@ part of any URL in it."""
+    """A text without the user:password@ part of any URL in it."""
     return _USERINFO.sub("", text)
 
 
@@ -142,11 +142,13 @@ class CalDAVClient:
         except httpx.TimeoutException:
             # A large calendar on a slow server can take longer to list: say which knob helps.
             raise Unavailable(
-                f"{method} {_path(url)}: timed out after {self.timeout:g} s (the target's `timeout` setting)"
+                f"{method} {_redact(urljoin(self.url, url))}: timed out after {self.timeout:g} s "
+                "(the target's `timeout` setting)"
             ) from None
         except httpx.HTTPError as e:
-            # Only the path: a URL as configured may carry a password (user:secret@host).
-            raise Unavailable(f"{method} {_path(url)}: {type(e).__name__}: {_redact(str(e))}") from None
+            # Without user:secret@: a URL as configured may carry a password.
+            where = _redact(urljoin(self.url, url))
+            raise Unavailable(f"{method} {where}: {type(e).__name__}: {_redact(str(e))}") from None
         if r.status_code in ok or (not ok and r.status_code < 300):
             return r
         where = f"{method} {urlsplit(str(r.url)).path}: HTTP {r.status_code}"
@@ -313,7 +315,7 @@ def auth_for(
 
 
 class CalDAVPort:
-    """A CalDAV collection as a sync target (syncnet.sync.CalendarPort).
+    """A CalDAV collection as a sync target (syncnet.app.sync.CalendarPort).
 
     Change detection: RFC 6578 sync-collection when the server has it (cursor
     "sync:<token>"), else the collection's ctag with a full ETag listing when it

@@ -75,9 +75,10 @@ def _plain(start_response: StartResponse, status: str, body: bytes,
     return [body]
 
 
-def serve(app: FeedApp, host: str, port: int) -> None:
+def serve(app: FeedApp, host: str, port: int, on_listening: Callable[[], None] | None = None) -> None:
     """Serve until SIGINT or SIGTERM, then stop cleanly (waitress's loop ends on
-    KeyboardInterrupt, so SIGTERM is turned into one)."""
+    KeyboardInterrupt, so SIGTERM is turned into one). `on_listening` runs once the
+    socket is bound, so nothing is announced for an address that was taken."""
     import signal
 
     import waitress
@@ -85,10 +86,14 @@ def serve(app: FeedApp, host: str, port: int) -> None:
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    server = waitress.create_server(app, host=host, port=port, threads=2, ident="syncnet")
+    if on_listening is not None:
+        on_listening()
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        waitress.serve(app, host=host, port=port, threads=2, ident="syncnet")
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        server.close()

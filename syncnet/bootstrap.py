@@ -166,15 +166,8 @@ def feed_secret(net: Network, rotate: bool = False) -> str:
     return calendars.feed_secret(net, rotate)
 
 
-def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
-    """Per target: last success, last error, pending (see syncnet.app.calendars.status)."""
-    from syncnet.app import calendars
-
-    return calendars.status(net, today)
-
-
-def serve_feed(app: Any, host: str, port: int) -> None:
-    """Serve the feed app until interrupted (waitress)."""
+def serve_feed(app: Any, host: str, port: int, on_listening: Callable[[], None] | None = None) -> None:
+    """Serve the feed app until SIGTERM or Ctrl-C (waitress); `on_listening` once bound."""
     from syncnet_adapters.feed import serve
 
-    serve(app, host, port)
+    serve(app, host, port, on_listening)

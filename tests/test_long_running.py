@@ -71,8 +71,9 @@ def wait_for(check: Callable[[], Any], what: str) -> Any:
 
 
 def feed_url(run: Runner, port: int) -> str:
-    """The feed's URL on the port `serve` was given: `feed url` prints the configured
-    port, not the one passed to `serve --port`, so only its path is taken."""
+    """The feed's URL on the port `serve` listens on. Only the path of what `feed url`
+    prints is taken, so that the test also runs against the release whose `feed url`
+    ignored `serve --port` (SYNCNET_TEST_PYTHON); test_small_fixes.py checks the port."""
     path = urlsplit(run.ok("feed", "url").stdout.strip()).path
     assert path.startswith("/feed/") and path.endswith(".ics"), path
     return f"http://127.0.0.1:{port}{path}"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-from caldav_fixtures import Calendar, read_back_uids
+from caldav_fixtures import Calendar, make_calendar, read_back_uids
 from support import free_port, wait_for
 from syncnet_adapters.feed import FeedApp
 
@@ -140,3 +141,23 @@ def test_the_demo_run_twice_leaves_one_home_and_one_set_of_reminders(run, radica
     assert not set(before) & set(after)  # the first demo's reminders were removed
     assert second["home"] == first["home"] and Path(second["home"], "store.db").exists()
     assert not any((run.base / "tmp").iterdir())  # nothing left behind in the temp dir
+
+    # A run without a calendar still removes what the previous one pushed ...
+    third = run.json("demo", *T)
+    assert third["caldav"] is None and read_back_uids(demo_cal) == []
+    # ... and one to another calendar leaves the first calendar empty as well.
+    run.json("demo", "--caldav-url", radicale_calendar.url, *T)
+    other = make_calendar(radicale_calendar.server)
+    fifth = run.json("demo", "--caldav-url", other.url, *T)
+    assert read_back_uids(demo_cal) == [] and len(read_back_uids(other)) == fifth["caldav"]["created"]
+
+
+def test_serve_on_a_taken_port_fails_and_feed_url_keeps_the_last_good_address(run):
+    run.ok("init")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run("serve", "--port", port)
+    assert proc.returncode == 1 and "Address already in use" in proc.stderr, proc.stderr
+    assert ":8765/feed/" in run.ok("feed", "url").stdout

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from syncnet.app.sync import Action, CalendarPort, Report, TargetState, pending, reconcile
-from syncnet.domain.config import Target
+from syncnet.domain.config import Target, without_userinfo
 from syncnet.domain.reminders import CalendarItem, uid_for
 from syncnet.errors import SyncnetError
 
@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 
 HEALTH = "health"
 FEED = "feed"
-# The version of what syncnet writes for the same facts (the texts of reminders and
-# their iCalendar form). Bump it when that changes, e.g. a fix of a wrong text: every
-# item an older version wrote is then rewritten at the next sync, unless the user
-# edited it. Version 2: names of contacts met after a long-running process started
-# were written as "[forgotten]" by version 1.
-RENDER_VERSION = 2
+# The version of how syncnet writes an item (its iCalendar form). Bump it when that
+# form changes for the same content: every item an older version wrote is then
+# rewritten at the next sync, unless the user edited it. A change of the texts needs
+# no bump: each item's content hash tells it. Items saved before versions existed count
+# as version 1. The version is part of the agenda key, so a state left by a release
+# without it (which wrote "[forgotten]" for contacts met while the daemon or the feed
+# server ran) never takes the "nothing changed" shortcut: its wrong items differ by hash.
+RENDER_VERSION = 1
 
 OpenPort = Callable[[Target, TargetState], CalendarPort]
 
@@ -209,7 +211,7 @@ def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
         state, _ = target_state(net, t)
         health = net.state.get(HEALTH, t.name) or {}
         rows.append({
-            "target": t.name, "type": t.type, "where": t.path if t.type == "ics" else t.url,
+            "target": t.name, "type": t.type, "where": t.path if t.type == "ics" else without_userinfo(t.url),
             "last_attempt": health.get("last_attempt"), "last_success": health.get("last_success"),
             "last_error": health.get("last_error"), "last_error_at": health.get("last_error_at"),
             "failures": health.get("failures", 0), "last_result": health.get("last_result"),

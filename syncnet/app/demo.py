@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 from syncnet.app.network import Network
 from syncnet.domain import commands as c
-from syncnet.domain.config import Target
+from syncnet.domain.config import Target, without_userinfo
 from syncnet.storage.store import store_exists
 
 
@@ -21,12 +22,34 @@ def scratch_home() -> Path:
     return Path(user_cache_dir("syncnet", appauthor=False)) / "demo"
 
 
-def replace_scratch_home(home: Path, target: Target | None, sync: Callable[..., Any]) -> None:
-    """Remove the previous demo: first its reminders from the demo calendar (only those
-    it wrote, through the sync engine, so a user's item is never touched), then its files."""
-    if target is not None and store_exists(home):
+def demo_target(url: str, user: str) -> Target:
+    """The demo's CalDAV target: a calendar "syncnet-demo" under `url` (or `url` itself)."""
+    return Target("demo", "caldav", url=url, calendar="syncnet-demo", user=user)
+
+
+def write_demo_config(home: Path, target: Target) -> None:
+    """The demo's config names its target, so that the next demo can find and remove the
+    reminders this one pushes, whatever URL the next one is given."""
+    def value(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+    lines = [f"[targets.{target.name}]", 'type = "caldav"', f"url = {value(target.url)}",
+             f"calendar = {value(target.calendar)}"]  # fmt: skip
+    if target.user:
+        lines.append(f"user = {value(target.user)}")
+    (home / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def replace_scratch_home(home: Path, sync: Callable[..., Any], warn: Callable[[str], None]) -> None:
+    """Remove the previous demo: first the reminders it pushed (only those it wrote,
+    through the sync engine, so a user's item is never touched), then its files."""
+    if store_exists(home):
         with Network.open(home, home / "config.toml") as old:
-            sync(old, target, retract=True)
+            for target in old.config.targets:
+                outcome = sync(old, target, retract=True)
+                if outcome.error is not None:
+                    where = without_userinfo(target.url)
+                    warn(f"the previous demo's reminders stay in {where}: {outcome.error}")
     if home.exists():
         shutil.rmtree(home)
     home.parent.mkdir(parents=True, exist_ok=True)

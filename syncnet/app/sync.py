@@ -71,7 +71,7 @@ class ItemState:
     content_hash: str
     status: str = OURS
     contact_id: str | None = None
-    render: int = 0  # the render version that wrote it (0: unknown, from before versions)
+    render: int = 1  # the render version that wrote it (states from before versions: 1)
 
 
 @dataclass

@@ -49,6 +49,14 @@ DURATION = re.compile(r"^[+-]?P(?:\d+W|(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def without_userinfo(url: str) -> str:
+    """A URL as it may be shown: without a user:password@ written into it."""
+    return _USERINFO.sub("", url)
+
+
 @dataclass(frozen=True)
 class Target:
     """A calendar that reminders go to: a CalDAV collection or an .ics file."""

@@ -2,7 +2,7 @@
 the last fact folded in, written in the same transaction as the rows.
 
 Catch-up reads the notification log from that position in pages (the SQLite
-recorder has no subscription) and folds them in memory with views.apply; every
+recorder has no subscription) and folds them in memory with syncnet.domain.fold.apply; every
 `chunk` facts it writes the changed rows, the history index and the new
 position in one BEGIN IMMEDIATE transaction. Folding happens outside the lock:
 if another process moved the position meanwhile, the chunk is thrown away and

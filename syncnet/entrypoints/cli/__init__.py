@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
         click.echo(f"syncnet: error: {' '.join(e.format_message().split())}{hint}", err=True)
         return BAD_INPUT
+    except click.exceptions.Exit as e:
+        return e.exit_code
     except click.exceptions.Abort:
         click.echo("syncnet: aborted", err=True)
         return FAILED
@@ -46,8 +48,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"syncnet: error: {type(e).__name__}: {e} (SYNCNET_DEBUG=1 shows details)", err=True)
         return FAILED
-    except click.exceptions.Exit as e:
-        return e.exit_code
     return 0
 
 

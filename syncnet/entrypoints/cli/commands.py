@@ -1,5 +1,5 @@
-"""The click wiring of `syncnet COMMAND`: options, arguments and help. Every command is
-one call into Network (or the composition root), then one call into render.py.
+"""The click wiring of `syncnet COMMAND`: options, arguments and help. A command calls
+into Network or the composition root, and leaves what is printed to render.py.
 
 Exit codes: 0 success, 2 bad input or usage (nothing written), 1 an operation
 failed. Errors are one line on stderr. `--json` prints one JSON document
@@ -153,7 +153,8 @@ def init(c: Ctx, ask_passphrase: bool) -> None:
 
 
 @cli.command()
-@click.option("--home", "demo_home", metavar="DIR", help="Build the demo here instead of a temp dir.")
+@click.option("--home", "demo_home", metavar="DIR",
+              help="Build the demo in DIR (empty) instead of the scratch home.")  # fmt: skip
 @click.option("--caldav-url", metavar="URL", envvar="SYNCNET_DEMO_CALDAV_URL",
               help="Also push the reminders to this CalDAV server or calendar "
                    "(env SYNCNET_DEMO_CALDAV_URL; user and password from SYNCNET_DEMO_USER "
@@ -165,17 +166,12 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
     write its reminders to an .ics file (and to a CalDAV calendar, if given).
 
     Never touches your own store. Without --home the demo lives in one scratch
-    directory (in the user's cache directory) that each run replaces; a run with
-    --caldav-url first removes the reminders the previous demo pushed there.
+    directory (in the user's cache directory) that each run replaces, after removing
+    the reminders the previous demo pushed to a CalDAV calendar.
     """
-    from syncnet.app.demo import build_demo
+    from syncnet.app.demo import build_demo, demo_target, write_demo_config
     from syncnet.bootstrap import sync_target, write_ics
-    from syncnet.domain.config import Target
 
-    target = None
-    if caldav_url:
-        target = Target("demo", "caldav", url=caldav_url, calendar="syncnet-demo",
-                        user=os.environ.get("SYNCNET_DEMO_USER", ""))  # fmt: skip
     if demo_home:
         home = Path(demo_home)
         if (home / "store.json").exists():
@@ -183,42 +179,34 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
     else:
         from syncnet.app.demo import replace_scratch_home, scratch_home
 
+        def warn(line: str) -> None:
+            click.echo(f"syncnet: warning: {line}", err=True)
+
         home = scratch_home()
-        replace_scratch_home(home, target, sync_target)
+        replace_scratch_home(home, sync_target, warn)
     init_store(home)
+    target = None
+    if caldav_url:
+        target = demo_target(caldav_url, os.environ.get("SYNCNET_DEMO_USER", ""))
+        write_demo_config(home, target)
     day = parse_date(today, date.today()) if today else date.today()
     with Network.open(home, home / "config.toml", today=day) as net:
         count = build_demo(net)
         items = net.agenda()
         ics = home / "reminders.ics"
         n_ics = write_ics(net, ics)
-        pushed = None
-        if target is not None:
-            pushed = sync_target(net, target)
-        if as_json:
-            render.emit_json({"home": str(home), "facts": count, "ics": str(ics), "ics_items": n_ics,
-                       "caldav": None if pushed is None else {
-                           "ok": pushed.error is None, "error": pushed.error,
-                           "created": 0 if pushed.report is None else pushed.report.count("created")},
-                       "agenda": [render.agenda_json(i) for i in items]})  # fmt: skip
-        else:
-            click.echo(f"Demo network: {count} facts recorded in {home}")
-            click.echo(f"Agenda for {day.isoformat()}:\n")
-            render.agenda(items)
-            click.echo(f"\n{n_ics} reminders (overdue and due within 60 days) written to {ics}")
-            if pushed is not None and pushed.report is not None:
-                click.echo(f"{pushed.report.count('created')} reminders pushed to {caldav_url}")
-            click.echo(f"Explore it: syncnet --home {home} balance | split | warnings | contacts")
-        if pushed is not None and pushed.error is not None:
-            click.echo(f"syncnet: error: {pushed.error}", err=True)
-            raise click.exceptions.Exit(exit_code_for(pushed.cause))
+        pushed = sync_target(net, target) if target is not None else None
+    render.demo(home, day, count, items, ics, n_ics, pushed, target, as_json)
+    if pushed is not None and pushed.error is not None:
+        click.echo(f"syncnet: error: {pushed.error}", err=True)
+        raise click.exceptions.Exit(exit_code_for(pushed.cause))
 
 
 # ---------------------------------------------------------------- recording
 def _record(
     c: Ctx, today: str | None, as_json: bool, make: Callable[[Network, ModuleType], cmd.Command]
 ) -> None:
-    """Build a command with `make(network, syncnet.commands)`, record it, and report."""
+    """Build a command with `make(network, syncnet.domain.commands)`, record it, and report."""
     from syncnet.domain import commands
 
     with c.network(today) as net:
@@ -615,10 +603,14 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
         net.config = replace(net.config, feed=replace(f, bind=bind or f.bind, port=port or f.port))
         app = feed_app(net)
         f = net.config.feed
-        remember_feed_address(net, f.bind, f.port)
-        click.echo(f"Serving the feed on http://{f.bind}:{f.port}/feed/<secret>.ics "
-                   "('syncnet feed url' shows the secret); SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
-        serve_feed(app, f.bind, f.port)
+
+        def listening() -> None:
+            remember_feed_address(net, f.bind, f.port)  # only an address that was bound
+            where = f"http://{f.bind}:{f.port}/feed/<secret>.ics"
+            click.echo(f"Serving the feed on {where} ('syncnet feed url' shows the secret); "
+                       "SIGTERM or Ctrl-C stops it", err=True)  # fmt: skip
+
+        serve_feed(app, f.bind, f.port, listening)
 
 
 @cli.command()

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from syncnet.domain.config import without_userinfo
 
 if TYPE_CHECKING:
     from syncnet.app.agenda import AgendaItem
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from syncnet.app.network import Recorded
     from syncnet.app.sync import Action
     from syncnet.domain import projections as pj
+    from syncnet.domain.config import Target
     from syncnet.domain.rows import ContactView, GoalView
 
 SCHEMA_VERSION = 1
@@ -174,6 +178,26 @@ def contacts(rows: Sequence[tuple[ContactRef, ContactView, list[str]]], as_json:
             "keep" if v.keep else "drop", v.met_on, v.last_interaction, ", ".join(names)]
            for ref, v, names in rows],
           ["id", "name", "why", "channel", "pocket", "met", "last", "goals"])  # fmt: skip
+
+
+# ---------------------------------------------------------------- the demo
+def demo(home: Path, day: date, facts: int, items: Sequence[AgendaItem], ics: Path, n_ics: int,
+         pushed: Outcome | None, target: Target | None, as_json: bool) -> None:  # fmt: skip
+    if as_json:
+        emit_json({"home": str(home), "facts": facts, "ics": str(ics), "ics_items": n_ics,
+                   "caldav": None if pushed is None else {
+                       "ok": pushed.error is None, "error": pushed.error,
+                       "created": 0 if pushed.report is None else pushed.report.count("created")},
+                   "agenda": [agenda_json(i) for i in items]})  # fmt: skip
+        return
+    click.echo(f"Demo network: {facts} facts recorded in {home}")
+    click.echo(f"Agenda for {day.isoformat()}:\n")
+    agenda(items)
+    click.echo(f"\n{n_ics} reminders (overdue and due within 60 days) written to {ics}")
+    if pushed is not None and pushed.report is not None and target is not None:
+        where = without_userinfo(target.url)
+        click.echo(f"{pushed.report.count('created')} reminders pushed to {where}")
+    click.echo(f"Explore it: syncnet --home {home} balance | split | warnings | contacts")
 
 
 # ---------------------------------------------------------------- calendars
