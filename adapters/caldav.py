@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from syncnet.app.sync import RemoteChanges
+from syncnet.app.sync import RemoteChanges, Seen
 from syncnet.errors import Conflict, TargetDown, TargetError
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ CS = "http://calendarserver.org/ns/"
 NS = {"d": DAV, "c": CALDAV, "cs": CS}
 XML = {"Content-Type": 'application/xml; charset="utf-8"'}
 CTAG_MARK = "\nctag:"  # in a sync cursor: the ctag read before its token's listing
+# Never the error's own message: httpx and h11 quote the offending header, the credentials.
+UNSENDABLE = ("the request cannot be sent: a header (the user, password or token?) holds characters "
+              "HTTP does not allow")
 
 
 def _sync_cursor(token: str | None, ctag: str | None) -> str:
@@ -58,6 +61,11 @@ class NotSupported(CalDAVError):
 
 class TokenInvalid(CalDAVError):
     """The sync token is no longer valid: list everything instead."""
+
+
+class BadAnswer(Unavailable):
+    """An answer that is not the multistatus XML asked for (a proxy's error page,
+    a truncated body): nothing can be concluded from it, so try again later."""
 
 
 @dataclass
@@ -94,9 +102,31 @@ def _redact(text: str) -> str:
     return _USERINFO.sub("", text)
 
 
+def _reason(e: BaseException, limit: int = 200) -> str:
+    """An exception as one short line without user:password@: messages of the TLS and
+    socket layers may span lines or quote a URL as configured."""
+    text = " ".join(_redact(str(e)).split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
 def _q(tag: str) -> str:
     prefix, local = tag.split(":")
     return f"{{{NS[prefix]}}}{local}"
+
+
+def _multistatus(r: httpx.Response) -> ET.Element:
+    """The body of a 207 answer, which must be a DAV:multistatus document. Anything
+    else (malformed or truncated XML, an HTML page) is a BadAnswer: read as an empty
+    listing, it would pass every item for deleted by the user."""
+    where = f"{r.request.method} {urlsplit(str(r.url)).path}: HTTP {r.status_code}"
+    try:
+        tree = ET.fromstring(r.content)
+    except (ET.ParseError, ValueError, LookupError) as e:  # LookupError: an unknown encoding
+        raise BadAnswer(f"{where} with malformed XML ({' '.join(str(e).split())})") from None
+    if tree.tag != _q("d:multistatus"):
+        raise BadAnswer(f"{where} with {tree.tag[:80]!r} instead of a DAV multistatus")
+    return tree
 
 
 class CalDAVClient:
@@ -112,16 +142,21 @@ class CalDAVClient:
         self.collection: str | None = None
         self.requests = 0
         self.timeout = timeout
-        self.http = httpx.Client(
-            auth=auth,
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": "syncnet", **(headers or {})},
-            follow_redirects=True,
-            # Loading the CA bundle costs ~40 ms per client; a plain-http target never
-            # uses it (and anything sent there is in the clear anyway).
-            verify=not self.url.startswith("http://"),
-            transport=transport,  # tests: httpx.MockTransport
-        )
+        try:
+            self.http = httpx.Client(
+                auth=auth,
+                timeout=httpx.Timeout(timeout),
+                headers={"User-Agent": "syncnet", **(headers or {})},
+                follow_redirects=True,
+                # Loading the CA bundle costs ~40 ms per client; a plain-http target never
+                # uses it (and anything sent there is in the clear anyway).
+                verify=not self.url.startswith("http://"),
+                transport=transport,  # tests: httpx.MockTransport
+            )
+        except UnicodeError:
+            raise CalDAVError(f"{_redact(self.url)}: {UNSENDABLE}") from None
+        except (OSError, ValueError) as e:  # ssl.SSLError is an OSError: e.g. an unreadable CA bundle
+            raise CalDAVError(f"{_redact(self.url)}: cannot set up TLS: {_reason(e)}") from None
 
     def close(self) -> None:
         self.http.close()
@@ -145,10 +180,16 @@ class CalDAVClient:
                 f"{method} {_redact(urljoin(self.url, url))}: timed out after {self.timeout:g} s "
                 "(the target's `timeout` setting)"
             ) from None
+        except (httpx.LocalProtocolError, UnicodeError):
+            raise CalDAVError(f"{method} {_redact(urljoin(self.url, url))}: {UNSENDABLE}") from None
         except httpx.HTTPError as e:
             # Without user:secret@: a URL as configured may carry a password.
-            where = _redact(urljoin(self.url, url))
-            raise Unavailable(f"{method} {where}: {type(e).__name__}: {_redact(str(e))}") from None
+            raise Unavailable(f"{method} {_redact(urljoin(self.url, url))}: {_reason(e)}") from None
+        except httpx.InvalidURL as e:
+            raise CalDAVError(f"{method} {_redact(urljoin(self.url, url))}: {_reason(e)}") from None
+        except (OSError, ValueError, httpx.StreamError) as e:
+            # What escapes httpx's own mapping (TLS, sockets, codecs) is a failed request too.
+            raise Unavailable(f"{method} {_redact(urljoin(self.url, url))}: {_reason(e)}") from None
         if r.status_code in ok or (not ok and r.status_code < 300):
             return r
         where = f"{method} {urlsplit(str(r.url)).path}: HTTP {r.status_code}"
@@ -166,7 +207,7 @@ class CalDAVClient:
         body = (f'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
                 f'xmlns:c="{CALDAV}" xmlns:cs="{CS}"><d:prop>{xml}</d:prop></d:propfind>')  # fmt: skip
         r = self.request("PROPFIND", url, body=body, headers={**XML, "Depth": depth}, ok=(207,))
-        return ET.fromstring(r.content)
+        return _multistatus(r)
 
     # discovery ----------------------------------------------------------------
     def _prop_href(self, tree: ET.Element, prop: str) -> str | None:
@@ -192,8 +233,8 @@ class CalDAVClient:
                 self.requests += 1
                 if r.status_code == 207:
                     start = str(r.url)
-            except httpx.HTTPError:
-                pass
+            except (httpx.HTTPError, OSError, ValueError):
+                pass  # optional; the PROPFIND below reports what is wrong in one line
         tree = self.propfind(start, ["d:current-user-principal"], "0")
         principal = self._prop_href(tree, "d:current-user-principal") or start
         tree = self.propfind(principal, ["c:calendar-home-set"], "0")
@@ -243,7 +284,7 @@ class CalDAVClient:
             if token and r.status_code in (403, 409, 412):
                 raise TokenInvalid(f"sync token refused (HTTP {r.status_code})")
             raise NotSupported(f"sync-collection not supported (HTTP {r.status_code})")
-        tree = ET.fromstring(r.content)
+        tree = _multistatus(r)
         changes = Changes(token=(tree.findtext(_q("d:sync-token")) or "").strip() or None)
         base = _path(url)
         for resp in tree.findall(_q("d:response")):
@@ -376,13 +417,22 @@ class CalDAVPort:
         return self.client.href_for(uid)
 
     def create(self, href: str, item: StampedItem) -> str | None:
-        body = self._body(item)
-        try:
-            return self.client.put(href, body)
-        except PreconditionFailed:
-            # Already there (a sync interrupted before its state was saved): replace it.
-            _, etag = self.client.get(href)
-            return self.client.put(href, body, etag or "*")
+        # If-None-Match: *. A 412 (something is there) goes to the engine, which reads
+        # the item back: an earlier write of ours is adopted, anything else is the user's.
+        return self.client.put(href, self._body(item))
+
+    def read(self, href: str) -> Seen | None:
+        r = self.client.request("GET", href, ok=(200, 404, 410))
+        if r.status_code != 200:
+            return None
+        from .ics import fingerprint
+
+        return Seen(r.headers.get("ETag"), fingerprint(r.content))
+
+    def fingerprint(self, item: StampedItem) -> str:
+        from .ics import fingerprint
+
+        return fingerprint(self._body(item))
 
     def update(self, href: str, etag: str | None, item: StampedItem) -> str | None:
         return self.client.put(href, self._body(item), etag or "*")

@@ -24,8 +24,9 @@ from typing import Any
 from icalendar import Alarm, Calendar, Event, Todo
 from icalendar.prop import vDDDTypes, vInt, vText
 
-from syncnet.app.sync import RemoteChanges
+from syncnet.app.sync import RemoteChanges, Seen
 from syncnet.domain.reminders import StampedItem
+from syncnet.errors import TargetError
 
 from .icswriter import write_component
 
@@ -150,8 +151,42 @@ def render_one(item: StampedItem, style: str, alarms: Sequence[timedelta]) -> by
     return _head(None) + write_component(item, style, trigger_values(alarms)) + RenderCache.END
 
 
+# What a reminder says, as a phone shows it: a user's edit or completion changes it,
+# property order, folding, DTSTAMP, SEQUENCE and alarms do not.
+FINGERPRINTED = ("UID", "SUMMARY", "DESCRIPTION", "DTSTART", "DTEND", "DUE", "STATUS", "COMPLETED")
+
+
+def fingerprint(body: bytes) -> str:
+    """A digest of what a calendar object says (FINGERPRINTED), for telling syncnet's own
+    writes from the user's changes when a write's outcome is unknown. Servers reorder
+    and refold what they store, so the content is compared, never the bytes."""
+    import hashlib
+
+    try:
+        parsed = Calendar.from_ical(body)
+    except ValueError:
+        return "unparsable:" + hashlib.sha256(body).hexdigest()
+    parts = []
+    for c in parsed.walk():
+        if c.name in ("VEVENT", "VTODO"):
+            parts.append(c.name)
+            parts += [f"{name}={_property_text(c.get(name))}" for name in FINGERPRINTED]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _property_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a property given more than once
+        return ",".join(_property_text(v) for v in value)
+    to_ical = getattr(value, "to_ical", None)
+    return to_ical().decode() if to_ical is not None else str(value)
+
+
 def write_atomically(path: Path, body: bytes) -> bool:
-    """Replace `path` with `body` (never half-written); False when it already held it."""
+    """Replace `path` with `body` (never half-written); False when it already held it.
+    Readers see the old file or the new one, never a part; any failure raises OSError
+    and leaves the old file as it was."""
     try:
         if path.read_bytes() == body:
             return False
@@ -169,7 +204,23 @@ def write_atomically(path: Path, body: bytes) -> bool:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_directory(path.parent)
     return True
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable (a crash right after it keeps the new file). Best
+    effort: some file systems cannot fsync a directory, and the rename is done."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class IcsFilePort:
@@ -200,8 +251,21 @@ class IcsFilePort:
     def delete(self, href: str, etag: str | None) -> None:
         return None
 
+    def read(self, href: str) -> Seen | None:
+        return None  # a file holds no item apart from the whole: nothing is ever pending
+
+    def fingerprint(self, item: StampedItem) -> str:
+        return item.stamp.content_hash
+
     def finish(self, items: Sequence[StampedItem]) -> dict[str, Any]:
-        written = write_atomically(self.path, render(items, self.style, self.alarms, self.name))
+        """Write the calendar; until this returns the sync has changed nothing, so a
+        failure is the target's failure (TargetError) and the old file stays whole."""
+        body = render(items, self.style, self.alarms, self.name)
+        try:
+            written = write_atomically(self.path, body)
+        except OSError as e:
+            reason = e.strerror or " ".join(str(e).split()) or type(e).__name__
+            raise TargetError(f"cannot write {self.path}: {reason}") from e
         return {"written": written, "path": str(self.path)}
 
     def close(self) -> None:

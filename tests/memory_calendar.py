@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from syncnet.app.sync import RemoteChanges
+from syncnet.app.sync import RemoteChanges, Seen
 from syncnet.domain.reminders import CalendarItem, Stamp, StampedItem, uid_for
 from syncnet.errors import Conflict, TargetDown
 
@@ -239,6 +239,13 @@ class MemoryCalendar:
         return href
 
 
+def content_print(entry: Entry) -> str:
+    """What an entry says, as the CalDAV port's fingerprint would see it."""
+    item = entry.item
+    what = item.content_hash if item is not None else f"bytes:{hash(entry.content)}"
+    return f"{what}:{'done' if entry.completed else 'open'}"
+
+
 class MemoryPort:
     """`CalendarPort` over a MemoryCalendar. `etags=False`: a server that answers a PUT
     without an ETag (the engine must then learn it from the next listing). `render`: the
@@ -272,14 +279,8 @@ class MemoryPort:
         return f"{self.calendar.collection}{uid.split('@')[0]}.ics"
 
     def create(self, href: str, item: StampedItem) -> str | None:
-        uid = item.item.uid
-        try:
-            etag = self.calendar.put(href, uid, item, if_none_match=True, render=self.render)
-        except Conflict:
-            # Already there (an earlier write whose answer was lost): replace it, as the
-            # CalDAV port does.
-            old = self.calendar.get(href)
-            etag = self.calendar.put(href, uid, item, if_match=old.etag if old else "*", render=self.render)
+        # A 412 (something is there) goes to the engine, as with the CalDAV port.
+        etag = self.calendar.put(href, item.item.uid, item, if_none_match=True, render=self.render)
         return etag if self.etags else None
 
     def update(self, href: str, etag: str | None, item: StampedItem) -> str | None:
@@ -288,6 +289,13 @@ class MemoryPort:
 
     def delete(self, href: str, etag: str | None) -> None:
         self.calendar.remove(href, if_match=etag)
+
+    def read(self, href: str) -> Seen | None:
+        entry = self.calendar.get(href)
+        return None if entry is None else Seen(entry.etag if self.etags else None, content_print(entry))
+
+    def fingerprint(self, item: StampedItem) -> str:
+        return f"{item.item.content_hash}:open"
 
     def finish(self, items: Sequence[StampedItem]) -> dict[str, Any]:
         return {}  # nothing is written whole

@@ -320,11 +320,12 @@ def test_a_put_failing_half_way_leaves_the_state_of_what_was_written(
     state = TargetState.from_json(state.to_json())
     assert progress == [1]
     href = port.href_for(first.uid)
-    assert {u: (s.href, s.etag, s.status) for u, s in state.items.items()} == {
-        first.uid: (href, server.cal.entries[href].etag, OURS)
+    # ... and, recorded before any write (intent before effect), the two it meant to create
+    assert {u: (s.href, s.etag, s.status, s.pending) for u, s in state.items.items()} == {
+        first.uid: (href, server.cal.entries[href].etag, OURS, None),
+        **{s.item.uid: (port.href_for(s.item.uid), None, OURS, "create") for s in ITEMS[1:]},
     }
     assert server.read_back() == {first.uid: first.summary}
-    # (the Report of the failed sync is lost with the exception: see test_engine.py, issue 10)
 
     # the next sync writes the rest, and only the rest; nothing is taken for the user's
     server.fault, server.requests = (lambda request: None), []

@@ -120,6 +120,22 @@ def agenda_key(net: Network, target: Target, today: date) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def store_id(net: Network) -> str:
+    """An opaque id of this store (derived from its key: the same store, the same id)."""
+    return hashlib.sha256(b"syncnet-store-id\0" + net.store.store_key).hexdigest()[:16]
+
+
+def wrong_store(net: Network, state: TargetState) -> str | None:
+    """Why the store looks wrong for this target, if it does: the guard against wiping a
+    calendar because syncnet runs on another or an older copy of the store."""
+    if state.store is not None and state.store != store_id(net):
+        return "this calendar was last synced from another store"
+    if state.facts > net.position():
+        return (f"the store holds fewer facts ({net.position()}) than at the last sync of this "
+                f"calendar ({state.facts}): is it an older copy?")  # fmt: skip
+    return None
+
+
 def target_state(net: Network, target: Target) -> tuple[TargetState, list[str]]:
     """What syncnet last wrote to the target, and where the target points. When its
     url, calendar or path changed, the old state (collection, items) is not for there."""
@@ -158,18 +174,40 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
         else:
             desired = calendar_items(net, target.horizon_days, today)
             state.agenda_key = None  # until this sync completes
-        outcome.report = reconcile(target.name, port, desired, state, force=force, dry_run=dry_run,
-                                   on_progress=progress, render_version=RENDER_VERSION)  # fmt: skip
+        report = outcome.report = Report(target.name, dry_run=dry_run)
+
+        def save(now: TargetState) -> None:  # intent before effect: durable before the writes
+            net.state.put_many(scope, {"state": now.to_json(), "where": where})
+
+        reconcile(target.name, port, desired, state, force=force, dry_run=dry_run, on_progress=progress,
+                  render_version=RENDER_VERSION, save=save, refuse_deletes=wrong_store(net, state),
+                  report=report)  # fmt: skip
         if not dry_run:
             if desired is not None:
                 outcome.extra.update(port.finish(desired))
             state.agenda_key = key
-    except SyncnetError as e:
-        outcome.error = str(e) if str(e).startswith("target ") else f"target {target.name}: {e}"
-        outcome.cause = e
+            state.store, state.facts = store_id(net), net.position()
+    except BaseException as e:
+        # Whatever failed (HTTP, XML, TLS, the file system, the engine) fails this target
+        # only, in one line without user:password@; the other targets still sync. An
+        # interruption (KeyboardInterrupt) is recorded as a failure too, then goes on up.
+        text = " ".join(without_userinfo(str(e)).split())
+        if not isinstance(e, SyncnetError):  # not meant for the user: say what it is
+            text = f"{type(e).__name__}: {text[:300]}" if text else type(e).__name__
+        outcome.error = text if text.startswith("target ") else f"target {target.name}: {text}"
         outcome.retry_after = getattr(e, "retry_after", None)
-    except OSError as e:
-        outcome.error = f"target {target.name}: {type(e).__name__}: {e}"
+        if port is not None and not port.edited_elsewhere:
+            # A file is written whole by `finish`, the last step: nothing reached it, so
+            # nothing was pushed and it holds what the state before this sync says
+            # (saved again: an intent recorded during the sync does not hold for it).
+            state = TargetState.from_json(saved)
+            outcome.report = None
+            if not dry_run:
+                net.state.put_many(scope, {"state": saved, "where": where})
+        if outcome.report is not None and not outcome.report.actions:
+            outcome.report = None  # nothing done: the failure is the whole story
+        if not isinstance(e, Exception):
+            raise
         outcome.cause = e
     finally:
         if port is not None:

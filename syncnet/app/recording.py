@@ -17,6 +17,8 @@ from syncnet.app.directory import short
 from syncnet.app.recorded import ME, Recorded
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
+from syncnet.domain.config import CADENCE_DAYS, MINUTES, out_of_range
+from syncnet.domain.dates import check_date
 from syncnet.domain.rows import ContactView, GoalView, PromiseView
 from syncnet.errors import BadInput, NotFound, SyncnetError
 
@@ -60,15 +62,19 @@ class Translator:
     # checks -----------------------------------------------------------------
     def _on(self, on: date | None) -> date:
         if on is None:
-            return self.today
+            return check_date(self.today, "today")
         if on > self.today:
             raise BadInput(f"date {on.isoformat()} is in the future (today is {self.today.isoformat()})")
-        return on
+        return check_date(on, "date")
 
     @staticmethod
     def _minutes(minutes: int | None) -> int | None:
-        if minutes is not None and (not isinstance(minutes, int) or minutes < 0):
-            raise BadInput(f"minutes must be a whole number >= 0, got {minutes!r}")
+        if minutes is None:
+            return None
+        if not isinstance(minutes, int) or isinstance(minutes, bool):
+            raise BadInput(f"minutes must be a whole number, got {minutes!r}")
+        if not MINUTES[0] <= minutes <= MINUTES[1]:
+            raise BadInput(f"minutes {out_of_range(minutes, *MINUTES)}")
         return minutes
 
     @staticmethod
@@ -165,6 +171,7 @@ class Translator:
             raise BadInput("a promise needs a text: what did you promise?")
         if c.due < meta["on"]:
             raise BadInput(f"due date {c.due.isoformat()} is before the promise was made")
+        check_date(c.due, "due date")
         what = self._seal(contact, c.what)
         assert what is not None
         fact = ev.PromiseMade(
@@ -199,8 +206,11 @@ class Translator:
 
     def _cadence(self, c: cmd.Cadence) -> ev.Fact:
         contact = self._contact(c.contact)
-        if c.days is not None and (not isinstance(c.days, int) or c.days < 1):
-            raise BadInput(f"a cadence must be at least 1 day, got {c.days!r}")
+        if c.days is not None:
+            if not isinstance(c.days, int) or isinstance(c.days, bool):
+                raise BadInput(f"a cadence must be a whole number of days, got {c.days!r}")
+            if not CADENCE_DAYS[0] <= c.days <= CADENCE_DAYS[1]:
+                raise BadInput(f"cadence {out_of_range(c.days, *CADENCE_DAYS)} days")
         return ev.CadenceSet(
             **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact, days=c.days
         )

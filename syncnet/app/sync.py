@@ -37,6 +37,14 @@ class RemoteChanges:
     full: bool = False
 
 
+@dataclass(frozen=True)
+class Seen:
+    """An item as read back from the target: its ETag and the fingerprint of its content."""
+
+    etag: str | None
+    fingerprint: str
+
+
 class CalendarPort(Protocol):
     """A calendar target as the engine sees it (adapters implement it)."""
 
@@ -56,6 +64,14 @@ class CalendarPort(Protocol):
     def update(self, href: str, etag: str | None, item: StampedItem) -> str | None: ...
     def delete(self, href: str, etag: str | None) -> None: ...
 
+    def read(self, href: str) -> Seen | None:
+        """The item at `href` as the target holds it now; None when there is none."""
+        ...
+
+    def fingerprint(self, item: StampedItem) -> str:
+        """The fingerprint `read` gives for the item as this port writes it."""
+        ...
+
     def finish(self, items: Sequence[StampedItem]) -> dict[str, Any]:
         """After a complete sync that computed the items: write what is written whole
         (a file); returns details for the report (e.g. the path)."""
@@ -72,6 +88,9 @@ class ItemState:
     status: str = OURS
     contact_id: str | None = None
     render: int = 1  # the render version that wrote it (states from before versions: 1)
+    pending: str | None = None  # "create" | "update" | "delete": written, outcome not yet known
+    expect: str | None = None  # the fingerprint of what the pending write puts there
+    written: str | None = None  # the fingerprint of what syncnet last wrote there (known to be)
 
 
 @dataclass
@@ -80,11 +99,14 @@ class TargetState:
     items: dict[str, ItemState] = field(default_factory=dict)
     collection: str | None = None  # the discovered collection URL, so a sync need not rediscover
     agenda_key: str | None = None  # the agenda the last complete sync wrote (see calendars.py)
+    store: str | None = None  # which store the last complete sync was made from (an opaque id)
+    facts: int = 0  # how many facts that store held then
 
     def to_json(self) -> dict[str, object]:
         # Copies of the items, not views of them: the service compares a snapshot taken
         # before the sync with one taken after, to know whether to save.
         return {"cursor": self.cursor, "collection": self.collection, "agenda_key": self.agenda_key,
+                "store": self.store, "facts": self.facts,
                 "items": {u: dict(vars(s)) for u, s in self.items.items()}}  # fmt: skip
 
     @staticmethod
@@ -94,11 +116,14 @@ class TargetState:
         items = data.get("items") or {}
         assert isinstance(items, dict)
         cursor, collection, key = data.get("cursor"), data.get("collection"), data.get("agenda_key")
+        store, facts = data.get("store"), data.get("facts")
         return TargetState(
             cursor if isinstance(cursor, str) else None,
             {u: ItemState(**s) for u, s in items.items()},
             collection if isinstance(collection, str) else None,
             key if isinstance(key, str) else None,
+            store if isinstance(store, str) else None,
+            facts if isinstance(facts, int) else 0,
         )
 
 
@@ -141,8 +166,81 @@ class Report:
         return sum(1 for a in self.actions if a.action == action)
 
 
-def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], report: Report) -> None:
-    """Fold server-side changes into the state: the user's edits win."""
+def _resolve(st: ItemState, seen: Seen | None) -> str:
+    """What a read-back says about an item of ours whose last write has an unknown outcome
+    (or whose ETag moved): "ours" (it holds what syncnet wrote or meant to write),
+    "not-applied" (a pending write did not arrive: it holds what syncnet wrote before),
+    "gone", or "user" (anything else). The content decides, never the ETag alone."""
+    if seen is None:
+        return "gone"
+    if st.expect is not None and seen.fingerprint == st.expect:
+        return "ours"
+    if st.written is not None and seen.fingerprint == st.written:
+        return "not-applied" if st.pending else "ours"
+    return "user"
+
+
+def _settle(uid: str, st: ItemState, verdict: str, seen: Seen | None, state: TargetState,
+            report: Report) -> None:  # fmt: skip
+    """Bring an item's state in line with a verdict of `_resolve` (or "never-sent": the
+    server did not change at that href since the write was planned)."""
+    pending, st.pending = st.pending, None
+    if seen is not None:
+        st.etag = seen.etag
+    if verdict == "ours":
+        if st.expect is not None and seen is not None and seen.fingerprint == st.expect:
+            st.written = st.expect
+        st.expect = None
+    elif verdict in ("not-applied", "never-sent"):
+        st.expect = None
+        if pending == "create":
+            del state.items[uid]  # never created: created again if still due
+        elif pending == "update":
+            st.content_hash = ""  # planned again
+    elif verdict == "gone":
+        st.expect = None
+        if pending in ("delete", "create"):
+            # our delete went through, or our create never arrived (created again if due)
+            del state.items[uid]
+        else:
+            st.status = USER_DELETED
+            report.actions.append(Action(USER_DELETED, uid, st.contact_id, None, "not re-created"))
+    else:
+        st.expect = None
+        st.status = USER_CHANGED
+        report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None, "kept the server's version"))
+
+
+def _settle_pending(state: TargetState, changes: RemoteChanges, report: Report, port: CalendarPort) -> None:
+    """Writes planned by an interrupted sync: the listing since the cursor saved with the
+    intent says which hrefs changed; only those are read back."""
+    for uid, st in list(state.items.items()):
+        if not st.pending or st.status != OURS:
+            continue
+        if st.href in changes.changed:
+            seen = port.read(st.href)
+            verdict = _resolve(st, seen)
+            if verdict == "gone" and st.pending == "create" and st.href in changes.deleted:
+                verdict = "user-deleted"  # it arrived, and the user deleted it since
+        elif changes.full or st.href in changes.deleted:
+            seen, verdict = None, "gone"
+            if st.pending == "create" and st.href in changes.deleted:
+                seen, verdict = None, "user-deleted"
+        else:
+            seen, verdict = None, "never-sent"
+        if verdict == "user-deleted":
+            st.pending, st.expect, st.status = None, None, USER_DELETED
+            report.actions.append(Action(USER_DELETED, uid, st.contact_id, None, "not re-created"))
+            continue
+        _settle(uid, st, verdict, seen, state, report)
+
+
+def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], report: Report,
+                  port: CalendarPort) -> None:  # fmt: skip
+    """Fold server-side changes into the state: the user's edits win. An item of ours
+    whose ETag moved, or whose last write had an unknown outcome, is read back and
+    judged by its content: syncnet's own write is never taken for the user's."""
+    _settle_pending(state, changes, report, port)
     by_href = {s.href: uid for uid, s in state.items.items()}
     gone = set(changes.deleted)
     if changes.full:
@@ -152,17 +250,27 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
         if uid is None:
             continue
         s = state.items[uid]
-        if href in ours or s.etag is None:
-            s.etag = etag or s.etag  # our own write, seen again (or its ETag was not returned)
-        elif etag != s.etag and s.status == OURS:
-            s.status, s.etag = USER_CHANGED, etag
-            report.actions.append(Action(USER_CHANGED, uid, s.contact_id, None, "kept the server's version"))
+        if href in ours:
+            s.etag = etag or s.etag  # our own write, seen again
+        elif s.status == OURS and (s.etag is None or etag != s.etag):
+            if s.written is None and s.etag is None:
+                s.etag = etag  # a state from before read-backs: its ETag was not returned
+            elif s.written is None:
+                s.status, s.etag = USER_CHANGED, etag
+                report.actions.append(Action(USER_CHANGED, uid, s.contact_id, None,
+                                             "kept the server's version"))  # fmt: skip
+            else:
+                seen = port.read(href)
+                _settle(uid, s, _resolve(s, seen), seen, state, report)
     for href in gone:
         uid = by_href.get(href)
-        if uid is not None and state.items[uid].status != USER_DELETED:
+        if uid is not None and uid in state.items and state.items[uid].status != USER_DELETED:
             s = state.items[uid]
             s.status = USER_DELETED
             report.actions.append(Action(USER_DELETED, uid, s.contact_id, None, "not re-created"))
+
+
+SAVE_EVERY = 25  # writes between two saves of the state during a sync
 
 
 def reconcile(
@@ -175,18 +283,32 @@ def reconcile(
     dry_run: bool = False,
     on_progress: Callable[[int], None] | None = None,
     render_version: int = 0,
+    save: Callable[[TargetState], None] | None = None,
+    refuse_deletes: str | None = None,
+    report: Report | None = None,
 ) -> Report:
     """One sync of one target. Mutates `state` to what the target now holds.
 
     `desired` None means: the agenda is the one the last complete sync wrote, so
     only the server's changes are to be taken in (the daemon's common case).
     `render_version`: items of ours written by another version are rewritten.
+
+    Intent before effect: before the first write, every planned write is recorded in
+    the state (`pending`, with the content it will write) and `save` makes it durable;
+    it is saved again every SAVE_EVERY writes. A write whose outcome is unknown (a lost
+    response, a timeout, a 412 right after a write of ours) stays pending and is settled
+    by reading the item back, here or at the next sync.
+
+    `refuse_deletes`: a reason to delete nothing of ours (the store looks wrong for this
+    target); `force` overrides it. `report`: filled in as the sync goes, so that a caller
+    still has what was done when the sync fails half-way.
     """
-    report = Report(name, dry_run=dry_run)
+    report = report if report is not None else Report(name, dry_run=dry_run)
     before = state.cursor
-    changes = port.changes_since(before, likely_unchanged=desired is None)
+    unsettled = any(s.pending for s in state.items.values())
+    changes = port.changes_since(before, likely_unchanged=desired is None and not unsettled)
     if desired is None:
-        _apply_remote(state, changes, set(), report)
+        _apply_remote(state, changes, set(), report, port)
         state.cursor = changes.cursor
         return report
     if changes.full:
@@ -196,7 +318,7 @@ def reconcile(
             href = port.href_for(uid)
             if uid not in state.items and href in changes.changed:
                 state.items[uid] = ItemState(href, changes.changed[href], "", OURS, s_item.item.contact_id)
-    _apply_remote(state, changes, set(), report)
+    _apply_remote(state, changes, set(), report, port)
     state.cursor = changes.cursor
 
     wanted = {s.item.uid: s for s in desired}
@@ -205,39 +327,74 @@ def reconcile(
                if uid in state.items and stale(state.items[uid], s, render_version)]  # fmt: skip
     deletes = [uid for uid, s in state.items.items() if uid not in wanted]
     ours_left = [uid for uid in deletes if state.items[uid].status == OURS]
-    if not wanted and ours_left and not force:
-        raise Refused(
-            f"target {name}: the agenda is empty but the calendar holds {len(ours_left)} "
-            "reminders from syncnet; refusing to delete them all (use --force)"
-        )
+    if refuse_deletes and ours_left and not force:
+        raise Refused(f"target {name}: {refuse_deletes}; refusing to delete {len(ours_left)} reminders "
+                      "from syncnet (use --force)")  # fmt: skip
     if dry_run:
         report.actions += [Action("created", s.item.uid, s.item.contact_id, s.item.summary) for s in creates]
         report.actions += [Action("updated", s.item.uid, s.item.contact_id, s.item.summary) for s in updates]
         report.actions += [Action("deleted", uid, state.items[uid].contact_id, None) for uid in ours_left]
         return report
 
-    written: set[str] = set()
-    for done, s in enumerate(creates, 1):
+    # Intent before effect: what is about to be written is durable before it is written.
+    for s in creates:
         item = s.item
-        href = port.href_for(item.uid)
-        etag = port.create(href, s)
-        state.items[item.uid] = ItemState(href, etag, s.stamp.content_hash, OURS, item.contact_id,
-                                          render_version)  # fmt: skip
-        written.add(href)
-        report.actions.append(Action("created", item.uid, item.contact_id, item.summary))
-        if on_progress:
-            on_progress(done)
+        state.items[item.uid] = ItemState(port.href_for(item.uid), None, s.stamp.content_hash, OURS,
+                                          item.contact_id, render_version, "create",
+                                          port.fingerprint(s))  # fmt: skip
     for s in updates:
         st = state.items[s.item.uid]
+        st.pending, st.expect = "update", port.fingerprint(s)
+    for uid in ours_left:
+        state.items[uid].pending = "delete"
+    if save is not None and (creates or updates or ours_left):
+        save(state)
+
+    written: set[str] = set()
+    done = 0
+
+    def wrote(href: str) -> None:
+        nonlocal done
+        written.add(href)
+        done += 1
+        if save is not None and done % SAVE_EVERY == 0:
+            save(state)
+
+    for n, s in enumerate(creates, 1):
+        item = s.item
+        st = state.items[item.uid]
+        try:
+            etag = port.create(st.href, s)
+        except Conflict:  # 412: something is there already; is it our earlier write?
+            seen = port.read(st.href)
+            verdict = _resolve(st, seen)
+            _settle(item.uid, st, verdict, seen, state, report)
+            if verdict == "ours":
+                report.actions.append(Action("created", item.uid, item.contact_id, item.summary))
+            continue
+        st.etag, st.pending, st.written, st.expect = etag, None, st.expect, None
+        wrote(st.href)
+        report.actions.append(Action("created", item.uid, item.contact_id, item.summary))
+        if on_progress:
+            on_progress(n)
+    for s in updates:
+        st = state.items[s.item.uid]
+        if st.status != OURS:
+            continue
         try:
             st.etag = port.update(st.href, st.etag, s)
-            st.content_hash, st.render = s.stamp.content_hash, render_version
-            written.add(st.href)
-            report.actions.append(Action("updated", s.item.uid, s.item.contact_id, s.item.summary))
-        except Conflict:
-            st.status = USER_CHANGED
-            report.actions.append(Action(USER_CHANGED, s.item.uid, st.contact_id, s.item.summary,
-                                         "changed on the server: kept the server's version"))  # fmt: skip
+        except Conflict:  # 412: whose version is there, ours (a lost answer) or the user's?
+            seen = port.read(st.href)
+            verdict = _resolve(st, seen)
+            _settle(s.item.uid, st, verdict, seen, state, report)
+            if verdict == "ours":
+                st.content_hash, st.render = s.stamp.content_hash, render_version
+                report.actions.append(Action("updated", s.item.uid, s.item.contact_id, s.item.summary))
+            continue
+        st.content_hash, st.render = s.stamp.content_hash, render_version
+        st.pending, st.written, st.expect = None, st.expect, None
+        wrote(st.href)
+        report.actions.append(Action("updated", s.item.uid, s.item.contact_id, s.item.summary))
     for uid in deletes:
         st = state.items[uid]
         if st.status == USER_CHANGED:
@@ -245,18 +402,23 @@ def reconcile(
         if st.status == OURS:
             try:
                 port.delete(st.href, st.etag)
-                written.add(st.href)
-                report.actions.append(Action("deleted", uid, st.contact_id, None))
             except Conflict:
-                st.status = USER_CHANGED
-                report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None,
-                                             "changed on the server: not deleted"))  # fmt: skip
-                continue
+                st.pending = None
+                seen = port.read(st.href)
+                if seen is not None and st.written is not None and seen.fingerprint == st.written:
+                    port.delete(st.href, seen.etag)  # only its ETag moved: still ours
+                elif seen is not None:
+                    st.status = USER_CHANGED
+                    report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None,
+                                                 "changed on the server: not deleted"))  # fmt: skip
+                    continue
+            wrote(st.href)
+            report.actions.append(Action("deleted", uid, st.contact_id, None))
         del state.items[uid]
 
     if written:
         # Our own writes moved the cursor: catch up with them so the next sync is a no-op.
         after = port.changes_since(state.cursor)
-        _apply_remote(state, after, written, report)
+        _apply_remote(state, after, written, report, port)
         state.cursor = after.cursor
     return report

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from typing import Any
 
 from syncnet.errors import ConfigError
@@ -15,6 +16,60 @@ from syncnet.errors import ConfigError
 # Month ranges (first, last), inclusive; a range may wrap the year end (12 -> 2).
 NORTH_SEASONS: dict[str, tuple[int, int]] = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11)}
 SOUTH_SEASONS: dict[str, tuple[int, int]] = {"spring": (9, 11), "summer": (12, 2), "autumn": (3, 5)}
+
+
+# ------------------------------------------------------------------- ranges
+# Every number a user can give has a range (docs/rules.md, "Ranges"), checked where it
+# is given: wide enough for any real use, narrow enough that every date syncnet derives
+# from a date in FIRST_DAY .. LAST_DAY (a reminder's due day, a window's first day, a
+# calendar's horizon, an event's end) is still a date Python can hold.
+FIRST_DAY = date(1900, 1, 1)  # the dates a user gives: --on, --today, --until, --as-of, --due
+LAST_DAY = date(2200, 12, 31)
+MAX_DAYS = 3650  # ten years: a cadence, a horizon, a window, the warnings' days
+MAX_MINUTES = 7 * 24 * 60  # a week: the minutes of one fact, and the defaults per kind
+MAX_ALARM_DAYS = 365  # an alarm offset, either way
+CADENCE_DAYS = (1, MAX_DAYS)
+MINUTES = (0, MAX_MINUTES)
+
+# The config's numbers: option (a target's as targets.*.OPTION) -> (lowest, highest).
+RANGES: dict[str, tuple[int | float, int | float]] = {
+    "rules.followup_days": (0, 365),
+    **{f"minutes.{kind}": MINUTES for kind in ("touch", "meeting", "help", "pitch", "request")},
+    "split.window_days": (1, MAX_DAYS),
+    "split.give": (0, 100),
+    "split.self": (0, 100),
+    "split.ask": (0, 100),
+    "warnings.reacting_share": (0.0, 1.0),
+    "warnings.reacting_min_touches": (1, 10_000),
+    "warnings.collecting_days": (1, MAX_DAYS),
+    "warnings.quiet_days": (1, MAX_DAYS),
+    "warnings.taking_balance": (-1000, 0),
+    "targets.*.horizon_days": (0, MAX_DAYS),
+    "targets.*.timeout": (0.1, 3600.0),
+    "feed.horizon_days": (0, MAX_DAYS),
+    "feed.port": (1, 65535),
+}
+
+
+def shown(value: object) -> str:
+    """A value as an error shows it: its repr, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(str(value))} characters)"
+
+
+def out_of_range(value: object, low: object, high: object) -> str:
+    """The end of a one-line error: what was given and the range it must be in."""
+    return f"{shown(value)} is out of range: {low} .. {high}"
+
+
+def _in_range(where: str, value: Any) -> None:
+    """Raise ConfigError unless the number at `where` (e.g. targets.phone.timeout) is in
+    its range; NaN is in no range."""
+    parts = where.split(".")
+    key = f"targets.*.{parts[-1]}" if parts[0] == "targets" else where
+    low, high = RANGES[key]
+    if not low <= value <= high:
+        raise ConfigError(f"config: {where} = {out_of_range(value, low, high)}")
 
 
 @dataclass(frozen=True)
@@ -45,7 +100,10 @@ class Warnings:
     taking_balance: int = -3
 
 
-DURATION = re.compile(r"^[+-]?P(?:\d+W|(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)$")
+DURATION = re.compile(
+    r"^(?P<sign>[+-]?)P(?:(?P<W>\d+)W|(?:(?P<D>\d+)D)?(?:T(?:(?P<H>\d+)H)?(?:(?P<M>\d+)M)?(?:(?P<S>\d+)S)?)?)$"
+)
+_SECONDS = {"W": 7 * 86400, "D": 86400, "H": 3600, "M": 60, "S": 1}
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -125,8 +183,7 @@ def _typed(cls: Any, table: dict[str, Any], where: str) -> Any:
         if type(value) is not type(default):
             kind = type(default).__name__
             raise ConfigError(f"config: {where}.{key} must be {kind}, got {value!r}")
-        if isinstance(value, int | float) and value < 0 and key != "taking_balance":
-            raise ConfigError(f"config: {where}.{key} must not be negative")
+        _in_range(f"{where}.{key}", value)
         values[key] = value
     return cls(**values)
 
@@ -142,9 +199,28 @@ def _months(name: str, value: Any) -> tuple[int, int]:
     return (value[0], value[1])
 
 
+def alarm_seconds(text: str) -> int | None:
+    """The offset of an alarm like "PT9H" or "-P1D" in seconds; None when malformed."""
+    m = DURATION.match(text)
+    if not m or text.rstrip("T").endswith("P"):  # "P" and "PT" name no duration
+        return None
+    try:
+        seconds = sum(int(m.group(u)) * n for u, n in _SECONDS.items() if m.group(u))
+    except ValueError:  # more digits than int() reads: far out of range anyway
+        seconds = MAX_ALARM_DAYS * 86400 + 1
+    return -seconds if m.group("sign") == "-" else seconds
+
+
 def _alarms(where: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and DURATION.match(v) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f'config: {where}.alarms must be a list of durations like "PT9H" or "-P1D"')
+    for text in value:
+        seconds = alarm_seconds(text)
+        if seconds is None:
+            raise ConfigError(f'config: {where}.alarms: malformed {shown(text)}: use e.g. "PT9H" or "-P1D"')
+        if abs(seconds) > MAX_ALARM_DAYS * 86400:
+            bound = f"P{MAX_ALARM_DAYS}D"
+            raise ConfigError(f"config: {where}.alarms: {out_of_range(text, '-' + bound, bound)}")
     return tuple(value)
 
 
@@ -178,6 +254,8 @@ def _target(name: str, table: Any) -> Target:
             value = float(value)
         if type(value) is not type(default):
             raise ConfigError(f"config: {where}.{key} must be {type(default).__name__}, got {value!r}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            _in_range(f"{where}.{key}", value)
         values[key] = value
     target = Target(**values)
     if not target.style:
@@ -188,8 +266,6 @@ def _target(name: str, table: Any) -> Target:
         raise ConfigError(f"config: {where}.url must be an http:// or https:// URL")
     if kind == "ics" and not target.path:
         raise ConfigError(f"config: {where}.path is required for an ics target")
-    if target.horizon_days < 0 or target.timeout <= 0:
-        raise ConfigError(f"config: {where}: horizon_days must be >= 0 and timeout > 0")
     return target
 
 
@@ -203,12 +279,12 @@ def _feed(table: dict[str, Any]) -> Feed:
             raise ConfigError(f"config: unknown option feed.{key}")
         if type(value) is not type(getattr(Feed(), key)):
             raise ConfigError(f"config: feed.{key} must be {type(getattr(Feed(), key)).__name__}")
+        if f"feed.{key}" in RANGES:
+            _in_range(f"feed.{key}", value)
         values[key] = value
     feed = Feed(**values)
     if feed.style not in ("todo", "event"):
         raise ConfigError('config: feed.style must be "todo" or "event"')
-    if not 0 < feed.port < 65536:
-        raise ConfigError("config: feed.port must be between 1 and 65535")
     return feed
 
 
@@ -232,8 +308,9 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"config: unknown time zone {timezone!r}") from None
     followup = rules.get("followup_days", 3)
-    if not isinstance(followup, int) or isinstance(followup, bool) or followup < 0:
-        raise ConfigError("config: rules.followup_days must be a whole number >= 0")
+    if not isinstance(followup, int) or isinstance(followup, bool):
+        raise ConfigError(f"config: rules.followup_days must be a whole number, got {followup!r}")
+    _in_range("rules.followup_days", followup)
     hemisphere = rules.get("hemisphere", "north")
     if hemisphere not in ("north", "south"):
         raise ConfigError("config: rules.hemisphere must be 'north' or 'south'")
@@ -246,8 +323,6 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed"):
             raise ConfigError(f"config: unknown section [{key}]")
     split = _typed(Split, _section(data, "split"), "split")
-    if split.window_days < 1:
-        raise ConfigError("config: split.window_days must be at least 1")
     if split.give + split.self + split.ask != 100:
         raise ConfigError("config: split.give + split.self + split.ask must add up to 100")
     return Config(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from syncnet.domain.config import Config
+from syncnet.domain.config import CADENCE_DAYS, Config
 from syncnet.domain.rows import ContactView, PromiseView
 
 
@@ -184,7 +184,8 @@ def cadence_reminder(contact: ContactView, horizon: date) -> Reminder | None:
     if not contact.keep or not contact.cadence_days:
         return None
     last = date.fromisoformat(contact.last_interaction or contact.met_on)
-    due = last + timedelta(days=contact.cadence_days)
+    # A store may hold a cadence recorded before the bounds existed: read it within them.
+    due = last + timedelta(days=min(contact.cadence_days, CADENCE_DAYS[1]))
     if due > horizon:
         return None
     return Reminder(RuleKind.CADENCE, contact.id, due.isoformat(), due, due)

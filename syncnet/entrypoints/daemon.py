@@ -6,7 +6,9 @@
 - Re-evaluates date-driven reminders when the day changes (midnight in the
   configured time zone) and at least every `full_every` seconds.
 - A failing target is retried with exponential backoff and jitter, honouring
-  Retry-After; the others go on. Failures are visible in `syncnet status`.
+  Retry-After; the others go on. Failures are visible in `syncnet status`. No
+  failure of a target, whatever its kind, stops the daemon: it logs one line and
+  backs off.
 - SIGTERM or Ctrl-C stops it cleanly between two steps (exit code 0).
 
 Log lines carry counts and target names only, never a contact's name.
@@ -14,6 +16,7 @@ Log lines carry counts and target names only, never a contact's name.
 
 from __future__ import annotations
 
+import math
 import random
 import signal
 import sys
@@ -28,8 +31,11 @@ from typing import TextIO
 from syncnet.app.calendars import Outcome
 from syncnet.app.network import Network
 from syncnet.bootstrap import sync_target
-from syncnet.domain.config import Target
+from syncnet.domain.config import Target, without_userinfo
 from syncnet.domain.events import AGENDA_FACTS
+from syncnet.errors import BadInput
+
+MAX_POLL = 3600.0  # seconds; `--poll` is checked at input (0.1 to this)
 
 
 @dataclass
@@ -62,6 +68,13 @@ class Daemon:
     stop: threading.Event = field(default_factory=threading.Event)
     rng: random.Random = field(default_factory=random.Random)
 
+    def __post_init__(self) -> None:
+        # NaN passes every comparison (a wait of NaN returns at once: a busy loop), and
+        # an infinite wait overflows: refuse both, whoever builds the daemon.
+        if not (math.isfinite(self.poll) and 0 < self.poll <= MAX_POLL):
+            raise BadInput(f"the poll interval must be above 0 and at most {MAX_POLL:g} seconds, "
+                           f"not {self.poll}")  # fmt: skip
+
     def log(self, message: str) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         print(f"{stamp} {message}", file=self.out, flush=True)
@@ -70,7 +83,14 @@ class Daemon:
         return bool(self.net.store.log.after(position, 1, types=AGENDA_FACTS))
 
     def _sync(self, target: Target, backoff: Backoff) -> None:
-        outcome: Outcome = sync_target(self.net, target)
+        try:
+            outcome: Outcome = sync_target(self.net, target)
+        except Exception as e:
+            # sync_target returns a target's failures; what escapes it (the store, a bug)
+            # still must not end the daemon: the target is retried like any failure.
+            reason = " ".join(without_userinfo(str(e)).split())[:300]
+            error = f"{type(e).__name__}: {reason}" if reason else type(e).__name__
+            outcome = Outcome(target.name, error=error)
         now = self.clock()
         if outcome.error is None:
             backoff.succeeded()

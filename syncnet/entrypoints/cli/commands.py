@@ -21,6 +21,7 @@ import click
 
 from syncnet.app.network import Network
 from syncnet.bootstrap import open_network
+from syncnet.domain.config import MAX_MINUTES
 from syncnet.domain.dates import parse_date, parse_days
 from syncnet.domain.vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
 from syncnet.entrypoints.cli import render
@@ -45,7 +46,7 @@ class Ctx:
         net = open_network(self.home, self.config, _passphrase(self.home))
         try:
             if today:
-                net.fixed_today = parse_date(today, net.today())
+                net.fixed_today = parse_date(today, net.today(), "--today")
             net.refresh(progress=_progress("folding facts into views"))
             yield net
         finally:
@@ -93,7 +94,8 @@ def write_options(f: F) -> F:
 
 
 def minutes_option(f: F) -> F:
-    return click.option("--minutes", type=click.IntRange(min=0), help="Minutes of your time it took.")(f)
+    return click.option("--minutes", type=click.IntRange(0, MAX_MINUTES),
+                        help=f"Minutes of your time it took (0 to {MAX_MINUTES}).")(f)  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -220,7 +222,7 @@ def _record(
 
 
 def _on(net: Network, on: str | None) -> date | None:
-    return parse_date(on, net.today()) if on else None
+    return parse_date(on, net.today(), "--on") if on else None
 
 
 @cli.command()
@@ -315,7 +317,7 @@ def promise(c: Ctx, contact: str, what: str, due: str, on: str | None, note: str
             today: str | None, as_json: bool) -> None:  # fmt: skip
     """Record a promise to CONTACT, due on DATE."""
     _record(c, today, as_json, lambda n, cmd: cmd.Promise(
-        contact, what, parse_date(due, n.today()), _on(n, on), note))  # fmt: skip
+        contact, what, parse_date(due, n.today(), "--due"), _on(n, on), note))  # fmt: skip
 
 
 @cli.command()
@@ -356,7 +358,7 @@ def pocket(c: Ctx, contact: str, choice: str, on: str | None, note: str | None, 
 @pass_ctx
 def cadence(c: Ctx, contact: str, every: str, on: str | None, note: str | None, today: str | None,
             as_json: bool) -> None:  # fmt: skip
-    """Touch CONTACT every EVERY (6w, 42d, 2m); 'off' clears it."""
+    """Touch CONTACT every EVERY (6w, 42d, 2m: 1 day to 10 years); 'off' clears it."""
     _record(c, today, as_json, lambda n, cmd: cmd.Cadence(contact, parse_days(every), _on(n, on), note))
 
 
@@ -416,7 +418,7 @@ def goal_list(c: Ctx, as_json: bool) -> None:
 def due(c: Ctx, until: str | None, today: str | None, as_json: bool) -> None:
     """The agenda: follow-ups, seasonal touches, promises and cadences; overdue first."""
     with c.network(today) as net:
-        until_day = parse_date(until, net.today()) if until else None
+        until_day = parse_date(until, net.today(), "--until") if until else None
         items = net.agenda(until=until_day)
         if as_json:
             doc = {"today": net.today().isoformat(), "agenda": [render.agenda_json(i) for i in items]}
@@ -434,7 +436,7 @@ def due(c: Ctx, until: str | None, today: str | None, as_json: bool) -> None:
 def balance(c: Ctx, contact: str | None, as_of: str | None, today: str | None, as_json: bool) -> None:
     """Reciprocity per contact (help given minus received) and promise credibility."""
     with c.network(today) as net:
-        day = parse_date(as_of, net.today()) if as_of else net.today()
+        day = parse_date(as_of, net.today(), "--as-of") if as_of else net.today()
         rows, overall = net.balances(contact, day)
     render.balances(day, rows, overall, as_json)
 
@@ -614,8 +616,8 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
 
 
 @cli.command()
-@click.option("--poll", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
-              help="Seconds between two looks at the log.")  # fmt: skip
+@click.option("--poll", type=click.FloatRange(min=0.1, max=3600.0), default=1.0, show_default=True,
+              help="Seconds between two looks at the log (0.1 to 3600).")  # fmt: skip
 @pass_ctx
 def daemon(c: Ctx, poll: float) -> None:
     """Keep every target in step: sync on new facts, at midnight, and retry failures.

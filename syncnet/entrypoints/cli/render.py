@@ -213,10 +213,10 @@ def sync_report(outcomes: Sequence[Outcome], dry_run: bool, as_json: bool,
         } for o in outcomes]})  # fmt: skip
         return
     for o in outcomes:
-        if o.report is None:
+        if o.report is None or (o.error is not None and not o.report.actions):
             continue
         r = o.report
-        verb = "would change" if dry_run else "synced"
+        verb = "would change" if dry_run else "failed after" if o.error is not None else "synced"
         click.echo(f"{o.target}: {verb}: {r.count('created')} created, {r.count('updated')} updated, "
                    f"{r.count('deleted')} deleted ({plural(o.requests, 'request')})")  # fmt: skip
         for a in r.actions:
