@@ -469,8 +469,14 @@ class SyncMachine(RuleBasedStateMachine):
         `lost`: a write it was sending is applied, only the answer is lost."""
         self.run_sync(fault_after=after, lost=lost)
 
+    @rule(after=st.integers(0, 8), lost=st.booleans())
+    def sync_killed(self, after: int, lost: bool) -> None:
+        """The process dies at the `after`-th request: nothing after it is saved, so the
+        state is the last one the engine saved itself (its intents), or the one before."""
+        self.run_sync(fault_after=after, lost=lost, killed=True)
+
     def run_sync(self, *, force: bool = False, dry_run: bool = False, fault_after: int | None = None,
-                 lost: bool = False) -> None:  # fmt: skip
+                 lost: bool = False, killed: bool = False) -> None:  # fmt: skip
         was_quiet, start, listings = self.quiet, len(self.cal.calls), len(self.port.listings)
         entries_before = dict(self.cal.entries)
         state_before = self.net.state.get(f"target:{TARGET.name}", "state")
@@ -478,11 +484,26 @@ class SyncMachine(RuleBasedStateMachine):
         if fault_after is not None:
             self.cal.fail(fault_after, lost_response=lost)
         installed, calendars.RENDER_VERSION = calendars.RENDER_VERSION, self.render
+        saved: list[object] = []  # what the engine itself made durable (its intents)
+        engine = calendars.reconcile
+
+        def spy(*args: Any, save: Any = None, **kw: Any) -> Any:
+            def keep(state: TargetState) -> None:
+                saved.append(state.to_json())
+                save(state)
+
+            return engine(*args, save=keep if save is not None else None, **kw)
+
+        calendars.reconcile = spy  # type: ignore[assignment]
         try:
             outcome = calendars.sync_target(self.net, TARGET, lambda target, state: self.port, force=force,
                                             dry_run=dry_run, today=self.today)  # fmt: skip
         finally:
             calendars.RENDER_VERSION = installed
+            calendars.reconcile = engine  # type: ignore[assignment]
+        if killed and outcome.cause is not None:
+            # SIGKILL: the saves after the failure never happen
+            self.net.state.put(f"target:{TARGET.name}", "state", saved[-1] if saved else state_before)
         shortcut = self.port.listings[listings]  # the agenda was known to be the one last written
         self.quiet = False
         fired = not self.cal.cancel_fault() and fault_after is not None
