@@ -56,6 +56,7 @@ class Entry:
 class Fault:
     after: int  # server calls still to succeed before the failing one
     lost_response: bool  # a failing write is applied first, only its answer is lost
+    spurious_412: bool = False  # a failing write is answered 412 without being applied
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,11 @@ class MemoryCalendar:
         return [c for c in self.calls if c[0] in WRITES]
 
     # faults -------------------------------------------------------------------
-    def fail(self, after: int = 0, *, lost_response: bool = False) -> None:
+    def fail(self, after: int = 0, *, lost_response: bool = False, spurious_412: bool = False) -> None:
         """The server call after `after` more successful ones raises TargetDown; with
-        `lost_response` a failing write is applied before it raises."""
-        self._fault = Fault(after, lost_response)
+        `lost_response` a failing write is applied before it raises; with `spurious_412`
+        a failing write raises Conflict (HTTP 412) though nothing stood in its way."""
+        self._fault = Fault(after, lost_response, spurious_412)
 
     def cancel_fault(self) -> bool:
         """Disarm a fault that did not fire; True when one was pending."""
@@ -123,6 +125,8 @@ class MemoryCalendar:
         self.faults_fired += 1
         if f.lost_response and method in WRITES:
             return True
+        if f.spurious_412 and method in WRITES:
+            raise Conflict(f"{method} {href}: HTTP 412 (spurious)")
         raise TargetDown(f"{method} {href}: the memory calendar is down")
 
     def _lost(self, method: str, href: str) -> TargetDown:

@@ -469,6 +469,11 @@ class SyncMachine(RuleBasedStateMachine):
         `lost`: a write it was sending is applied, only the answer is lost."""
         self.run_sync(fault_after=after, lost=lost)
 
+    @rule(after=st.integers(0, 8))
+    def sync_meets_a_spurious_412(self, after: int) -> None:
+        """A write is answered 412 though nothing stands in its way (a proxy, a replica)."""
+        self.run_sync(fault_after=after, spurious_412=True)
+
     @rule(after=st.integers(0, 8), lost=st.booleans())
     def sync_killed(self, after: int, lost: bool) -> None:
         """The process dies at the `after`-th request: nothing after it is saved, so the
@@ -476,13 +481,13 @@ class SyncMachine(RuleBasedStateMachine):
         self.run_sync(fault_after=after, lost=lost, killed=True)
 
     def run_sync(self, *, force: bool = False, dry_run: bool = False, fault_after: int | None = None,
-                 lost: bool = False, killed: bool = False) -> None:  # fmt: skip
+                 lost: bool = False, killed: bool = False, spurious_412: bool = False) -> None:  # fmt: skip
         was_quiet, start, listings = self.quiet, len(self.cal.calls), len(self.port.listings)
         entries_before = dict(self.cal.entries)
         state_before = self.net.state.get(f"target:{TARGET.name}", "state")
         desired = self.desired()
         if fault_after is not None:
-            self.cal.fail(fault_after, lost_response=lost)
+            self.cal.fail(fault_after, lost_response=lost, spurious_412=spurious_412)
         installed, calendars.RENDER_VERSION = calendars.RENDER_VERSION, self.render
         saved: list[object] = []  # what the engine itself made durable (its intents)
         engine = calendars.reconcile

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from syncnet.errors import Conflict, Refused
+from syncnet.errors import Conflict, Refused, TargetDown
 
 if TYPE_CHECKING:
     from syncnet.domain.reminders import StampedItem
@@ -352,6 +352,7 @@ def reconcile(
 
     written: set[str] = set()
     done = 0
+    unfinished = 0  # writes answered 412 although nothing of anyone's was in the way
 
     def wrote(href: str) -> None:
         nonlocal done
@@ -368,8 +369,18 @@ def reconcile(
         except Conflict:  # 412: something is there already; is it our earlier write?
             seen = port.read(st.href)
             verdict = _resolve(st, seen)
+            if verdict == "gone":  # nothing there after all (a spurious 412): once more
+                try:
+                    etag = port.create(st.href, s)
+                except Conflict:
+                    seen = port.read(st.href)
+                    verdict = _resolve(st, seen)
+                else:
+                    verdict, seen = "ours", Seen(etag, st.expect or "")
+            unfinished += verdict == "gone"
             _settle(item.uid, st, verdict, seen, state, report)
             if verdict == "ours":
+                wrote(st.href)
                 report.actions.append(Action("created", item.uid, item.contact_id, item.summary))
             continue
         st.etag, st.pending, st.written, st.expect = etag, None, st.expect, None
@@ -386,9 +397,17 @@ def reconcile(
         except Conflict:  # 412: whose version is there, ours (a lost answer) or the user's?
             seen = port.read(st.href)
             verdict = _resolve(st, seen)
+            if verdict == "not-applied" and seen is not None:  # ours, only its ETag moved: once more
+                try:
+                    verdict, seen = "ours", Seen(port.update(st.href, seen.etag, s), st.expect or "")
+                except Conflict:
+                    seen = port.read(st.href)
+                    verdict = _resolve(st, seen)
+            unfinished += verdict == "not-applied"
             _settle(s.item.uid, st, verdict, seen, state, report)
             if verdict == "ours":
                 st.content_hash, st.render = s.stamp.content_hash, render_version
+                wrote(st.href)
                 report.actions.append(Action("updated", s.item.uid, s.item.contact_id, s.item.summary))
             continue
         st.content_hash, st.render = s.stamp.content_hash, render_version
@@ -421,4 +440,8 @@ def reconcile(
         after = port.changes_since(state.cursor)
         _apply_remote(state, after, written, report, port)
         state.cursor = after.cursor
+    if unfinished:
+        # Not done: fail, so that the sync is retried (and shown in status), not taken as complete.
+        raise TargetDown(f"target {name}: {unfinished} write(s) answered 412 with nothing of anyone's "
+                         "in the way; retrying later")  # fmt: skip
     return report
