@@ -173,6 +173,10 @@ def _resolve(st: ItemState, seen: Seen | None) -> str:
     "gone", or "user" (anything else). The content decides, never the ETag alone."""
     if seen is None:
         return "gone"
+    if st.pending == "update" and st.expect == st.written == seen.fingerprint:
+        # A rewrite of the same content (a new render version): whether it arrived cannot
+        # be told, and writing it again is harmless, so it counts as not arrived.
+        return "not-applied"
     if st.expect is not None and seen.fingerprint == st.expect:
         return "ours"
     if st.written is not None and seen.fingerprint == st.written:
