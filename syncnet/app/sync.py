@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from syncnet.errors import Conflict, Refused, TargetDown
+from syncnet.errors import Conflict, Refused, TargetDown, TargetError
 
 if TYPE_CHECKING:
     from syncnet.domain.reminders import StampedItem
@@ -365,11 +365,38 @@ def reconcile(
         if save is not None and done % SAVE_EVERY == 0:
             save(state)
 
+    def lost(uid: str, st: ItemState, kind: str, summary: str | None) -> str | None:
+        """A write whose answer never came: read the item back at once, before anyone else
+        can have touched it (a later listing may not show an item created and deleted
+        since), and settle what it says; the caller then fails the sync (it is retried).
+        Returns the verdict, or None when it stays pending for the next sync."""
+        try:
+            seen = port.read(st.href)
+        except TargetError:
+            return None  # still unreachable: the next sync settles it
+        verdict = _resolve(st, seen)
+        if verdict == "user":
+            return None  # someone else's already: the next sync judges it from its listing
+        _settle(uid, st, verdict, seen, state, report)
+        if verdict == "ours" or (verdict == "gone" and kind == "deleted"):
+            written.add(st.href)
+            report.actions.append(Action(kind, uid, st.contact_id, summary))
+        try:  # move the cursor past what is settled, so that a later change shows as one
+            after = port.changes_since(state.cursor)
+            _apply_remote(state, after, written, report, port)
+            state.cursor = after.cursor
+        except TargetError:
+            pass
+        return verdict
+
     for n, s in enumerate(creates, 1):
         item = s.item
         st = state.items[item.uid]
         try:
             etag = port.create(st.href, s)
+        except TargetDown:
+            lost(item.uid, st, "created", item.summary)
+            raise
         except Conflict:  # 412: something is there already; is it our earlier write?
             seen = port.read(st.href)
             verdict = _resolve(st, seen)
@@ -398,6 +425,10 @@ def reconcile(
             continue
         try:
             st.etag = port.update(st.href, st.etag, s)
+        except TargetDown:
+            if lost(s.item.uid, st, "updated", s.item.summary) == "ours":
+                st.content_hash, st.render = s.stamp.content_hash, render_version
+            raise
         except Conflict:  # 412: whose version is there, ours (a lost answer) or the user's?
             seen = port.read(st.href)
             verdict = _resolve(st, seen)
@@ -425,6 +456,9 @@ def reconcile(
         if st.status == OURS:
             try:
                 port.delete(st.href, st.etag)
+            except TargetDown:
+                lost(uid, st, "deleted", None)
+                raise
             except Conflict:
                 st.pending = None
                 seen = port.read(st.href)
