@@ -348,7 +348,10 @@ def reconcile(
                                           port.fingerprint(s))  # fmt: skip
     for s in updates:
         st = state.items[s.item.uid]
+        # Recorded as if done: should the answer be lost and the read-back find the new
+        # content, nothing is left to redo; should it find the old one, the hash is cleared.
         st.pending, st.expect = "update", port.fingerprint(s)
+        st.content_hash, st.render = s.stamp.content_hash, render_version
     for uid in ours_left:
         state.items[uid].pending = "delete"
     if save is not None and (creates or updates or ours_left):
