@@ -8,7 +8,6 @@ classes below so the sync engine can tell "retry later" from "conflict".
 from __future__ import annotations
 
 import email.utils
-import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from syncnet.app.sync import RemoteChanges, Seen
+from syncnet.domain.config import without_userinfo
 from syncnet.errors import Conflict, TargetDown, TargetError
 
 if TYPE_CHECKING:
@@ -94,12 +94,7 @@ def _path(href: str) -> str:
     return unquote(urlsplit(href).path)
 
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def _redact(text: str) -> str:
-    """A text without the user:password@ part of any URL in it."""
-    return _USERINFO.sub("", text)
+_redact = without_userinfo  # a message names URLs without a user:password@ written into them
 
 
 def _reason(e: BaseException, limit: int = 200) -> str:

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from syncnet.app.sync import Action, CalendarPort, Report, TargetState, pending, reconcile
+from syncnet.app.sync import COUNTED, Action, CalendarPort, Report, TargetState, pending, reconcile
 from syncnet.domain.config import Target, without_userinfo
 from syncnet.domain.reminders import CalendarItem, uid_for
 from syncnet.errors import SyncnetError
@@ -232,8 +232,7 @@ def record_health(net: Network, name: str, outcome: Outcome, started: datetime) 
         health["last_success"] = started.isoformat(timespec="seconds")
         health["failures"] = 0
         if outcome.report is not None:
-            kinds = ("created", "updated", "deleted", "user-changed", "user-deleted")
-            health["last_result"] = {a: outcome.report.count(a) for a in kinds}
+            health["last_result"] = {a: outcome.report.count(a) for a in COUNTED}
     else:
         health["last_error"] = outcome.error
         health["last_error_at"] = started.isoformat(timespec="seconds")

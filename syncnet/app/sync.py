@@ -16,6 +16,7 @@ because the agenda came out empty unless forced.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from syncnet.domain.reminders import StampedItem
 
 OURS, USER_CHANGED, USER_DELETED = "ours", "user-changed", "user-deleted"
+COUNTED = ("created", "updated", "deleted", USER_CHANGED, USER_DELETED)  # what reports count
 
 
 @dataclass
@@ -368,6 +370,12 @@ def reconcile(
         if save is not None and done % SAVE_EVERY == 0:
             save(state)
 
+    def catch_up() -> None:
+        """The changes since the cursor, our own writes among them, folded in."""
+        after = port.changes_since(state.cursor)
+        _apply_remote(state, after, written, report, port)
+        state.cursor = after.cursor
+
     def lost(uid: str, st: ItemState, kind: str, summary: str | None) -> str | None:
         """A write whose answer never came: read the item back at once, before anyone else
         can have touched it (a later listing may not show an item created and deleted
@@ -384,12 +392,9 @@ def reconcile(
         if verdict == "ours" or (verdict == "gone" and kind == "deleted"):
             written.add(st.href)
             report.actions.append(Action(kind, uid, st.contact_id, summary))
-        try:  # move the cursor past what is settled, so that a later change shows as one
-            after = port.changes_since(state.cursor)
-            _apply_remote(state, after, written, report, port)
-            state.cursor = after.cursor
-        except TargetError:
-            pass
+        # Move the cursor past what is settled, so that a later change shows as one.
+        with suppress(TargetError):
+            catch_up()
         return verdict
 
     for n, s in enumerate(creates, 1):
@@ -478,9 +483,7 @@ def reconcile(
 
     if written:
         # Our own writes moved the cursor: catch up with them so the next sync is a no-op.
-        after = port.changes_since(state.cursor)
-        _apply_remote(state, after, written, report, port)
-        state.cursor = after.cursor
+        catch_up()
     if unfinished:
         # Not done: fail, so that the sync is retried (and shown in status), not taken as complete.
         raise TargetDown(f"target {name}: {unfinished} write(s) answered 412 with nothing of anyone's "

@@ -110,9 +110,10 @@ TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
-def without_userinfo(url: str) -> str:
-    """A URL as it may be shown: without a user:password@ written into it."""
-    return _USERINFO.sub("", url)
+def without_userinfo(text: str) -> str:
+    """A URL (or a message naming URLs) as it may be shown: without a user:password@
+    written into it."""
+    return _USERINFO.sub("", text)
 
 
 @dataclass(frozen=True)

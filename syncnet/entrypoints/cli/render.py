@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from syncnet.app.sync import COUNTED
 from syncnet.domain.config import without_userinfo
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from syncnet.domain.rows import ContactView, GoalView
 
 SCHEMA_VERSION = 1
-COUNTED = ("created", "updated", "deleted", "user-changed", "user-deleted")
 
 
 def emit_json(doc: dict[str, Any]) -> None:
