@@ -470,9 +470,10 @@ def reconcile(
             except Conflict:
                 st.pending = None
                 seen = port.read(st.href)
-                if seen is not None and st.written is not None and seen.fingerprint == st.written:
+                verdict = _resolve(st, seen)
+                if verdict == "ours" and seen is not None:
                     port.delete(st.href, seen.etag)  # only its ETag moved: still ours
-                elif seen is not None:
+                elif verdict == "user":
                     st.status = USER_CHANGED
                     report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None,
                                                  "changed on the server: not deleted"))  # fmt: skip
