@@ -1,7 +1,10 @@
 """The name directory: contacts and goals found by name, word prefix or short id.
 
 Names are sealed in the views; the directory unseals them on demand, so resolving a
-short id never unseals every name.
+short id never unseals every name. `Directory` holds every contact row (the reads that
+list the whole network); `Finder` loads only the rows a command names (recording,
+history): a full id, a short id or an exact name is found through the view store's
+indexes, and only a partial name falls back to reading every row.
 """
 
 from __future__ import annotations
@@ -9,9 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from syncnet.domain.rows import ContactView, GoalView
 from syncnet.errors import BadInput, NotFound
+
+if TYPE_CHECKING:
+    from syncnet.storage.viewstore import ViewStore
 
 SHORT = 8
 
@@ -31,6 +38,12 @@ class ContactRef:
 
     def label(self) -> str:
         return f"{self.name or '[forgotten]'} ({self.short})"
+
+
+class Refs(Protocol):
+    """What a rendering of facts needs of a directory: a contact's name and short id."""
+
+    def ref(self, contact_id: str) -> ContactRef: ...
 
 
 class Directory:
@@ -59,6 +72,13 @@ class Directory:
                 if name is not None:
                     self._by_name.setdefault(name.casefold(), []).append(cid)
         return self._by_name
+
+    def named(self, name: str) -> list[str]:
+        """The contacts called exactly `name` (ignoring case)."""
+        return list(self.by_name().get(name.casefold(), []))
+
+    def exists(self, contact_id: str) -> bool:
+        return contact_id in self.by_id
 
     def add(self, view: ContactView, name: str) -> None:
         self.by_id[view.id] = view
@@ -94,6 +114,99 @@ class Directory:
         near = sorted(cid for cid in self.by_id if ref.casefold() in (self.name(cid) or "").casefold())[:5]
         hint = f" (did you mean: {', '.join(self.ref(c).label() for c in near)}?)" if near else ""
         raise NotFound(f"unknown {what} {ref!r}{hint}")
+
+
+class Finder:
+    """The directory of a command that names a few contacts: rows loaded one by one.
+
+    Resolution follows Directory.resolve, in its order: a full id, the exact name, a
+    prefix of the name or of a word of it (the contacts the name index offers, each
+    checked against its unsealed name), a short id of at least SHORT hex digits.
+    Anything else (a reference longer than the index's prefixes, a shorter short id,
+    an unknown name, which gets "did you mean") is left to a full Directory."""
+
+    def __init__(self, views: ViewStore, unseal: Callable[[str], str | None]) -> None:
+        self._views = views
+        self._unseal = unseal
+        self._rows: dict[str, ContactView | None] = {}
+        self._names: dict[str, str | None] = {}
+        self._exists: dict[str, bool] = {}
+        self._added: dict[str, list[str]] = {}  # contacts met by this command batch, by name
+        self._full: Directory | None = None
+
+    def view(self, contact_id: str) -> ContactView | None:
+        if contact_id not in self._rows:
+            data = self._views.load("contact", contact_id)
+            self._rows[contact_id] = None if data is None else ContactView(**data)
+        return self._rows[contact_id]
+
+    def exists(self, contact_id: str) -> bool:
+        """Whether there is such a contact, without decrypting its row."""
+        if contact_id not in self._exists:
+            self._exists[contact_id] = contact_id in self._views.keys_with_prefix("contact", contact_id)
+        return self._exists[contact_id]
+
+    def name(self, contact_id: str) -> str | None:
+        if contact_id not in self._names:
+            view = self.view(contact_id)
+            self._names[contact_id] = None if view is None else self._unseal(view.name)
+        return self._names[contact_id]
+
+    def ref(self, contact_id: str) -> ContactRef:
+        return ContactRef(contact_id, self.name(contact_id))
+
+    def named(self, name: str) -> list[str]:
+        folded = name.casefold()
+        found = [c for c in self._views.candidates(name) or [] if (self.name(c) or "").casefold() == folded]
+        return sorted({*found, *self._added.get(folded, [])})
+
+    def add(self, view: ContactView, name: str) -> None:
+        self._rows[view.id] = view
+        self._names[view.id] = name
+        self._exists[view.id] = True
+        self._added.setdefault(name.casefold(), []).append(view.id)
+        if self._full is not None:
+            self._full.add(view, name)
+
+    def _partial(self, ref: str) -> list[str]:
+        """Directory._partial over the contacts the name index offers for `ref`."""
+        folded = ref.casefold()
+        single = len(folded.split()) == 1
+        found = []
+        for c in self._views.candidates(ref) or []:
+            name = (self.name(c) or "").casefold()
+            if name.startswith(folded) or (single and any(w.startswith(folded) for w in name.split())):
+                found.append(c)
+        added = [c for n, ids in self._added.items() if n.startswith(folded) for c in ids]
+        return sorted({*found, *added})
+
+    def _everyone(self) -> Directory:
+        if self._full is None:
+            views: list[ContactView] = self._views.load_all("contact")
+            added = {c: self._rows[c] for ids in self._added.values() for c in ids}
+            self._full = Directory(views + [v for v in added.values() if v is not None], self._unseal)
+            for ids in self._added.values():
+                for c in ids:
+                    self._full._names[c] = self._names[c]
+        return self._full
+
+    def resolve(self, ref: str, what: str = "contact") -> str:
+        ref = ref.strip()
+        if not ref:
+            raise BadInput(f"empty {what} name")
+        if len(ref) == 32 and self.exists(ref):
+            return ref
+        matches = self.named(ref) or self._partial(ref)
+        token = ref.lower().replace("-", "")
+        if not matches and len(token) >= SHORT and re.fullmatch(r"[0-9a-f]+", token):
+            matches = self._views.keys_with_prefix("contact", token)
+            matches += [c for ids in self._added.values() for c in ids if c.startswith(token)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = ", ".join(self.ref(m).label() for m in sorted(matches))
+            raise NotFound(f"{what} {ref!r} is ambiguous: {listed}; use the short id")
+        return self._everyone().resolve(ref, what)
 
 
 def id_matches(ref: str, ids: Iterable[str]) -> list[str]:

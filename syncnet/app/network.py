@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from syncnet.app.directory import ContactRef, Directory, resolve_goal
+from syncnet.app.directory import ContactRef, Directory, Finder, resolve_goal
 from syncnet.app.directory import short as short
 from syncnet.app.recorded import ME as ME
 from syncnet.app.recorded import Recorded as Recorded
@@ -98,14 +98,22 @@ class Network:
         """Fold new facts into the views; returns how many were folded."""
         if self.views.position() >= self.position():
             return 0  # up to date: no write lock, and no need for the library's application
-        return self.views.catch_up(self.store.log.after, progress=progress)
+        return self.views.catch_up(self.store.log.after, progress=progress, name_of=self._name_of)
+
+    def _name_of(self, view: ContactView) -> str | None:
+        return self.unseal_text(view.name)
 
     def position(self) -> int:
         """The notification position of the last recorded fact (0 when empty)."""
         return self.store.max_position()
 
     def directory(self) -> Directory:
+        """Every contact (the reads that list the network)."""
         return Directory(self.views.load_all("contact"), self.unseal_text)
+
+    def finder(self) -> Finder:
+        """The contacts a command names, loaded one by one (recording, history)."""
+        return Finder(self.views, self.unseal_text)
 
     def unseal_text(self, text: str | None) -> str | None:
         return None if text is None else self.store.keyring.unseal(Sealed.from_text(text))
@@ -225,16 +233,16 @@ class Network:
 
     def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:
         """Every fact about a contact, by the day it happened (see syncnet.app.history)."""
-        from syncnet.app.history import history_entry
+        from syncnet.app.history import history_entries
 
         self.refresh()
-        directory = self.directory()
+        directory = self.finder()
         cid = directory.resolve(contact)
         log = self.store.log
         entries = []
         for position in self.views.positions_of(UUID(cid)):
             fact = log.at(position)
             if fact is not None:
-                entries.append(history_entry(fact, directory, self.store.keyring.unseal))
+                entries += history_entries(fact, UUID(cid), directory, self.store.keyring.unseal)
         entries.sort(key=lambda e: (e.on, e.recorded))
         return directory.ref(cid), entries

@@ -5,13 +5,13 @@ Imported only by commands that record, so reads never load the event classes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from syncnet.app.directory import Directory as _Directory
-from syncnet.app.directory import id_matches as _id_matches
+from syncnet.app.directory import Finder as _Finder
 from syncnet.app.directory import resolve_goal as _resolve_goal
 from syncnet.app.directory import short
 from syncnet.app.recorded import ME, Recorded
@@ -24,6 +24,36 @@ from syncnet.errors import BadInput, NotFound, SyncnetError
 
 if TYPE_CHECKING:
     from syncnet.app.network import Network
+    from syncnet.storage.viewstore import ViewStore
+
+
+class Promises:
+    """The promises a batch of commands names, loaded one by one, and those it makes."""
+
+    def __init__(self, views: ViewStore) -> None:
+        self._views = views
+        self._rows: dict[str, PromiseView | None] = {}
+        self.closed: set[str] = set()  # closed by an earlier command of this batch
+
+    def get(self, pid: str) -> PromiseView | None:
+        if pid not in self._rows:
+            data = self._views.load("promise", pid)
+            self._rows[pid] = None if data is None else PromiseView(**data)
+        return self._rows[pid]
+
+    def add(self, view: PromiseView) -> None:
+        self._rows[view.id] = view
+
+    def open_matching(self, ref: str) -> list[str]:
+        """Open promises whose id is `ref` or starts with it (at least four hex digits)."""
+        token = ref.replace("-", "")
+        if len(token) < 4 or not re.fullmatch(r"[0-9a-f]+", token):
+            return []
+        stored = self._views.keys_with_prefix("promise", token, only_open=True)
+        made = [
+            p for p, v in self._rows.items() if v is not None and v.status == "open" and p.startswith(token)
+        ]
+        return sorted(p for p in {*stored, *made} if p not in self.closed)
 
 
 class Translator:
@@ -32,8 +62,8 @@ class Translator:
     def __init__(
         self,
         network: Network,
-        directory: _Directory,
-        promises: dict[str, PromiseView],
+        directory: _Finder,
+        promises: Promises,
         goals: dict[str, GoalView],
     ) -> None:
         self.net = network
@@ -42,7 +72,6 @@ class Translator:
         self.goals = goals
         self.keyring = network.store.keyring
         self.today = network.today()
-        self.closed: set[str] = set()
 
     def result(self, command: cmd.Command, fact: ev.Fact) -> Recorded:
         kind = type(command).__name__.lower()
@@ -164,7 +193,7 @@ class Translator:
         contact = self._contact(c.contact)
         meta = self._meta(c.on)
         if c.promise_id is not None:
-            if c.promise_id.hex in self.promises:
+            if self.promises.get(c.promise_id.hex) is not None:
                 raise BadInput(f"promise id {c.promise_id.hex} exists already")
             meta["originator_id"] = c.promise_id
         if not c.what.strip():
@@ -177,9 +206,9 @@ class Translator:
         fact = ev.PromiseMade(
             **meta, note=self._seal(contact, c.note), contact_id=contact, what=what, due=c.due
         )
-        self.promises[fact.originator_id.hex] = PromiseView(
+        self.promises.add(PromiseView(
             fact.originator_id.hex, contact.hex, "", meta["on"].isoformat(), c.due.isoformat()
-        )
+        ))  # fmt: skip
         return fact
 
     def _kept(self, c: cmd.Kept) -> ev.Fact:
@@ -190,8 +219,9 @@ class Translator:
 
     def _close(self, c: cmd.Kept | cmd.Dropped, cls: type[ev.PromiseKept | ev.PromiseDropped]) -> ev.Fact:
         pid = self._promise(c.promise)
-        promise = self.promises[pid]
-        self.closed.add(pid)
+        promise = self.promises.get(pid)
+        assert promise is not None
+        self.promises.closed.add(pid)
         meta = self._meta(c.on)
         if meta["on"].isoformat() < promise.made_on:
             raise BadInput("a promise cannot be closed before it was made")
@@ -242,7 +272,7 @@ class Translator:
         name = c.name.strip()
         if not name:
             raise BadInput("a contact needs a name")
-        existing = self.dir.by_name().get(name.casefold(), [])
+        existing = self.dir.named(name)
         if existing and not c.new:
             listed = ", ".join(self.dir.ref(e).label() for e in existing)
             raise BadInput(
@@ -253,7 +283,7 @@ class Translator:
         goals = tuple(UUID(_resolve_goal(g, self.goals, self.net.unseal_text)) for g in c.goals)
         meta = self._meta(c.on)
         contact = c.contact_id or uuid4()
-        if contact.hex in self.dir.by_id:
+        if self.dir.exists(contact.hex):
             raise BadInput(f"contact id {contact.hex} exists already")
         self.keyring.new_key(contact, "contact")
         sealed_name = self.keyring.seal(contact, name)
@@ -274,10 +304,7 @@ class Translator:
         return ME
 
     def _promise(self, ref: str) -> str:
-        ref = ref.strip().lower()
-        if len(ref) == 32 and ref in self.promises and ref not in self.closed:
-            return ref
-        matches = [p for p in _id_matches(ref, self.promises) if p not in self.closed]
+        matches = self.promises.open_matching(ref.strip().lower())
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -315,10 +342,8 @@ def record_commands(
     full, lock timeout) can leave the earlier batches written, never half a batch.
     """
     net.refresh()
-    directory = net.directory()
-    promises = {p.id: p for p in net.views.load_all("promise", only_open=True)}
-    goals = {g.id: g for g in net.views.load_all("goal")}
-    translator = Translator(net, directory, promises, goals)
+    goals = {g.id: g for g in net.views.load_all("goal")}  # a few: goals are not per contact
+    translator = Translator(net, net.finder(), Promises(net.views), goals)
     facts: list[ev.Fact] = []
     results: list[Recorded] = []
     try:

@@ -10,13 +10,19 @@ folded again from there (optimistic concurrency), so no fact is folded twice or
 skipped, and a crash only loses the chunk in progress.
 
 The history index maps a keyed hash of a contact id to the positions of its
-facts: it shows how many facts belong together, never to whom.
+facts: it shows how many facts belong together, never to whom. The name index maps
+a keyed hash of a contact's folded name to its id, so a command given a name finds
+its contact without unsealing every name (the hash is useless without the store key).
+
+STATS counts the rows decrypted, so that tests can check that a command touches
+what it needs and not every row (O(what it touches), docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,18 +44,41 @@ SCHEMA = (
     " PRIMARY KEY (kind, key)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS syncnet_view_index ("
     " contact BLOB NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (contact, position)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS syncnet_name_index ("
+    " name BLOB NOT NULL, contact TEXT NOT NULL, PRIMARY KEY (name, contact)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS syncnet_view_tracking ("
     " name TEXT PRIMARY KEY, position INTEGER NOT NULL, fingerprint TEXT NOT NULL) WITHOUT ROWID",
 )
 
 # fetch(after_position, limit) -> [(position, domain event)]
 Fetch = Callable[[int, int], Sequence[tuple[int, Any]]]
+# The plain name of a contact row (None when it has none), to index it by name.
+NameOf = Callable[[Any], "str | None"]
+
+STATS: Counter[str] = Counter()  # "rows": view rows decrypted in this process
+
+
+NAME_PREFIX = 32  # longest prefix indexed: a longer reference is looked up by reading every row
+
+
+def fold_name(name: str) -> str:
+    """How names compare: case-folded, inner runs of spaces as one."""
+    return " ".join(name.casefold().split())
+
+
+def name_prefixes(name: str) -> set[str]:
+    """What a contact can be named by in a command: every prefix of its folded name
+    and of each word of it (Directory.resolve: "ada", "ada lo", "lovelace")."""
+    folded = fold_name(name)
+    starts = [0] + [i + 1 for i, ch in enumerate(folded) if ch == " "]
+    return {folded[s:e] for s in starts for e in range(s + 1, min(len(folded), s + NAME_PREFIX) + 1)}
 
 
 class ViewStore:
     def __init__(self, db_path: Path, store_key: bytes, minutes: Minutes, timeout: float = 30) -> None:
         self._key = store_key
         self._index_key = hmac.new(store_key, b"syncnet-history-index", hashlib.sha256).digest()
+        self._name_key = hmac.new(store_key, b"syncnet-name-index", hashlib.sha256).digest()
         self.minutes = minutes
         self._fingerprint = fingerprint(minutes)
         self._conn = connect(db_path, timeout)
@@ -65,6 +94,7 @@ class ViewStore:
         return seal_json(self._key, encode_row(row), f"{kind}:{key}")
 
     def _open(self, kind: str, key: str, blob: bytes) -> dict[str, Any]:
+        STATS["rows"] += 1
         data: dict[str, Any] = open_json(self._key, blob, f"{kind}:{key}")
         return data
 
@@ -82,6 +112,13 @@ class ViewStore:
         cls = KINDS[kind]
         return [cls(**self._open(kind, key, blob)) for key, blob in rows]
 
+    def keys_with_prefix(self, kind: str, prefix: str, only_open: bool = False) -> list[str]:
+        """The keys of `kind` starting with `prefix` (a short id), without decrypting a row."""
+        sql = "SELECT key FROM syncnet_views WHERE kind = ? AND key >= ? AND key < ?"
+        if only_open:
+            sql += " AND open = 1"
+        return [r[0] for r in self._conn.execute(sql, (kind, prefix, prefix + "\U0010ffff"))]
+
     def load_days(self) -> dict[str, list[int]]:
         return self.load("global", "days") or {}
 
@@ -96,6 +133,39 @@ class ViewStore:
             (self._index_id(contact_id),),
         )
         return [r[0] for r in rows]
+
+    # name index -------------------------------------------------------------
+    def _name_id(self, name: str) -> bytes:
+        return hmac.new(self._name_key, name.encode(), hashlib.sha256).digest()[:16]
+
+    def candidates(self, ref: str) -> list[str] | None:
+        """Ids of the contacts whose folded name, or a word of it, starts with `ref`
+        (None when `ref` is longer than what the index holds). The caller checks the
+        names it gets, so a stale entry never resolves to the wrong contact."""
+        folded = fold_name(ref)
+        if len(folded) > NAME_PREFIX:
+            return None
+        rows = self._conn.execute(
+            "SELECT contact FROM syncnet_name_index WHERE name = ?", (self._name_id(folded),)
+        )
+        return sorted({r[0] for r in rows})
+
+    def _name_entries(self, views: Views, name_of: NameOf | None) -> list[tuple[bytes, str]]:
+        if name_of is None:
+            return []
+        from syncnet.errors import MissingKey
+
+        entries = []
+        for kind, key in views.dirty:
+            if kind != "contact":
+                continue
+            try:
+                name = name_of(views.rows[(kind, key)])
+            except MissingKey:  # reported by the reads that need that name, not by the fold
+                continue
+            if name is not None:
+                entries += [(self._name_id(p), key) for p in name_prefixes(name)]
+        return entries
 
     # tracking ---------------------------------------------------------------
     def _tracked(self) -> int:
@@ -118,7 +188,7 @@ class ViewStore:
         return 0 if row is None else int(row[0])
 
     def catch_up(self, fetch: Fetch, page: int = PAGE, progress: Callable[[int], None] | None = None,
-                 chunk: int = CHUNK) -> int:  # fmt: skip
+                 chunk: int = CHUNK, name_of: NameOf | None = None) -> int:  # fmt: skip
         """Fold every fact after the tracked position; returns how many were folded."""
         # The fold and the event classes are imported only when there is something to fold:
         # a read on up-to-date views (e.g. `syncnet due`) never loads them.
@@ -151,11 +221,17 @@ class ViewStore:
                     # next process does not read (and map) a large WAL when it opens it.
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 return done
-            if self._flush(start, position, views, index, agenda):
+            if self._flush(start, position, views, index, agenda, self._name_entries(views, name_of)):
                 done += folded
 
     def _flush(
-        self, start: int, position: int, views: Views, index: list[tuple[bytes, int]], agenda: int
+        self,
+        start: int,
+        position: int,
+        views: Views,
+        index: list[tuple[bytes, int]],
+        agenda: int,
+        names: Sequence[tuple[bytes, str]] = (),
     ) -> bool:
         """Write one folded chunk, unless another process moved the position meanwhile."""
         with immediate(self._conn) as conn:
@@ -164,6 +240,7 @@ class ViewStore:
             if start == 0:
                 conn.execute("DELETE FROM syncnet_views")
                 conn.execute("DELETE FROM syncnet_view_index")
+                conn.execute("DELETE FROM syncnet_name_index")
             params = []
             for kind, key in views.dirty:
                 row = views.rows[(kind, key)]
@@ -175,6 +252,7 @@ class ViewStore:
                 params,
             )
             conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
+            conn.executemany("INSERT OR IGNORE INTO syncnet_name_index VALUES (?, ?)", names)
             track = [(NAME, position, self._fingerprint)]
             if agenda:
                 track.append((AGENDA, agenda, self._fingerprint))

@@ -217,7 +217,7 @@ def _record(
         contact = None
         if result.contact_id:
             net.refresh()  # fold the new facts in first: a contact just met has no view yet
-            contact = net.directory().ref(result.contact_id)
+            contact = net.finder().ref(result.contact_id)
         render.recorded(result, contact, as_json)
 
 
