@@ -83,8 +83,14 @@ def today_option(f: F) -> F:
     return click.option("--today", metavar="DATE", help="Evaluate as if today were DATE (YYYY-MM-DD).")(f)
 
 
+def _pretty(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    render.PRETTY["on"] = value
+
+
 def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+    f = click.option("--pretty", is_flag=True, expose_value=False, callback=_pretty,
+                     help="Indent the JSON (the default on a terminal).")(f)  # fmt: skip
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (compact).")(f)
 
 
 def write_options(f: F) -> F:

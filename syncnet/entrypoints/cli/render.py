@@ -31,16 +31,28 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 
+PRETTY = {"on": False}  # set by each command's --pretty option
+
+
 def emit_json(doc: dict[str, Any]) -> None:
-    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **doc}, indent=2, ensure_ascii=False))
+    """One JSON document: indented on a terminal or with --pretty; otherwise compact,
+    which Python writes with its C encoder (an indented dump is pure Python, and the
+    slowest part of `due --json` on a large network)."""
+    doc = {"schema_version": SCHEMA_VERSION, **doc}
+    if PRETTY["on"] or click.get_text_stream("stdout").isatty():
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        click.echo(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
 
 
 def table(rows: list[list[str]], header: list[str]) -> None:
     if not rows:
         return
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for r in [header, *rows]:
-        click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    lines = (
+        "  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]
+    )
+    click.echo("\n".join(lines))  # one write: thousands of echo calls cost more than the table
 
 
 def plural(n: int, word: str) -> str:
@@ -148,10 +160,9 @@ def warnings(found: Sequence[tuple[pj.Warning, ContactRef | None]], as_json: boo
         return
     if not found:
         click.echo("No warnings.")
-    for w, ref in found:
-        who = f"{ref.label()}: " if ref else ""
-        when = f" ({w.on.isoformat()})" if w.on else ""
-        click.echo(f"{w.kind}: {who}{w.detail}{when}")
+        return
+    click.echo("\n".join(f"{w.kind}: {f'{ref.label()}: ' if ref else ''}{w.detail}"
+                         f"{f' ({w.on.isoformat()})' if w.on else ''}" for w, ref in found))  # fmt: skip
 
 
 def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool) -> None:
