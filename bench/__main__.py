@@ -3,6 +3,8 @@
 Groups (`--only NAME`, repeatable; default: all):
 - due: `syncnet due --json` on a store of N events vs 1,000 events, same 500 contacts
   (time ratio, target <= 2.0); on 1,000 events vs `python -c pass` (target <= 8)
+- scale (bench/scale.py): every recording command and read on 5,000 contacts and 100,000
+  facts vs 500 contacts and 1,000 facts (target <= 1.5), and touch vs its import floor
 - caldav (bench/caldav.py): first sync vs a plain httpx PUT loop (Radicale, Xandikos),
   requests for 10 changed reminders, no-op sync vs vdirsyncer
 - feed (bench/feed.py): the ICS feed rendered from the store vs icalendar from plain data;
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-GROUPS = ("due", "caldav", "feed", "store")
+GROUPS = ("due", "scale", "caldav", "feed", "store")
 BEGIN, END = "<!-- bench results: begin -->", "<!-- bench results: end -->"
 
 
