@@ -1,0 +1,111 @@
+"""Commands cost O(what they touch), not O(contacts): counted, not timed.
+
+The store is instrumented (view rows decrypted: viewstore.STATS; personal fields
+unsealed: keys.STATS). Each recording command and `history NAME` runs on a network of
+SMALL and of LARGE contacts; what it decrypts and unseals must be the same on both and
+a handful, whatever the size. bench/scale.py measures the time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from support import Runner, record
+
+from bench.synthetic import network
+from syncnet.domain import commands as c
+from syncnet.storage import keys, viewstore
+
+SMALL, LARGE = 30, 600
+T = ("--today", "2026-11-25")
+ON = ("--on", "2026-11-25")
+
+
+def build(run: Runner, contacts: int) -> list[c.Meet]:
+    run.ok("init")
+    commands = network(contacts * 4, contacts, years=3)
+    record(run.home, *commands, today="2026-11-25")
+    run.ok("due", *T)  # views caught up, as after any read
+    return [m for m in commands if isinstance(m, c.Meet)]
+
+
+def counted(run: Runner, *args: str) -> tuple[int, int]:
+    """(view rows decrypted, fields unsealed) by one CLI command run in this process."""
+    rows, unsealed = viewstore.STATS["rows"], keys.STATS["unsealed"]
+    run.ok(*args)
+    return viewstore.STATS["rows"] - rows, keys.STATS["unsealed"] - unsealed
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[Runner, list[c.Meet]]]:
+    built = {}
+    for size in (SMALL, LARGE):
+        base = tmp_path_factory.mktemp(f"scale{size}")
+        runner = Runner(base / "home", base, process=False)
+        built[size] = (runner, build(runner, size))
+    return built
+
+
+def open_promise(run: Runner, name: str) -> str:
+    out = run.json("promise", name, "send the slides", "--due", "2026-12-20", *ON, *T)
+    return str(out["recorded"]["promise_id"])
+
+
+def costs(run: Runner, meets: list[c.Meet]) -> dict[str, tuple[int, int]]:
+    ada, bo = meets[len(meets) // 2], meets[len(meets) // 3]
+    assert ada.contact_id is not None
+    first_word = ada.name.split()[0]
+    last_word = ada.name.split()[-1]
+    assert first_word and last_word
+    promise = open_promise(run, bo.name)
+    return {
+        "touch by name": counted(run, "touch", ada.name, *ON, *T),
+        "touch by short id": counted(run, "touch", ada.contact_id.hex[:8], *ON, *T),
+        "touch by full id": counted(run, "touch", ada.contact_id.hex, *ON, *T),
+        "touch by a prefix of the name": counted(run, "touch", ada.name[:-1], *ON, *T),
+        "give": counted(run, "give", ada.name, "--kind", "advice", *ON, *T),
+        "promise": counted(run, "promise", ada.name, "call back", "--due", "2026-12-01", *ON, *T),
+        "kept by short id": counted(run, "kept", promise[:8], *ON, *T),
+        "meet a new name": counted(run, "meet", f"Someone New {len(meets)}", *ON, *T),
+        "history": counted(run, "history", ada.name, *T),
+    }
+
+
+def test_recording_and_history_touch_the_same_rows_on_a_small_and_a_large_network(stores):
+    small = costs(*stores[SMALL])
+    large = costs(*stores[LARGE])
+    history_small, history_large = small.pop("history"), large.pop("history")
+    assert large == small  # twenty times the contacts, not one row more
+    for command, (rows, unsealed) in large.items():
+        # the row of the contact (or promise) named, and the rows the fold of the new
+        # fact changes (the contact, its ledger, the daily totals); its name and notes
+        assert rows <= 5 and unsealed <= 3, (command, rows, unsealed)
+    # history: one row (the contact), then the facts of that contact only
+    assert history_small[0] == history_large[0] == 1
+    assert history_large[1] <= 12
+
+
+def test_a_name_that_matches_nothing_is_still_found_by_a_word_and_errors_list_the_candidates(stores):
+    run, meets = stores[SMALL]
+    ada = meets[0]
+    assert ada.contact_id is not None
+    word = ada.name.split()[0].lower()  # "contact": every name starts with it
+    assert "is ambiguous" in run.fails("touch", word, *ON, *T)
+    assert "unknown contact 'Nobody At All'" in run.fails("touch", "Nobody At All", *ON, *T)
+    # a word in the middle of the name, and the name in another case, as Directory finds them
+    for ref in (ada.name.split()[1], ada.name.upper(), ada.name[:-1].lower()):
+        assert run.json("touch", ref, *ON, *T)["recorded"]["contact"]["id"] == ada.contact_id.hex
+
+
+def test_a_view_store_built_before_the_name_index_still_resolves_names(tmp_path: Path):
+    run = Runner(tmp_path / "home", tmp_path, process=False)
+    meets = build(run, 20)
+    conn = sqlite3.connect(tmp_path / "home" / "store.db")
+    with conn:
+        conn.execute("DELETE FROM syncnet_name_index")  # as in a store of the previous release
+    conn.close()
+    ada = meets[5]
+    assert run.json("touch", ada.name, *ON, *T)["recorded"]["contact"]["name"] == ada.name
+    assert "already a contact" in run.fails("meet", ada.name, *ON, *T)
