@@ -49,6 +49,11 @@ class Promises:
         token = ref.replace("-", "")
         if len(token) < 4 or not re.fullmatch(r"[0-9a-f]+", token):
             return []
+        if len(token) == 32:  # a full id (scripts, imports): one row, however many promises
+            found = self.get(token)
+            return (
+                [token] if found is not None and found.status == "open" and token not in self.closed else []
+            )
         stored = self._views.keys_with_prefix("promise", token, only_open=True)
         made = [
             p for p, v in self._rows.items() if v is not None and v.status == "open" and p.startswith(token)
@@ -72,6 +77,7 @@ class Translator:
         self.goals = goals
         self.keyring = network.store.keyring
         self.today = network.today()
+        self._ids: dict[str, UUID] = {}
 
     def result(self, command: cmd.Command, fact: ev.Fact) -> Recorded:
         kind = type(command).__name__.lower()
@@ -113,7 +119,12 @@ class Translator:
         return value
 
     def _contact(self, ref: str) -> UUID:
-        return UUID(self.dir.resolve(ref))
+        found = self._ids.get(ref)  # an import names the same contacts by id again and again
+        if found is None:
+            found = UUID(self.dir.resolve(ref))
+            if len(ref) == 32 and ref == found.hex:  # a full id never becomes ambiguous
+                self._ids[ref] = found
+        return found
 
     def _seal(self, subject: UUID, text: str | None) -> ev.Sealed | None:
         if text is None or not text.strip():

@@ -7,6 +7,7 @@ shapes here are part of that contract. Nothing here reads the store.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -39,7 +40,7 @@ def emit_json(doc: dict[str, Any]) -> None:
     which Python writes with its C encoder (an indented dump is pure Python, and the
     slowest part of `due --json` on a large network)."""
     doc = {"schema_version": SCHEMA_VERSION, **doc}
-    if PRETTY["on"] or click.get_text_stream("stdout").isatty():
+    if PRETTY["on"] or sys.stdout.isatty():
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         click.echo(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
