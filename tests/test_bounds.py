@@ -539,7 +539,8 @@ def test_no_value_in_range_makes_a_later_command_fail(empty_store: Path, w: dict
             [target] = net.config.targets
             outcome = sync_target(net, target, today=today)
             assert outcome.error is None, outcome.error
-            wanted = {i.item.uid for i in net.calendar_items(target.horizon_days, today)}
+            wanted = {i.item.uid for i in calendars.calendar_items(net, target.horizon_days, today,
+                                                                   target.max_items)}  # fmt: skip
             assert uids(ics.read_bytes()) == wanted
             [row] = calendars.status(net, today)
             assert row["pending"] == {"create": 0, "update": 0, "delete": 0} and row["holds"] == len(wanted)

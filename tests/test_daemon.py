@@ -242,7 +242,7 @@ def test_backoff_honours_retry_after_and_resets_on_success():
 
 
 def test_agenda_facts_are_the_networking_facts_not_push_records():
-    assert ev.ReminderPushed not in AGENDA_FACTS
+    assert ev.ReminderPushed not in AGENDA_FACTS and ev.TargetSynced not in AGENDA_FACTS
     for cls in (ev.ContactMet, ev.Touched, ev.HelpGiven, ev.HelpReceived, ev.RequestMade, ev.RequestReceived,
                 ev.Presented, ev.PromiseMade, ev.PromiseKept, ev.PromiseDropped, ev.Pocketed, ev.CadenceSet,
                 ev.GoalSet, ev.GoalAchieved, ev.GoalLinked):  # fmt: skip

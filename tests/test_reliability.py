@@ -143,10 +143,17 @@ def agenda(run: Runner) -> dict[str, dict[str, Any]]:
 
 
 def recorded(home: Path) -> list[tuple[str, str]]:
-    """(action, uid) of every ReminderPushed fact: the durable record of every sync."""
+    """(action, uid) of every push recorded (one TargetSynced fact per sync, or one
+    ReminderPushed fact per item in older stores): the durable record of every sync."""
     with Network.open(home, today=DAY) as net:
-        facts = net.store.log.after(0, 1_000_000, [ev.ReminderPushed])
-    return [(f.action, f.uid) for _, f in facts if isinstance(f, ev.ReminderPushed)]
+        facts = net.store.log.after(0, 1_000_000, ev.PUSH_RECORDS)
+    out = []
+    for _, f in facts:
+        if isinstance(f, ev.TargetSynced):
+            out += [(p.action, p.uid) for p in f.pushes()]
+        elif isinstance(f, ev.ReminderPushed):
+            out.append((f.action, f.uid))
+    return out
 
 
 def target_state(home: Path) -> TargetState:

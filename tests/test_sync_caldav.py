@@ -731,7 +731,10 @@ def test_pushes_are_recorded_as_sealed_facts(run, home, radicale_calendar):
     contact_id = run.json("history", "Zebulon", "--today", T0)["contact"]["id"]
     with Network.open(home) as net:
         log = net.store.log
-        records = [e for _, e in log.after(0, 1000) if type(e).__name__ == "ReminderPushed"]
+        # one record per sync that changed something (none for the no-op), not one per item
+        syncs = [e for _, e in log.after(0, 1000) if isinstance(e, ev.PUSH_RECORDS)]
+        assert [type(e) for e in syncs] == [ev.TargetSynced, ev.TargetSynced]
+        records = [p for e in syncs if isinstance(e, ev.TargetSynced) for p in e.pushes()]
         mine = [e for e in records if e.contact_id == UUID(contact_id)]
         assert len(mine) == 2 and len(records) == 3  # Zebulon created + deleted, Grace created
         assert all(e.summary is None or isinstance(e.summary, ev.Sealed) for e in records)

@@ -43,14 +43,19 @@ RENDER_VERSION = 1
 OpenPort = Callable[[Target, TargetState], CalendarPort]
 
 
-def calendar_items(net: Network, horizon_days: int, today: date | None = None) -> list[StampedItem]:
+def calendar_items(net: Network, horizon_days: int, today: date | None = None,
+                   max_items: int | None = None) -> list[StampedItem]:  # fmt: skip
     """The items a calendar should hold (overdue and due within the horizon), stamped
-    with when their content last changed (kept in the state store)."""
-    from syncnet.domain import reminders
+    with when their content last changed (kept in the state store). With `max_items`
+    (a target's), at most that many: season and cadence reminders grouped beyond it
+    (syncnet.domain.grouping); without it (the feed), one item per reminder."""
+    from syncnet.domain import grouping, reminders
 
     today = today or net.today()
     agenda = net.agenda(today, until=today + timedelta(days=horizon_days))
     items = agenda_to_items(agenda, today, horizon_days)
+    if max_items is not None:
+        items = grouping.capped(items, max_items)
     # One row holds every stamp: one decryption instead of one per reminder.
     register: dict[str, list[Any]] = net.state.get("stamps", "all") or {}
     known = {u: reminders.Stamp(h, seq, datetime.fromisoformat(t)) for u, (h, seq, t) in register.items()}
@@ -81,21 +86,22 @@ def agenda_to_items(agenda: Iterable[AgendaItem], today: date, horizon_days: int
 
 
 def record_pushes(net: Network, target: str, actions: Sequence[Action], today: date | None = None) -> None:
-    """Record what a sync did to a target, as facts (summaries sealed with the contact's key)."""
+    """Record what a sync did to a target: one fact for the whole sync (`TargetSynced`,
+    each change's summary sealed with its contact's key), none when it did nothing. The
+    log grows with syncs, not with the items pushed."""
     from syncnet.domain import events as ev
 
+    if not actions:
+        return
     keyring = net.store.keyring
-    on = today or net.today()
-    facts = []
+    changes = []
     for a in actions:
         contact = UUID(a.contact_id) if a.contact_id else None
         summary = keyring.seal(contact, a.summary) if contact is not None and a.summary else None
-        facts.append(ev.ReminderPushed(
-            originator_id=uuid4(), originator_version=1, timestamp=ev.Fact.create_timestamp(),
-            on=on, note=None, target=target, uid=a.uid, action=a.action, result=a.result,
-            contact_id=contact, summary=summary))  # fmt: skip
-    if facts:
-        net.store.log.append(facts)
+        changes.append(ev.Push(a.uid, a.action, a.result, contact, summary))
+    net.store.log.append([ev.TargetSynced(
+        originator_id=uuid4(), originator_version=1, timestamp=ev.Fact.create_timestamp(),
+        on=today or net.today(), note=None, target=target, changes=tuple(changes))])  # fmt: skip
 
 
 @dataclass
@@ -115,7 +121,7 @@ def agenda_key(net: Network, target: Target, today: date) -> str:
     equal items."""
     c = net.config
     settings = (c.timezone, c.followup_days, c.seasons, c.minutes, target.horizon_days,
-                target.style, target.alarms, RENDER_VERSION)  # fmt: skip
+                target.style, target.alarms, target.max_items, RENDER_VERSION)  # fmt: skip
     raw = f"{net.views.agenda_position()}|{today.isoformat()}|{settings!r}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -172,7 +178,7 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
             # changes can matter, so the agenda is not even computed (one request).
             desired = None
         else:
-            desired = calendar_items(net, target.horizon_days, today)
+            desired = calendar_items(net, target.horizon_days, today, target.max_items)
             state.agenda_key = None  # until this sync completes
         report = outcome.report = Report(target.name, dry_run=dry_run)
 
@@ -244,7 +250,7 @@ def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
     """Per target: last success, last error, and what a sync would send now."""
     rows = []
     for t in net.config.targets:
-        desired = calendar_items(net, t.horizon_days, today)
+        desired = calendar_items(net, t.horizon_days, today, t.max_items)
         state, _ = target_state(net, t)
         health = net.state.get(HEALTH, t.name) or {}
         rows.append({

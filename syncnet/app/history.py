@@ -2,6 +2,9 @@
 
 `history_entry` turns one fact into an entry: its kind by a table of words, its
 plain fields, its sealed fields unsealed, and the contacts it names as labels.
+`history_entries` gives a contact's entries of one fact: one, except for the record of
+a sync (`TargetSynced`), which gives one "pushed" entry per change of that contact, in
+the shape of the older per-item record (`ReminderPushed`).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
-from syncnet.app.directory import Directory, short
+from syncnet.app.directory import Refs, short
 from syncnet.domain import events as ev
 from syncnet.domain.sealed import Sealed
 
@@ -40,7 +44,7 @@ CONTACTS = ("introduced", "contact_id")
 Unseal = Callable[[Sealed | None], str | None]
 
 
-def history_entry(fact: ev.Fact, directory: Directory, unseal: Unseal) -> HistoryEntry:
+def history_entry(fact: ev.Fact, directory: Refs, unseal: Unseal) -> HistoryEntry:
     details: dict[str, Any] = {}
     for name in PLAIN:
         if hasattr(fact, name):
@@ -62,3 +66,21 @@ def history_entry(fact: ev.Fact, directory: Directory, unseal: Unseal) -> Histor
             details[name] = directory.ref(other.hex).label()
     kind = KIND_WORDS.get(type(fact), type(fact).__name__)
     return HistoryEntry(fact.on, fact.timestamp, kind, fact.originator_id.hex, details)
+
+
+def history_entries(fact: ev.Fact, contact_id: UUID, directory: Refs, unseal: Unseal) -> list[HistoryEntry]:
+    """The entries of one fact in the history of one contact."""
+    if not isinstance(fact, ev.TargetSynced):
+        return [history_entry(fact, directory, unseal)]
+    label = directory.ref(contact_id.hex).label()
+    kind = KIND_WORDS[ev.ReminderPushed]
+    entries = []
+    for push in fact.pushes():
+        if push.contact_id != contact_id:
+            continue  # another contact's change: neither shown nor unsealed
+        details: dict[str, Any] = {"target": fact.target, "action": push.action, "result": push.result}
+        if push.summary is not None:
+            details["summary"] = unseal(push.summary)
+        details["contact_id"] = label
+        entries.append(HistoryEntry(fact.on, fact.timestamp, kind, fact.originator_id.hex, details))
+    return entries

@@ -28,6 +28,7 @@ LAST_DAY = date(2200, 12, 31)
 MAX_DAYS = 3650  # ten years: a cadence, a horizon, a window, the warnings' days
 MAX_MINUTES = 7 * 24 * 60  # a week: the minutes of one fact, and the defaults per kind
 MAX_ALARM_DAYS = 365  # an alarm offset, either way
+MAX_ITEMS = 100_000  # the items of one calendar target (grouping.py)
 CADENCE_DAYS = (1, MAX_DAYS)
 MINUTES = (0, MAX_MINUTES)
 
@@ -46,6 +47,7 @@ RANGES: dict[str, tuple[int | float, int | float]] = {
     "warnings.taking_balance": (-1000, 0),
     "targets.*.horizon_days": (0, MAX_DAYS),
     "targets.*.timeout": (0.1, 3600.0),
+    "targets.*.max_items": (1, MAX_ITEMS),
     "feed.horizon_days": (0, MAX_DAYS),
     "feed.port": (1, 65535),
 }
@@ -134,6 +136,7 @@ class Target:
     alarms: tuple[str, ...] = ("PT9H",)  # VALARM offsets from the start of the due day
     horizon_days: int = 60
     timeout: float = 30.0
+    max_items: int = 200  # more reminders are grouped (syncnet.domain.grouping)
 
     @property
     def env_prefix(self) -> str:

@@ -13,7 +13,7 @@ a class_version and an upcast method.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, dataclass_transform
+from typing import Any, NamedTuple, dataclass_transform
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent, MetaDomainEvent
@@ -149,8 +149,45 @@ class ReminderPushed(Fact):
     summary: Sealed | None
 
 
+class Push(NamedTuple):
+    """One change a sync made to a target, inside a `TargetSynced` record.
+
+    Stored as a JSON array [uid, action, result, contact_id, summary] (a tuple is an
+    array to JSON; the UUID and the sealed summary keep their own transcodings)."""
+
+    uid: str
+    action: str  # created | updated | deleted | user-changed | user-deleted | gone
+    result: str
+    contact_id: UUID | None
+    summary: Sealed | None  # sealed with that contact's data key
+
+
+class TargetSynced(Fact):
+    """One sync of one target: every change it made, in one record (what went where,
+    with which result). Records grow with syncs, not with the items pushed; a sync
+    that changed nothing records nothing. Replaces one `ReminderPushed` per item, which
+    older stores still hold and which is still read.
+
+    A record, not a networking fact: it never triggers another sync.
+    """
+
+    target: str
+    changes: tuple[Push, ...]  # read them through `pushes()`: stored ones come back as lists
+
+    def pushes(self) -> tuple[Push, ...]:
+        """The changes as `Push` values, whether built here or read back from the store."""
+        return tuple(c if isinstance(c, Push) else Push(*c) for c in self.changes)
+
+
+# The records of pushes, old and new: audit history only, never a reason to sync.
+PUSH_RECORDS: tuple[type[Fact], ...] = (ReminderPushed, TargetSynced)
+
+
 def contact_ids_of(event: Any) -> tuple[UUID, ...]:
-    """The contacts whose history this fact belongs to."""
+    """The contacts whose history this fact belongs to (for a sync's record: every
+    contact one of its changes belongs to)."""
+    if isinstance(event, TargetSynced):  # each contact once, in order (a dict: thousands of pushes)
+        return tuple(dict.fromkeys(p.contact_id for p in event.pushes() if p.contact_id is not None))
     ids: list[UUID] = []
     contact_id = getattr(event, "contact_id", None)
     if contact_id is not None:
@@ -164,13 +201,11 @@ def contact_ids_of(event: Any) -> tuple[UUID, ...]:
 def can_change_agenda(fact: Fact) -> bool:
     """The one predicate for "this fact can change what is due": every networking fact
     can, a record of a push cannot (so a sync never triggers another sync)."""
-    return not isinstance(fact, ReminderPushed)
+    return not isinstance(fact, PUSH_RECORDS)
 
 
 # The same predicate as a set of types, for reading the log by type (the daemon's poll).
-AGENDA_FACTS: tuple[type[Fact], ...] = tuple(
-    cls for cls in Fact.__subclasses__() if cls is not ReminderPushed
-)
+AGENDA_FACTS: tuple[type[Fact], ...] = tuple(cls for cls in Fact.__subclasses__() if cls not in PUSH_RECORDS)
 
 
 # --------------------------------------------------------------------------- rules on facts
