@@ -113,33 +113,38 @@ class Facts:
             ev.ReminderPushed(**self._meta(on), target="phone", uid="u@syncnet", action="created",
                               result="ok", contact_id=cid, summary=None)
         )  # fmt: skip
+        self._add(  # and the one record per sync that replaced it
+            ev.TargetSynced(**self._meta(on), target="phone",
+                            changes=(ev.Push("u@syncnet", "updated", "ok", cid, None),))
+        )  # fmt: skip
 
     # projections ------------------------------------------------------------
-    def views(self, config: Config | None = None) -> Views:
-        return replay(self.events, (config or Config()).minutes)
+    def views(self) -> Views:
+        """The views folded from the facts: no setting is folded in (minutes neither)."""
+        return replay(self.events)
 
     def agenda(
         self, today: date, config: Config | None = None, until: date | None = None
     ) -> list[pj.Reminder]:
         config = config or Config()
-        v = self.views(config)
+        v = self.views()
         return pj.agenda(v.all("contact"), v.all("promise"), today, config, until)
 
     def balances(self, as_of: date, config: Config | None = None) -> dict[str, pj.Balance]:
-        v = self.views(config)
-        return pj.balances(v.all("ledger"), v.all("promise"), as_of)
+        v = self.views()
+        return pj.balances(v.all("ledger"), v.all("promise"), as_of, (config or Config()).minutes)
 
     def balance(self, cid: UUID, as_of: date, config: Config | None = None) -> pj.Balance:
         return self.balances(as_of, config).get(cid.hex) or pj.Balance(cid.hex)
 
     def split(self, today: date, config: Config | None = None) -> pj.TimeSplit:
         config = config or Config()
-        v = self.views(config)
+        v = self.views()
         return pj.time_split(v.get("global", "days") or {}, today, config)
 
     def warnings(self, today: date, config: Config | None = None) -> list[pj.Warning]:
         config = config or Config()
-        v = self.views(config)
+        v = self.views()
         return pj.warnings(v.all("contact"), v.all("ledger"), v.get("global", "days") or {}, today, config)
 
 

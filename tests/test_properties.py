@@ -252,7 +252,7 @@ def test_incremental_views_equal_a_full_replay(empty_store: Path, script: Any, d
         log = net.store.log
         events = [fact for _, fact in log.after(0, 10**6)]
         assert [e.originator_id.hex for e in events] == [r.fact_id for r in results]
-        full = replay(events, net.config.minutes)
+        full = replay(events)
         for kind in KINDS:
             assert as_rows(net.views.load_all(kind)) == as_rows(full.all(kind)), kind
         assert len(net.views.load_all("contact")) == len(script[0])

@@ -9,13 +9,19 @@ a handful, whatever the size. bench/scale.py measures the time.
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers_rules import Facts
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import Runner, record
 
 from bench.synthetic import network
 from syncnet.domain import commands as c
+from syncnet.domain import projections as pj
+from syncnet.domain.config import parse_config
 from syncnet.storage import keys, viewstore
 
 SMALL, LARGE = 30, 600
@@ -80,8 +86,8 @@ def test_recording_and_history_touch_the_same_rows_on_a_small_and_a_large_networ
     assert large == small  # twenty times the contacts, not one row more
     for command, (rows, unsealed) in large.items():
         # the row of the contact (or promise) named, and the rows the fold of the new
-        # fact changes (the contact, its ledger, the daily totals); its name and notes
-        assert rows <= 5 and unsealed <= 3, (command, rows, unsealed)
+        # fact changes (the contact, its ledger and tally, the daily totals); its name
+        assert rows <= 6 and unsealed <= 3, (command, rows, unsealed)
     # history: one row (the contact), then the facts of that contact only
     assert history_small[0] == history_large[0] == 1
     assert history_large[1] <= 12
@@ -109,3 +115,37 @@ def test_a_view_store_built_before_the_name_index_still_resolves_names(tmp_path:
     ada = meets[5]
     assert run.json("touch", ada.name, *ON, *T)["recorded"]["contact"]["name"] == ada.name
     assert "already a contact" in run.fails("meet", ada.name, *ON, *T)
+
+
+# ------------------------------------------------------------- tallies vs the ledger
+OPS = st.lists(
+    st.tuples(st.sampled_from(["give", "receive", "ask", "asked"]), st.integers(0, 2),
+              st.dates(date(2025, 1, 1), date(2026, 11, 25)), st.none() | st.integers(0, 90)),
+    max_size=30,
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(OPS, st.dates(date(2024, 12, 1), date(2026, 12, 31)))
+def test_tallies_give_the_balances_and_warnings_of_the_day_by_day_ledger_on_any_day(ops, day):
+    """Reads of today use a tally per contact (its ledger summed), falling back to the
+    ledger for a day before the tally's last: the same balances and warnings as the
+    ledger itself, whatever the facts and the day, with facts recorded out of order."""
+    f = Facts()
+    contacts = [f.met(date(2025, 1, 1)) for _ in range(3)]
+    for op, who, on, minutes in ops:
+        getattr(f, op)(contacts[who], on, minutes=minutes)
+    views = f.views()
+    # in key order, as the view store lists them
+    ledgers = {row.id: row for row in sorted(views.all("ledger"), key=lambda r: r.id)}
+    tallies = sorted(views.all("tally"), key=lambda r: r.id)
+    config = parse_config({})
+    from_days = pj.balances(ledgers.values(), [], day, config.minutes)
+    from_tallies = pj.balances(tallies, [], day, config.minutes, ledgers.__getitem__)
+    nonzero = {k: v for k, v in from_days.items() if v != pj.Balance(k)}
+    assert {k: v for k, v in from_tallies.items() if v != pj.Balance(k)} == nonzero
+    contact_rows = views.all("contact")
+    days = views.get("global", "days") or {}
+    assert pj.warnings(contact_rows, tallies, days, day, config, ledgers.__getitem__) == pj.warnings(
+        contact_rows, ledgers.values(), days, day, config
+    )

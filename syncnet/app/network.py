@@ -20,8 +20,7 @@ from syncnet.app.directory import short as short
 from syncnet.app.recorded import ME as ME
 from syncnet.app.recorded import Recorded as Recorded
 from syncnet.domain.config import Config
-from syncnet.domain.rows import ContactView, GoalView, LedgerView, PromiseView
-from syncnet.domain.sealed import Sealed
+from syncnet.domain.rows import ContactView, GoalView, LedgerView, PromiseView, TallyView
 from syncnet.storage.configfile import load_config
 from syncnet.storage.paths import config_path, data_dir
 from syncnet.storage.store import OpenStore, open_store
@@ -54,7 +53,7 @@ class Network:
         self.store = store
         self.config = config
         self.fixed_today = today  # --today, or a test's clock: time is injected
-        self.views = ViewStore(store.db_path, store.store_key, config.minutes)
+        self.views = ViewStore(store.db_path, store.store_key)
         self._state: StateStore | None = None
 
     @classmethod
@@ -116,7 +115,7 @@ class Network:
         return Finder(self.views, self.unseal_text)
 
     def unseal_text(self, text: str | None) -> str | None:
-        return None if text is None else self.store.keyring.unseal(Sealed.from_text(text))
+        return None if text is None else self.store.keyring.unseal_text(text)
 
     # recording --------------------------------------------------------------
     def record(self, command: cmd.Command) -> Recorded:
@@ -178,9 +177,9 @@ class Network:
         self.refresh()
         as_of = as_of or self.today()
         directory = self.directory()
-        ledgers: list[LedgerView] = self.views.load_all("ledger")
+        tallies: list[TallyView] = self.views.load_all("tally")
         promises: list[PromiseView] = self.views.load_all("promise")
-        found = pj.balances(ledgers, promises, as_of)
+        found = pj.balances(tallies, promises, as_of, self.config.minutes, self._ledger)
         overall = pj.credibility(found.values())
         wanted = [directory.resolve(contact)] if contact else sorted(directory.by_id)
         rows = []
@@ -190,6 +189,11 @@ class Network:
             rows.append((directory.ref(cid), found.get(cid) or pj.Balance(cid)))
         rows.sort(key=lambda r: (r[1].balance, (r[0].name or "").casefold()))
         return rows, overall
+
+    def _ledger(self, contact_id: str) -> LedgerView:
+        """A contact's day-by-day ledger: for a read as of a day before its tally's last."""
+        data = self.views.load("ledger", contact_id)
+        return LedgerView(contact_id) if data is None else LedgerView(**data)
 
     def time_split(self, today: date | None = None) -> pj.TimeSplit:
         from syncnet.domain import projections as pj
@@ -204,10 +208,11 @@ class Network:
         directory = self.directory()
         found = pj.warnings(
             directory.by_id.values(),
-            self.views.load_all("ledger"),
+            self.views.load_all("tally"),
             self.views.load_days(),
             today or self.today(),
             self.config,
+            self._ledger,
         )
         return [(w, directory.ref(w.contact_id) if w.contact_id else None) for w in found]
 

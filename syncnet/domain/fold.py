@@ -12,30 +12,30 @@ memory and incremental catch-up on disk.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from syncnet.domain import events as ev
 from syncnet.domain.config import Minutes
 from syncnet.domain.rows import (  # re-exported for callers of the fold
-    ASK_MIN,
     G_TOUCH_ME,
     G_TOUCH_THEM,
-    GIVE_MIN,
     GIVEN,
-    GIVEN_MIN,
+    GIVEN_NO_MIN,
+    GIVEN_RECORDED_MIN,
     GLOBAL_WIDTH,
     INTERACTIONS_COL,
     KINDS,
     LEDGER_WIDTH,
     NEW_CONTACTS,
     RECEIVED,
-    RECEIVED_MIN,
+    RECEIVED_NO_MIN,
+    RECEIVED_RECORDED_MIN,
     REQ_MADE,
     REQ_RECEIVED,
-    SELF_MIN,
-    TOUCH_ME,
-    TOUCH_THEM,
+    SPLIT_COLUMNS,
     ContactView,
     GoalView,
     LedgerView,
@@ -58,8 +58,23 @@ Row = ContactView | None
 # (views, fact, its day as ISO text, its contact's row if any, the global daily counts).
 Handler = Callable[[Views, Any, str, Row, Days], None]
 
-# The column of the global daily counts that each bucket of the time split adds to.
-_BUCKET_COLUMNS = {Bucket.GIVE: GIVE_MIN, Bucket.SELF: SELF_MIN, Bucket.ASK: ASK_MIN}
+# Minutes are folded without the configuration (rows.py): a fact's recorded minutes, or a
+# count of facts without minutes in the column of the default they count with.
+# Which default that is, is events.minutes_of's to say: asked with a `Minutes` whose every
+# default is its own number, it answers with the number of the field.
+_DEFAULT_NAMES = tuple(f.name for f in fields(Minutes))
+_PROBE = Minutes(**{name: i for i, name in enumerate(_DEFAULT_NAMES)})
+# The global daily columns each part of the time split adds to: (recorded minutes, the
+# column of facts without minutes by their default).
+_BUCKET_COLUMNS = {
+    Bucket(part): (recorded, {default: col for col, default in untimed})
+    for part, (recorded, untimed) in SPLIT_COLUMNS.items()
+}
+
+
+def _default_of(event: Any) -> str:
+    """The default of config [minutes] a fact recorded without minutes counts with."""
+    return _DEFAULT_NAMES[ev.minutes_of(event, _PROBE)]
 
 
 def _bump(table: dict[str, list[int]], day: str, width: int, col: int, by: int) -> None:
@@ -73,9 +88,9 @@ def _interaction(c: ContactView, day: str, mine: bool, is_meeting: bool) -> None
     if day > c.last_interaction:
         c.last_interaction = day
     month = day[:7]
-    if month not in c.months:
-        c.months.append(month)
-        c.months.sort()
+    at = bisect_left(c.months, month)  # months stay sorted
+    if at == len(c.months) or c.months[at] != month:
+        c.months.insert(at, month)
     if is_meeting or day < c.met_on:
         return
     if c.first_later is None or day < c.first_later:
@@ -106,19 +121,28 @@ def _met(views: Views, event: ev.ContactMet, day: str, _: Row, days: Days) -> No
 
 
 def _touched(views: Views, event: ev.Touched, day: str, _: Row, days: Days) -> None:
-    mine = ev.initiated_by_me(event)
-    ledger = views.ledger(event.contact_id.hex)
-    _bump(ledger.days, day, LEDGER_WIDTH, TOUCH_ME if mine else TOUCH_THEM, 1)
-    _bump(days, day, GLOBAL_WIDTH, G_TOUCH_ME if mine else G_TOUCH_THEM, 1)
+    _bump(days, day, GLOBAL_WIDTH, G_TOUCH_ME if ev.initiated_by_me(event) else G_TOUCH_THEM, 1)
 
 
 def _help(given: bool) -> Handler:
-    count, minutes = (GIVEN, GIVEN_MIN) if given else (RECEIVED, RECEIVED_MIN)
+    count, recorded_col, untimed_col = (GIVEN, GIVEN_RECORDED_MIN, GIVEN_NO_MIN) if given else (
+        RECEIVED, RECEIVED_RECORDED_MIN, RECEIVED_NO_MIN)  # fmt: skip
 
     def handle(views: Views, event: Any, day: str, _: Row, days: Days) -> None:
-        ledger = views.ledger(event.contact_id.hex)
-        _bump(ledger.days, day, LEDGER_WIDTH, count, 1)
-        _bump(ledger.days, day, LEDGER_WIDTH, minutes, ev.minutes_of(event, views.minutes))
+        cid = event.contact_id.hex
+        ledger, tally = views.ledger(cid).days, views.tally(cid)
+        counts = ledger.get(day)
+        if counts is None:
+            counts = ledger[day] = [0] * LEDGER_WIDTH
+        counts[count] += 1
+        tally.add(day, count, 1)
+        recorded: int | None = getattr(event, "minutes", None)
+        if recorded is None:
+            counts[untimed_col] += 1
+            tally.add(day, untimed_col, 1)
+        else:
+            counts[recorded_col] += recorded
+            tally.add(day, recorded_col, recorded)
 
     return handle
 
@@ -127,7 +151,9 @@ def _request(made: bool) -> Handler:
     column = REQ_MADE if made else REQ_RECEIVED
 
     def handle(views: Views, event: Any, day: str, _: Row, days: Days) -> None:
-        _bump(views.ledger(event.contact_id.hex).days, day, LEDGER_WIDTH, column, 1)
+        cid = event.contact_id.hex
+        _bump(views.ledger(cid).days, day, LEDGER_WIDTH, column, 1)
+        views.tally(cid).add(day, column, 1)
 
     return handle
 
@@ -201,11 +227,30 @@ _HANDLERS: dict[type[ev.Fact], Handler] = {
 }
 
 
+# What `apply` does with a fact of a type, found once per type (the rules it asks are
+# rules on types, events.py): its handler; its part of the time split, as the columns it
+# adds to; whether it is an interaction; whether it is a first meeting.
+Plan = tuple[Handler | None, tuple[int, dict[str, int]] | None, bool, bool]
+_PLANS: dict[type, Plan] = {}
+
+
+def _plan(event: Any) -> Plan:
+    bucket = ev.time_split_bucket(event)
+    plan = _PLANS[type(event)] = (
+        _HANDLERS.get(type(event)),
+        None if bucket is None else _BUCKET_COLUMNS[bucket],
+        ev.is_interaction(event),
+        isinstance(event, ev.ContactMet),
+    )
+    return plan
+
+
 def apply(views: Views, event: Any) -> None:
     """Fold one fact into the views: its own handler, then the rules every fact shares
     (the time split, and what an interaction does to its contact)."""
     if not ev.can_change_agenda(event):
         return  # a record for history only: a push changes nothing the rules look at
+    handle, split, interaction, meeting = _PLANS.get(type(event)) or _plan(event)
     day = event.on.isoformat()
     days = views.days()
     contact_id: str | None = event.contact_id.hex if getattr(event, "contact_id", None) else None
@@ -215,24 +260,27 @@ def apply(views: Views, event: Any) -> None:
         if contact is not None:
             views.touch("contact", contact_id)
 
-    handle = _HANDLERS.get(type(event))
     if handle is not None:
         handle(views, event, day, contact, days)
 
-    bucket = ev.time_split_bucket(event)
-    if bucket is not None:
-        _bump(days, day, GLOBAL_WIDTH, _BUCKET_COLUMNS[bucket], ev.minutes_of(event, views.minutes))
-    if ev.is_interaction(event):
+    if split is not None:
+        recorded_col, untimed = split
+        recorded: int | None = getattr(event, "minutes", None)
+        if recorded is None:
+            _bump(days, day, GLOBAL_WIDTH, untimed[_default_of(event)], 1)
+        else:
+            _bump(days, day, GLOBAL_WIDTH, recorded_col, recorded)
+    if interaction:
         _bump(days, day, GLOBAL_WIDTH, INTERACTIONS_COL, 1)
-        if contact_id is not None:
-            contact = views.get("contact", contact_id)  # a first meeting has just made it
+        if meeting and contact_id is not None:
+            contact = views.get("contact", contact_id)  # the first meeting has just made it
         if contact is not None:
-            _interaction(contact, day, ev.initiated_by_me(event), isinstance(event, ev.ContactMet))
+            _interaction(contact, day, ev.initiated_by_me(event), meeting)
 
 
-def replay(all_events: list[Any], minutes: Minutes) -> Views:
+def replay(all_events: list[Any]) -> Views:
     """Every view built from scratch, in memory: the reference for tests."""
-    views = Views(minutes)
+    views = Views()
     for event in all_events:
         apply(views, event)
     return views

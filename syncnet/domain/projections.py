@@ -7,24 +7,27 @@ or warnings.py, and this module only gathers their results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from syncnet.domain.config import Config
+from syncnet.domain.config import Config, Minutes
 from syncnet.domain.rows import (
-    ASK_MIN,
-    GIVE_MIN,
     GIVEN,
-    GIVEN_MIN,
+    GIVEN_NO_MIN,
+    GIVEN_RECORDED_MIN,
+    GLOBAL_WIDTH,
+    LEDGER_DEFAULT,
     RECEIVED,
-    RECEIVED_MIN,
+    RECEIVED_NO_MIN,
+    RECEIVED_RECORDED_MIN,
     REQ_MADE,
     REQ_RECEIVED,
-    SELF_MIN,
+    SPLIT_COLUMNS,
     ContactView,
     LedgerView,
     PromiseView,
+    TallyView,
 )  # fmt: skip
 from syncnet.domain.rules import (
     RULE_ORDER,
@@ -115,22 +118,33 @@ class Balance:
 
 
 def balances(
-    ledgers: Iterable[LedgerView], promises: Iterable[PromiseView], as_of: date
+    ledgers: Iterable[LedgerView | TallyView],
+    promises: Iterable[PromiseView],
+    as_of: date,
+    minutes: Minutes,
+    days_of: Callable[[str], LedgerView] | None = None,
 ) -> dict[str, Balance]:
-    """Reciprocity per contact from facts dated on or before `as_of`."""
+    """Reciprocity per contact from facts dated on or before `as_of`; help recorded
+    without minutes counts with the default of `minutes` (config `[minutes]`).
+
+    From day-by-day ledgers, or from tallies (sums over every day), which hold as of
+    any day on or after their last one; for an earlier day the contact's ledger is read
+    through `days_of`."""
     cut = as_of.isoformat()
+    default: int = getattr(minutes, LEDGER_DEFAULT)
     out: dict[str, Balance] = {}
     for ledger in ledgers:
         b = out.setdefault(ledger.id, Balance(ledger.id))
-        for day, row in ledger.days.items():
-            if day > cut:
+        if isinstance(ledger, TallyView):
+            if ledger.last <= cut:
+                _add(b, ledger.totals, default)
                 continue
-            b.given += row[GIVEN]
-            b.received += row[RECEIVED]
-            b.given_minutes += row[GIVEN_MIN]
-            b.received_minutes += row[RECEIVED_MIN]
-            b.requests_made += row[REQ_MADE]
-            b.requests_received += row[REQ_RECEIVED]
+            if days_of is None:
+                raise ValueError(f"a tally ends on {ledger.last}, after {cut}: the ledger is needed")
+            ledger = days_of(ledger.id)
+        for day, row in ledger.days.items():
+            if day <= cut:
+                _add(b, row, default)
     for p in promises:
         if p.made_on > cut:
             continue
@@ -143,6 +157,16 @@ def balances(
             if p.status == "kept" and closed_by_then and p.closed_on is not None and p.closed_on <= p.due:
                 b.promises_kept_on_time += 1
     return out
+
+
+def _add(b: Balance, row: list[int], default: int) -> None:
+    """One day of a ledger (or the sum of its days) into a balance."""
+    b.given += row[GIVEN]
+    b.received += row[RECEIVED]
+    b.given_minutes += row[GIVEN_RECORDED_MIN] + row[GIVEN_NO_MIN] * default
+    b.received_minutes += row[RECEIVED_RECORDED_MIN] + row[RECEIVED_NO_MIN] * default
+    b.requests_made += row[REQ_MADE]
+    b.requests_received += row[REQ_RECEIVED]
 
 
 def credibility(all_balances: Iterable[Balance]) -> tuple[int, int, float | None]:
@@ -172,33 +196,45 @@ class TimeSplit:
 
 
 def time_split(days: dict[str, list[int]], today: date, config: Config) -> TimeSplit:
+    """My minutes per part in the window: those recorded, plus each fact recorded without
+    minutes at the default of its kind (config `[minutes]`)."""
     start, end = window(today, config.split.window_days)
     lo, hi = start.isoformat(), end.isoformat()
     split = TimeSplit(
         start, end,
         target={"give": config.split.give, "self": config.split.self, "ask": config.split.ask},
     )  # fmt: skip
+    totals = [0] * GLOBAL_WIDTH
     for day, row in days.items():
         if lo <= day <= hi:
-            split.give += row[GIVE_MIN]
-            split.self += row[SELF_MIN]
-            split.ask += row[ASK_MIN]
+            totals = [t + n for t, n in zip(totals, row, strict=True)]
+
+    def spent(part: str) -> int:
+        recorded, untimed = SPLIT_COLUMNS[part]
+        minutes = totals[recorded]
+        for col, kind in untimed:
+            minutes += totals[col] * getattr(config.minutes, kind)
+        return minutes
+
+    split.give, split.self, split.ask = spent("give"), spent("self"), spent("ask")
     return split
 
 
 def warnings(
     contacts: Iterable[ContactView],
-    ledgers: Iterable[LedgerView],
+    ledgers: Iterable[LedgerView | TallyView],
     days: dict[str, list[int]],
     today: date,
     config: Config,
+    days_of: Callable[[str], LedgerView] | None = None,
 ) -> list[Warning]:
     """The five warnings (syncnet.domain.warnings), in the order they are reported."""
     ledger_list = list(ledgers)
     out: list[Warning] = []
     for ledger in ledger_list:
         out += asked_before_giving(ledger, today)
-    found = [taking(b.contact_id, b.balance, config) for b in balances(ledger_list, [], today).values()]
+    found = [taking(b.contact_id, b.balance, config)
+             for b in balances(ledger_list, [], today, config.minutes, days_of).values()]  # fmt: skip
     found += [collecting(c, today, config) for c in contacts]
     found += [only_reacting(days, today, config), not_networking(days, today, config)]
     return out + [w for w in found if w is not None]

@@ -7,18 +7,39 @@ builds them from facts is in fold.py.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from syncnet.domain.config import Minutes
+# Minutes: the rows hold the minutes recorded with the facts and, apart, how many facts
+# were recorded without minutes; the projections add count x the default of the kind
+# (config `[minutes]`) when they read them. So no setting is folded into the views: a
+# change of the configuration never rebuilds them (`fingerprint`).
 
-# Per-contact daily ledger columns.
-GIVEN, GIVEN_MIN, RECEIVED, RECEIVED_MIN, REQ_MADE, REQ_RECEIVED, TOUCH_ME, TOUCH_THEM = range(8)
+# Per-contact daily ledger columns: counts, the minutes recorded with help given and
+# received (RECORDED_MIN), the help given and received recorded without minutes (NO_MIN).
+# Only what a projection reads (touches are counted in the global row only): a store of a
+# million facts holds half a million of these daily lists, and a rebuild holds them all.
+(GIVEN, GIVEN_RECORDED_MIN, RECEIVED, RECEIVED_RECORDED_MIN, REQ_MADE, REQ_RECEIVED, GIVEN_NO_MIN,
+ RECEIVED_NO_MIN) = range(8)  # fmt: skip
 LEDGER_WIDTH = 8
-# Global daily columns (my time in minutes, then counts).
-GIVE_MIN, SELF_MIN, ASK_MIN, G_TOUCH_ME, G_TOUCH_THEM, NEW_CONTACTS, INTERACTIONS_COL = range(7)
-GLOBAL_WIDTH = 7
+LEDGER_DEFAULT = "help"  # the default (a field of config.Minutes) help without minutes counts with
+
+# Global daily columns: the minutes recorded with my time per part of the time split,
+# counts, then per part the facts recorded without minutes by the default they count with.
+(GIVE_RECORDED_MIN, SELF_RECORDED_MIN, ASK_RECORDED_MIN, G_TOUCH_ME, G_TOUCH_THEM, NEW_CONTACTS,
+ INTERACTIONS_COL, GIVE_NO_MIN_MEETING, GIVE_NO_MIN_TOUCH, GIVE_NO_MIN_HELP, SELF_NO_MIN_PITCH,
+ ASK_NO_MIN_REQUEST) = range(12)  # fmt: skip
+GLOBAL_WIDTH = 12
+# Per part of the time split (rules.Bucket's values): its column of recorded minutes and
+# its columns of facts without minutes, each with the default (a field of config.Minutes).
+SPLIT_COLUMNS: dict[str, tuple[int, tuple[tuple[int, str], ...]]] = {
+    "give": (GIVE_RECORDED_MIN, ((GIVE_NO_MIN_MEETING, "meeting"), (GIVE_NO_MIN_TOUCH, "touch"),
+                                 (GIVE_NO_MIN_HELP, "help"))),
+    "self": (SELF_RECORDED_MIN, ((SELF_NO_MIN_PITCH, "pitch"),)),
+    "ask": (ASK_RECORDED_MIN, ((ASK_NO_MIN_REQUEST, "request"),)),
+}  # fmt: skip
 
 
 @dataclass
@@ -45,6 +66,37 @@ class LedgerView:
     id: str
     days: dict[str, list[int]] = field(default_factory=dict)
 
+    def first_given_and_asks(self, cut: str) -> tuple[str | None, list[str]]:
+        """The first day help was given, and the days a request was made, up to `cut`."""
+        first = min((d for d, r in self.days.items() if r[GIVEN] and d <= cut), default=None)
+        return first, sorted(d for d, r in self.days.items() if r[REQ_MADE] and d <= cut)
+
+
+@dataclass
+class TallyView:
+    """A contact's ledger summed over every day: what the reads of today need (balance,
+    warnings) without the day-by-day ledger, a row of the size of one day. A read as of
+    a day before `last` (`--today` in the past) uses the ledger instead."""
+
+    id: str
+    totals: list[int] = field(default_factory=lambda: [0] * LEDGER_WIDTH)
+    last: str = ""  # the latest day in the ledger
+    first_given: str | None = None  # the first day help was given
+    asks: list[str] = field(default_factory=list)  # the days a request was made, sorted
+
+    def first_given_and_asks(self, cut: str) -> tuple[str | None, list[str]]:
+        first = self.first_given if self.first_given is not None and self.first_given <= cut else None
+        return first, [d for d in self.asks if d <= cut]
+
+    def add(self, day: str, col: int, by: int) -> None:
+        """Fold one ledger entry (LedgerView.days[day][col] += by) into the sums."""
+        self.totals[col] += by
+        self.last = max(self.last, day)
+        if col == GIVEN and (self.first_given is None or day < self.first_given):
+            self.first_given = day
+        if col == REQ_MADE and day not in self.asks:
+            insort(self.asks, day)
+
 
 @dataclass
 class PromiseView:
@@ -69,6 +121,7 @@ class GoalView:
 KINDS: dict[str, type[Any]] = {
     "contact": ContactView,
     "ledger": LedgerView,
+    "tally": TallyView,
     "promise": PromiseView,
     "goal": GoalView,
 }
@@ -80,11 +133,11 @@ Loader = Callable[[str, str], dict[str, Any] | None]
 class Views:
     """Rows by (kind, key), loaded on first use, with a set of changed rows."""
 
-    def __init__(self, minutes: Minutes, loader: Loader | None = None) -> None:
-        self.minutes = minutes
+    def __init__(self, loader: Loader | None = None) -> None:
         self._loader = loader
         self.rows: dict[tuple[str, str], Any] = {}
         self.dirty: set[tuple[str, str]] = set()
+        self._days: dict[str, list[int]] | None = None  # the global row, once it is dirty
 
     def get(self, kind: str, key: str) -> Any:
         k = (kind, key)
@@ -117,13 +170,26 @@ class Views:
             self.touch("ledger", contact_id)
         return row
 
+    def tally(self, contact_id: str) -> TallyView:
+        row: TallyView | None = self.get("tally", contact_id)
+        if row is None:
+            row = TallyView(contact_id)
+            self.put("tally", contact_id, row)
+        else:
+            self.touch("tally", contact_id)
+        return row
+
     def days(self) -> dict[str, list[int]]:
+        """The global daily counts, marked changed (nearly every fact changes them)."""
+        if self._days is not None:
+            return self._days  # loaded and marked changed by an earlier call
         row: dict[str, list[int]] | None = self.get("global", GLOBAL_KEY)
         if row is None:
             row = {}
             self.put("global", GLOBAL_KEY, row)
         else:
             self.touch("global", GLOBAL_KEY)
+        self._days = row
         return row
 
 
@@ -133,6 +199,7 @@ def encode_row(row: Any) -> dict[str, Any]:
     return row if isinstance(row, dict) else vars(row)
 
 
-def fingerprint(minutes: Minutes) -> str:
-    """What the stored views depend on besides the facts: a change rebuilds them."""
-    return f"views-v3;minutes={sorted(asdict(minutes).items())}"
+def fingerprint() -> str:
+    """The format of the stored views: a change rebuilds them. No setting is part of it
+    (minutes, thresholds, seasons, ... are applied when the views are read)."""
+    return "views-v5"

@@ -12,12 +12,11 @@ from syncnet.domain.config import Config
 from syncnet.domain.rows import (
     G_TOUCH_ME,
     G_TOUCH_THEM,
-    GIVEN,
     INTERACTIONS_COL,
     NEW_CONTACTS,
-    REQ_MADE,
     ContactView,
     LedgerView,
+    TallyView,
 )
 from syncnet.domain.rules import WarningKind, window
 
@@ -30,16 +29,13 @@ class Warning:
     detail: str
 
 
-def asked_before_giving(ledger: LedgerView, today: date) -> list[Warning]:
+def asked_before_giving(ledger: LedgerView | TallyView, today: date) -> list[Warning]:
     """docs/rules.md: "**asked-before-giving**: a request made to a contact on a day when no
     help had been given to them on or before that day (dates only: help given the same day
     counts)." One warning per such day, up to `today`."""
-    cut = today.isoformat()
-    first_given = min((d for d, r in ledger.days.items() if r[GIVEN] and d <= cut), default=None)
+    first_given, asks = ledger.first_given_and_asks(today.isoformat())
     out = []
-    for day in sorted(ledger.days):
-        if day > cut or not ledger.days[day][REQ_MADE]:
-            continue
+    for day in asks:
         if first_given is None or first_given > day:
             out.append(
                 Warning(
