@@ -104,25 +104,29 @@ def commands(s: Store) -> dict[str, Callable[[], float]]:
 def imported_by(s: Store, *args: str) -> list[str]:
     """The modules a command imports, in the order they were first imported."""
     probe = (
-        "import runpy, sys, json, atexit\n"
+        "import atexit, json, os, runpy, sys\n"
         "before = set(sys.modules)\n"
-        "atexit.register(lambda: open(sys.argv.pop(), 'w').write(json.dumps("
-        "[m for m in sys.modules if m not in before and not m.startswith('__main__')])))\n"
+        "atexit.register(lambda: open(os.environ['PROBE_OUT'], 'w').write(json.dumps("
+        "[m for m in sys.modules if m not in before])))\n"
         "sys.argv = ['syncnet', *sys.argv[1:]]\n"
         "runpy.run_module('syncnet', run_name='__main__')\n"
     )
-    out = Path(tempfile.mktemp(suffix=".json"))
-    argv = [sys.executable, "-c", probe, "--home", str(s.home), *args, str(out)]
-    subprocess.run(argv, env=ENV, check=False, stdout=subprocess.DEVNULL)
-    try:
-        return [m for m in json.loads(out.read_text()) if m != "syncnet.__main__"]
-    finally:
-        out.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "modules.json"
+        argv = [sys.executable, "-c", probe, "--home", str(s.home), *args]
+        subprocess.run(argv, env={**ENV, "PROBE_OUT": str(out)}, check=True, stdout=subprocess.DEVNULL)
+        return [m for m in json.loads(out.read_text()) if not m.startswith(("__main__", "syncnet.__main__"))]
 
 
 def floor(modules: list[str]) -> float:
     t = time.perf_counter()
-    code = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\n"
+    # A few entries of sys.modules are not importable by their own name (extension
+    # modules registered by their parent, e.g. cryptography's _openssl): their parent
+    # imports them.
+    code = (
+        f"import importlib\nfor m in {modules!r}:\n"
+        "    try:\n        importlib.import_module(m)\n    except ImportError:\n        pass\n"
+    )
     subprocess.run([sys.executable, "-c", code], env=ENV, check=True)
     return time.perf_counter() - t
 

@@ -8,6 +8,7 @@ recorder, with the same cipher and compressor), the path under `Application.save
 from __future__ import annotations
 
 import base64
+import gc
 import itertools
 import json
 import os
@@ -127,7 +128,13 @@ def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
             return timed(net.refresh)
 
         def anchor_decode() -> float:
-            return timed(lambda: decode_all(net))
+            # Under the same conditions as the rebuild, which pauses the cycle collector
+            # while it folds: otherwise the anchor pays collections the rebuild does not.
+            gc.disable()
+            try:
+                return timed(lambda: decode_all(net))
+            finally:
+                gc.enable()
 
         mine, anchor = alternate(syncnet_rebuild, anchor_decode, repeat)
     ratio = (events / mine) / (events / anchor)

@@ -15,7 +15,7 @@ from typing import Any
 from helpers_rules import Facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import T, TODAY
+from support import TODAY, T
 
 from syncnet.app.network import Network
 from syncnet.domain import events as ev
@@ -112,8 +112,13 @@ def test_views_folded_once_give_the_old_results_for_any_minutes(
         ), raw
         balances = pj.balances(ledgers, promises, as_of, config.minutes)
         expected = old_minutes(history.events, as_of, config)
-        assert {k: (b.given_minutes, b.received_minutes) for k, b in balances.items() if k in expected} == expected
-        assert all(b.given_minutes == b.received_minutes == 0 for k, b in balances.items() if k not in expected)
+        spent = {k: (b.given_minutes, b.received_minutes) for k, b in balances.items()}
+        assert {k: v for k, v in spent.items() if k in expected} == expected
+        assert all(v == (0, 0) for k, v in spent.items() if k not in expected)
+        # the per-contact tallies (what reads of today use) give the same, minutes included
+        by_id = {ledger.id: ledger for ledger in ledgers}
+        tallied = pj.balances(views.all("tally"), promises, as_of, config.minutes, by_id.__getitem__)
+        assert tallied == {k: balances[k] for k in tallied}
         # everything but the minutes is the same whatever the minutes
         for k, b in balances.items():
             other = counts[k]
@@ -137,7 +142,8 @@ def test_a_fact_without_minutes_counts_with_the_default_of_its_own_kind() -> Non
     f.pitch(day)  # pitch: self
     f.ask(c, day)  # request: ask
     f.asked(c, day)  # request, the other side's time
-    config = parse_config({"minutes": {"meeting": 1, "touch": 10, "help": 100, "pitch": 1000, "request": 10000}})
+    distinct = {"meeting": 1, "touch": 10, "help": 100, "pitch": 1000, "request": 10000}
+    config = parse_config({"minutes": distinct})
     views = replay(f.events)
     split = pj.time_split(views.get("global", "days"), day, config)
     assert (split.give, split.self, split.ask) == (111, 1000, 10000)
@@ -167,7 +173,9 @@ def ada(run: Any) -> tuple[int, int, int]:
     return row["given_minutes"], row["received_minutes"], row["balance_minutes"]
 
 
-def test_changing_minutes_in_the_config_changes_the_numbers_and_rebuilds_nothing(run: Any, home: Path) -> None:
+def test_changing_minutes_in_the_config_changes_the_numbers_and_rebuilds_nothing(
+    run: Any, home: Path
+) -> None:
     run.ok("init")
     run.ok("meet", "Ada Lovelace", "--on", "2026-11-01", *T)  # meeting, no minutes
     run.ok("touch", "Ada Lovelace", "--by", "them", "--on", "2026-11-02", *T)  # touch, no minutes

@@ -105,16 +105,20 @@ def test_a_name_that_matches_nothing_is_still_found_by_a_word_and_errors_list_th
         assert run.json("touch", ref, *ON, *T)["recorded"]["contact"]["id"] == ada.contact_id.hex
 
 
-def test_a_view_store_built_before_the_name_index_still_resolves_names(tmp_path: Path):
+def test_names_resolve_without_the_name_index_and_a_store_of_the_previous_release_gets_one(tmp_path: Path):
     run = Runner(tmp_path / "home", tmp_path, process=False)
     meets = build(run, 20)
+    ada = meets[5]
     conn = sqlite3.connect(tmp_path / "home" / "store.db")
     with conn:
-        conn.execute("DELETE FROM syncnet_name_index")  # as in a store of the previous release
-    conn.close()
-    ada = meets[5]
+        conn.execute("DELETE FROM syncnet_name_index")  # lost: names are still found, by reading all
     assert run.json("touch", ada.name, *ON, *T)["recorded"]["contact"]["name"] == ada.name
+    with conn:  # views of the previous release (no name index): rebuilt, index included
+        conn.execute("UPDATE syncnet_view_tracking SET fingerprint = 'views-v3;minutes=[]'")
+    conn.close()
+    run.ok("due", *T)
     assert "already a contact" in run.fails("meet", ada.name, *ON, *T)
+    assert counted(run, "touch", ada.name, *ON, *T)[0] <= 6
 
 
 # ------------------------------------------------------------- tallies vs the ledger

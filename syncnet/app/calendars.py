@@ -120,7 +120,7 @@ def agenda_key(net: Network, target: Target, today: date) -> str:
     the day, every setting that shapes the items, and the render version. Equal keys,
     equal items."""
     c = net.config
-    settings = (c.timezone, c.followup_days, c.seasons, c.minutes, target.horizon_days,
+    settings = (c.timezone, c.followup_days, c.seasons, target.horizon_days,
                 target.style, target.alarms, target.max_items, RENDER_VERSION)  # fmt: skip
     raw = f"{net.views.agenda_position()}|{today.isoformat()}|{settings!r}"
     return hashlib.sha256(raw.encode()).hexdigest()

@@ -137,6 +137,7 @@ class Views:
         self._loader = loader
         self.rows: dict[tuple[str, str], Any] = {}
         self.dirty: set[tuple[str, str]] = set()
+        self.created: set[tuple[str, str]] = set()  # put, not only changed: e.g. a contact met
         self._days: dict[str, list[int]] | None = None  # the global row, once it is dirty
 
     def get(self, kind: str, key: str) -> Any:
@@ -152,8 +153,10 @@ class Views:
         return self.rows[k]
 
     def put(self, kind: str, key: str, row: Any) -> None:
+        """A new row (or one replaced whole)."""
         self.rows[(kind, key)] = row
         self.dirty.add((kind, key))
+        self.created.add((kind, key))
 
     def touch(self, kind: str, key: str) -> None:
         self.dirty.add((kind, key))

@@ -177,7 +177,7 @@ class ViewStore:
         from syncnet.errors import MissingKey
 
         entries = []
-        for kind, key in views.dirty:
+        for kind, key in views.created:  # names never change: a contact is indexed when met
             if kind != "contact":
                 continue
             try:
