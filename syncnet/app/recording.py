@@ -86,13 +86,7 @@ class Translator:
         if isinstance(fact, ev.PromiseMade):
             promise = fact.originator_id
         goal = fact.originator_id if isinstance(fact, ev.GoalSet) else getattr(fact, "goal_id", None)
-        return Recorded(
-            kind,
-            fact.originator_id.hex,
-            contact.hex if contact else None,
-            promise.hex if promise else None,
-            goal.hex if goal else None,
-        )
+        return Recorded(kind, fact.originator_id, contact, promise, goal)
 
     # checks -----------------------------------------------------------------
     def _on(self, on: date | None) -> date:
