@@ -205,4 +205,4 @@ def encode_row(row: Any) -> dict[str, Any]:
 def fingerprint() -> str:
     """The format of the stored views: a change rebuilds them. No setting is part of it
     (minutes, thresholds, seasons, ... are applied when the views are read)."""
-    return "views-v5"
+    return "views-v6"
