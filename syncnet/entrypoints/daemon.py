@@ -2,7 +2,7 @@
 
 - Polls the notification position about once a second (the SQLite recorder has
   no subscription); never re-reads the history. Only networking facts trigger a
-  sync: the records of pushes (ReminderPushed) do not.
+  sync: the records of pushes (TargetSynced, and ReminderPushed in older stores) do not.
 - Re-evaluates date-driven reminders when the day changes (midnight in the
   configured time zone) and at least every `full_every` seconds.
 - A failing target is retried with exponential backoff and jitter, honouring
