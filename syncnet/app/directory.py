@@ -3,8 +3,9 @@
 Names are sealed in the views; the directory unseals them on demand, so resolving a
 short id never unseals every name. `Directory` holds every contact row (the reads that
 list the whole network); `Finder` loads only the rows a command names (recording,
-history): a full id, a short id or an exact name is found through the view store's
-indexes, and only a partial name falls back to reading every row.
+history): a full id, a name or the prefix of a name or of a word of it, and a short
+id are found through the view store's indexes; only a reference they cannot answer
+(an unknown name, for its "did you mean") falls back to reading every row.
 """
 
 from __future__ import annotations
@@ -182,12 +183,12 @@ class Finder:
 
     def _everyone(self) -> Directory:
         if self._full is None:
-            views: list[ContactView] = self._views.load_all("contact")
-            added = {c: self._rows[c] for ids in self._added.values() for c in ids}
-            self._full = Directory(views + [v for v in added.values() if v is not None], self._unseal)
-            for ids in self._added.values():
+            self._full = Directory(self._views.load_all("contact"), self._unseal)
+            for name, ids in self._added.items():  # met by this batch: not stored yet
                 for c in ids:
-                    self._full._names[c] = self._names[c]
+                    view = self._rows[c]
+                    if view is not None:
+                        self._full.add(view, self._names[c] or name)
         return self._full
 
     def resolve(self, ref: str, what: str = "contact") -> str:
