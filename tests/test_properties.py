@@ -212,7 +212,7 @@ def network(empty_store: Path) -> Iterator[Network]:
 
 def catch_up(net: Network, page: int) -> int:
     """Network.refresh, with a small page: rows are saved and reloaded between pages."""
-    return net.views.catch_up(net.store.log.after, page=page)
+    return net.views.catch_up(net.store.log.after, page=page, name_of=net._name_of)
 
 
 def check_promise_ids(

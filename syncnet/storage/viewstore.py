@@ -211,8 +211,11 @@ class ViewStore:
 
     @_gc_paused
     def catch_up(self, fetch: Fetch, page: int = PAGE, progress: Callable[[int], None] | None = None,
-                 chunk: int = CHUNK, name_of: NameOf | None = None) -> int:  # fmt: skip
-        """Fold every fact after the tracked position; returns how many were folded."""
+                 chunk: int = CHUNK, *, name_of: NameOf | None) -> int:  # fmt: skip
+        """Fold every fact after the tracked position; returns how many were folded.
+
+        `name_of` unseals a new contact's name for the name index; it must be given (None
+        only where no command will look a name up: a contact met then is never indexed)."""
         # The fold and the event classes are imported only when there is something to fold:
         # a read on up-to-date views (e.g. `syncnet due`) never loads them.
         from syncnet.domain.events import can_change_agenda, contact_ids_of
