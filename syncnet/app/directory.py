@@ -132,13 +132,13 @@ class Finder:
         self._rows: dict[str, ContactView | None] = {}
         self._names: dict[str, str | None] = {}
         self._exists: dict[str, bool] = {}
+        self._candidates: dict[str, list[str]] = {}
         self._added: dict[str, list[str]] = {}  # contacts met by this command batch, by name
         self._full: Directory | None = None
 
     def view(self, contact_id: str) -> ContactView | None:
         if contact_id not in self._rows:
-            data = self._views.load("contact", contact_id)
-            self._rows[contact_id] = None if data is None else ContactView(**data)
+            self._rows[contact_id] = self._views.row("contact", contact_id)
         return self._rows[contact_id]
 
     def exists(self, contact_id: str) -> bool:
@@ -158,8 +158,15 @@ class Finder:
 
     def named(self, name: str) -> list[str]:
         folded = name.casefold()
-        found = [c for c in self._views.candidates(name) or [] if (self.name(c) or "").casefold() == folded]
+        found = [c for c in self._offered(name) if (self.name(c) or "").casefold() == folded]
         return sorted({*found, *self._added.get(folded, [])})
+
+    def _offered(self, ref: str) -> list[str]:
+        """What the name index offers for `ref`, asked once per reference (the exact
+        and the partial match read the same entries)."""
+        if ref not in self._candidates:
+            self._candidates[ref] = self._views.candidates(ref) or []
+        return self._candidates[ref]
 
     def add(self, view: ContactView, name: str) -> None:
         self._rows[view.id] = view
@@ -174,7 +181,7 @@ class Finder:
         folded = ref.casefold()
         single = len(folded.split()) == 1
         found = []
-        for c in self._views.candidates(ref) or []:
+        for c in self._offered(ref):
             name = (self.name(c) or "").casefold()
             if name.startswith(folded) or (single and any(w.startswith(folded) for w in name.split())):
                 found.append(c)
@@ -198,8 +205,8 @@ class Finder:
         if len(ref) == 32 and self.exists(ref):
             return ref
         matches = self.named(ref) or self._partial(ref)
-        token = ref.lower().replace("-", "")
-        if not matches and len(token) >= SHORT and re.fullmatch(r"[0-9a-f]+", token):
+        token = id_token(ref)
+        if not matches and token is not None and len(token) >= SHORT:
             matches = self._views.keys_with_prefix("contact", token)
             matches += [c for ids in self._added.values() for c in ids if c.startswith(token)]
         if len(matches) == 1:
@@ -210,11 +217,16 @@ class Finder:
         return self._everyone().resolve(ref, what)
 
 
-def id_matches(ref: str, ids: Iterable[str]) -> list[str]:
+def id_token(ref: str) -> str | None:
+    """`ref` as the start of an id (lower case, no dashes), if it can be one: at least
+    four hex digits."""
     token = ref.lower().replace("-", "")
-    if len(token) < 4 or not re.fullmatch(r"[0-9a-f]+", token):
-        return []
-    return [i for i in ids if i.startswith(token)]
+    return token if len(token) >= 4 and re.fullmatch(r"[0-9a-f]+", token) else None
+
+
+def id_matches(ref: str, ids: Iterable[str]) -> list[str]:
+    token = id_token(ref)
+    return [] if token is None else [i for i in ids if i.startswith(token)]
 
 
 def resolve_goal(ref: str, goals: dict[str, GoalView], unseal: Callable[[str], str | None]) -> str:

@@ -192,8 +192,8 @@ class Network:
 
     def _ledger(self, contact_id: str) -> LedgerView:
         """A contact's day-by-day ledger: for a read as of a day before its tally's last."""
-        data = self.views.load("ledger", contact_id)
-        return LedgerView(contact_id) if data is None else LedgerView(**data)
+        row: LedgerView | None = self.views.row("ledger", contact_id)
+        return row or LedgerView(contact_id)
 
     def time_split(self, today: date | None = None) -> pj.TimeSplit:
         from syncnet.domain import projections as pj

@@ -5,13 +5,13 @@ Imported only by commands that record, so reads never load the event classes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from syncnet.app.directory import Finder as _Finder
+from syncnet.app.directory import id_token as _id_token
 from syncnet.app.directory import resolve_goal as _resolve_goal
 from syncnet.app.directory import short
 from syncnet.app.recorded import ME, Recorded
@@ -37,8 +37,7 @@ class Promises:
 
     def get(self, pid: str) -> PromiseView | None:
         if pid not in self._rows:
-            data = self._views.load("promise", pid)
-            self._rows[pid] = None if data is None else PromiseView(**data)
+            self._rows[pid] = self._views.row("promise", pid)
         return self._rows[pid]
 
     def add(self, view: PromiseView) -> None:
@@ -46,8 +45,8 @@ class Promises:
 
     def open_matching(self, ref: str) -> list[str]:
         """Open promises whose id is `ref` or starts with it (at least four hex digits)."""
-        token = ref.replace("-", "")
-        if len(token) < 4 or not re.fullmatch(r"[0-9a-f]+", token):
+        token = _id_token(ref)
+        if token is None:
             return []
         if len(token) == 32:  # a full id (scripts, imports): one row, however many promises
             found = self.get(token)

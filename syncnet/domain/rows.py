@@ -164,22 +164,22 @@ class Views:
     def all(self, kind: str) -> list[Any]:
         return [row for (k, _), row in self.rows.items() if k == kind and row is not None]
 
-    def ledger(self, contact_id: str) -> LedgerView:
-        row: LedgerView | None = self.get("ledger", contact_id)
+    def _changed(self, kind: str, contact_id: str) -> Any:
+        """A contact's row of `kind`, created empty if it has none, marked changed."""
+        row = self.get(kind, contact_id)
         if row is None:
-            row = LedgerView(contact_id)
-            self.put("ledger", contact_id, row)
+            row = KINDS[kind](contact_id)
+            self.put(kind, contact_id, row)
         else:
-            self.touch("ledger", contact_id)
+            self.touch(kind, contact_id)
+        return row
+
+    def ledger(self, contact_id: str) -> LedgerView:
+        row: LedgerView = self._changed("ledger", contact_id)
         return row
 
     def tally(self, contact_id: str) -> TallyView:
-        row: TallyView | None = self.get("tally", contact_id)
-        if row is None:
-            row = TallyView(contact_id)
-            self.put("tally", contact_id, row)
-        else:
-            self.touch("tally", contact_id)
+        row: TallyView = self._changed("tally", contact_id)
         return row
 
     def days(self) -> dict[str, list[int]]:

@@ -125,6 +125,11 @@ class ViewStore:
         ).fetchone()
         return None if row is None else self._open(kind, key, row[0])
 
+    def row(self, kind: str, key: str) -> Any:
+        """One row as its class (rows.KINDS), or None."""
+        data = self.load(kind, key)
+        return None if data is None else KINDS[kind](**data)
+
     def load_all(self, kind: str, only_open: bool = False) -> list[Any]:
         sql = "SELECT key, data FROM syncnet_views WHERE kind = ?"
         if only_open:
