@@ -286,7 +286,7 @@ def test_south_season_boundaries_and_ids() -> None:
     summer = season_of(d("2027-01-15"), seasons)
     assert summer is not None
     assert (summer.start, summer.end) == (d("2026-12-01"), d("2027-02-28"))
-    assert summer.months() == ["2026-12", "2027-01", "2027-02"]
+    assert summer.months == ("2026-12", "2027-01", "2027-02")
     ids = [s.id for s in seasons_overlapping(d("2026-11-30"), d("2027-03-01"), seasons)]
     assert ids == ["spring-2026", "summer-2026", "autumn-2027"]
 

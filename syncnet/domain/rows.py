@@ -7,9 +7,10 @@ builds them from facts is in fold.py.
 
 from __future__ import annotations
 
+import hashlib
 from bisect import insort
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 # Minutes: the rows hold the minutes recorded with the facts and, apart, how many facts
@@ -127,7 +128,7 @@ KINDS: dict[str, type[Any]] = {
 }
 GLOBAL_KEY = "days"
 
-Loader = Callable[[str, str], dict[str, Any] | None]
+Loader = Callable[[str, str], Any]  # a row as encode_row stored it, or None
 
 
 class Views:
@@ -144,12 +145,7 @@ class Views:
         k = (kind, key)
         if k not in self.rows:
             data = self._loader(kind, key) if self._loader else None
-            if data is None:
-                self.rows[k] = None
-            elif kind == "global":
-                self.rows[k] = data
-            else:
-                self.rows[k] = KINDS[kind](**data)
+            self.rows[k] = None if data is None else decode_row(kind, data)
         return self.rows[k]
 
     def put(self, kind: str, key: str, row: Any) -> None:
@@ -196,13 +192,22 @@ class Views:
         return row
 
 
-def encode_row(row: Any) -> dict[str, Any]:
-    # Rows hold JSON-native values only, so a shallow view of the fields is enough
-    # (dataclasses.asdict deep-copies every list: a third of a rebuild's time).
-    return row if isinstance(row, dict) else vars(row)
+def encode_row(row: Any) -> dict[str, Any] | list[Any]:
+    """A row as stored: its field values in declaration order (the global row stays a
+    dict). Positional rows decode in half the time of keyed ones and are a third
+    smaller; the fingerprint holds the field names, so a changed class rebuilds the views.
+    Rows hold JSON-native values only, so a shallow copy is enough (dataclasses.asdict
+    deep-copies every list: a third of a rebuild's time)."""
+    return row if isinstance(row, dict) else list(vars(row).values())
+
+
+def decode_row(kind: str, data: Any) -> Any:
+    """The row of `kind` from what encode_row stored."""
+    return data if kind == "global" else KINDS[kind](*data)
 
 
 def fingerprint() -> str:
     """The format of the stored views: a change rebuilds them. No setting is part of it
     (minutes, thresholds, seasons, ... are applied when the views are read)."""
-    return "views-v6"
+    layout = ";".join(f"{kind}:{','.join(f.name for f in fields(cls))}" for kind, cls in KINDS.items())
+    return "views-v7:" + hashlib.sha256(layout.encode()).hexdigest()[:16]

@@ -10,6 +10,7 @@ the agenda never loads the event classes.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -85,12 +86,13 @@ class Season:
         """A season is named by the year in which it starts: summer-2026 (southern) ends in 2027."""
         return f"{self.name}-{self.start.year}"
 
-    def months(self) -> list[str]:
+    @functools.cached_property  # asked once per contact by season_reminders
+    def months(self) -> tuple[str, ...]:
         out, y, m = [], self.start.year, self.start.month
         while (y, m) <= (self.end.year, self.end.month):
             out.append(f"{y:04d}-{m:02d}")
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
+        return tuple(out)
 
 
 def _last_day(year: int, month: int) -> date:
@@ -162,7 +164,7 @@ def season_reminders(contact: ContactView, seasons: Iterable[Season], horizon: d
         opens = max(s.start, met)
         if opens > s.end or opens > horizon:
             continue
-        if not any(m in contact.months for m in s.months()):
+        if not any(m in contact.months for m in s.months):
             out.append(Reminder(RuleKind.SEASON, contact.id, s.id, opens, s.end))
     return out
 

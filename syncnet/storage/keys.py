@@ -12,11 +12,11 @@ deletes its wrapped data key.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import os
 import zlib
+from binascii import a2b_base64
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -54,7 +54,7 @@ def wrap(kek: bytes, subject: str, key: bytes) -> bytes:
 
 def unwrap(kek: bytes, subject: str, wrapped: bytes) -> bytes:
     try:
-        return AESGCM(kek).decrypt(
+        return _aead(kek).decrypt(
             wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], b"syncnet-key:" + subject.encode()
         )
     except (InvalidTag, ValueError):
@@ -107,7 +107,7 @@ class KeyRing:
 
     def new_key(self, subject: UUID, kind: str) -> None:
         key = random_key()
-        self._keys[subject] = key
+        self._keys[subject] = self._by_hex[subject.hex] = key
         self.pending.append((subject.hex, kind, wrap(self._kek, subject.hex, key)))
 
     def discard_pending(self) -> None:
@@ -118,19 +118,21 @@ class KeyRing:
 
     def _key(self, subject: UUID) -> bytes:
         key = self._keys.get(subject)
-        if key is not None:
-            return key
-        wrapped = None if self._wrapped is None else self._wrapped.get(subject.hex)
+        if key is None:
+            key = self._keys[subject] = self._unwrap(subject.hex)
+        return key
+
+    def _unwrap(self, subject_hex: str) -> bytes:
+        wrapped = None if self._wrapped is None else self._wrapped.get(subject_hex)
         if wrapped is None:  # first use, or a key written by another process since
             self._wrapped = self._load_wrapped()
-            wrapped = self._wrapped.get(subject.hex)
+            wrapped = self._wrapped.get(subject_hex)
         if wrapped is None:
             raise MissingKey(
-                f"the data key of {subject.hex[:8]} is missing from the store, and no fact "
+                f"the data key of {subject_hex[:8]} is missing from the store, and no fact "
                 "erased it: the store is damaged (restore it from a backup)"
             )
-        key = self._keys[subject] = unwrap(self._kek, subject.hex, wrapped)
-        return key
+        return unwrap(self._kek, subject_hex, wrapped)
 
     def has_key(self, subject: UUID) -> bool:
         """Whether a data key exists for `subject` (e.g. the one for facts about me)."""
@@ -149,9 +151,11 @@ class KeyRing:
         key_hex, blob = text.split(":", 1)
         key = self._by_hex.get(key_hex)
         if key is None:
-            key = self._by_hex[key_hex] = self._key(UUID(key_hex))
+            key = self._by_hex[key_hex] = self._unwrap(key_hex)
         STATS["unsealed"] += 1
-        return decrypt(key, base64.b64decode(blob), bytes.fromhex(key_hex)).decode("utf-8")
+        sealed = a2b_base64(blob)
+        aad = bytes.fromhex(key_hex)
+        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad).decode()
 
     def unseal(self, sealed: Sealed | None) -> str | None:
         """The plain text, or None when the field is empty."""

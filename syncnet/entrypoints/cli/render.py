@@ -49,11 +49,12 @@ def emit_json(doc: dict[str, Any]) -> None:
 def table(rows: list[list[str]], header: list[str]) -> None:
     if not rows:
         return
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = (
-        "  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]
-    )
-    click.echo("\n".join(lines))  # one write: thousands of echo calls cost more than the table
+    rows = [header, *rows]
+    if any(len(r) != len(header) for r in rows):
+        raise ValueError("a table row has the wrong number of cells")
+    widths = [max(map(len, map(str, column))) for column in zip(*rows, strict=True)]
+    line = "  ".join(f"{{!s:<{w}}}" for w in widths).format  # one format per row, not per cell
+    click.echo("\n".join([line(*r).rstrip() for r in rows]))  # one write, not one per line
 
 
 def plural(n: int, word: str) -> str:
