@@ -22,8 +22,8 @@ from syncnet.domain import events as ev
 from syncnet.domain import projections as pj
 from syncnet.domain.config import MAX_MINUTES, Config, parse_config
 from syncnet.domain.fold import replay
-from syncnet.domain.rows import fingerprint
 from syncnet.domain.rules import window
+from syncnet.storage.viewstore import stored_fingerprint as fingerprint
 
 FIRST = date(2025, 6, 1)
 LAST = date(2026, 12, 31)
