@@ -10,6 +10,9 @@ bench/synthetic.py with the same seed and the same `--today`.
   Target <= 1.5: a command costs O(what it touches), not O(contacts). The reads that
   list the whole network (due, contacts, balance, warnings) print ten times as many
   rows on the large store; their figure shows how small the cost per contact is.
+- scale_listing_floor: the least any read of the whole network does (open the store,
+  decrypt every contact row, unseal every name, write it), large against small: the
+  bound under the figures of the reads that list every contact.
 - touch_vs_import_floor: `syncnet touch NAME` on the large store against a Python
   process that imports exactly the modules that touch imports (found by running it once)
   and does nothing. Target <= 2.5: the floor is the cost of the stack itself.
@@ -131,6 +134,30 @@ def floor(modules: list[str]) -> float:
     return time.perf_counter() - t
 
 
+# The least a read of the whole network does, in a process with the CLI's imports: open
+# the store, decrypt every contact row, unseal every name (each with its own contact key:
+# the erasure promise), write the names. Its own large/small ratio bounds the figures of
+# due, contacts, balance and warnings from below.
+LISTING_FLOOR = """
+import sys
+from pathlib import Path
+from syncnet import Network
+from syncnet.entrypoints.cli import main
+home = Path(sys.argv[1])
+with Network.open(home, home / "config.toml") as net:
+    unseal = net.store.keyring.unseal_text
+    sys.stdout.write("\\n".join(unseal(c.name) for c in net.views.load_all("contact")))
+"""
+
+
+def listing_floor(s: Store) -> float:
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", LISTING_FLOOR, str(s.home)], env=ENV, check=True, stdout=subprocess.DEVNULL
+    )
+    return time.perf_counter() - t
+
+
 def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
     large_size = LARGE_QUICK if quick else LARGE
     small, large = Store(*SMALL), Store(*large_size)
@@ -141,6 +168,9 @@ def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
             mine, anchor = alternate(large_runs[name], small_runs[name], repeat)
             label = f"scale_{name}_{large_size[1]}c_{large_size[0]}f_vs_{SMALL[1]}c_{SMALL[0]}f"
             rows.append(figure(label, mine, anchor, 1.5))
+        mine, anchor = alternate(lambda: listing_floor(large), lambda: listing_floor(small), repeat)
+        label = f"scale_listing_floor_{large_size[1]}c_{large_size[0]}f_vs_{SMALL[1]}c_{SMALL[0]}f"
+        rows.append(figure(label, mine, anchor, 1.5))
         modules = imported_by(large, "touch", large.name, *ON, *DAY)
         mine, anchor = alternate(large_runs["touch_by_name"], lambda: floor(modules), repeat)
         rows.append(figure(f"touch_{large_size[1]}c_vs_import_floor", mine, anchor, 2.5))
