@@ -9,8 +9,9 @@ a handful, whatever the size. bench/scale.py measures the time.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from helpers_rules import Facts
@@ -83,9 +84,10 @@ def test_recording_and_history_touch_the_same_rows_on_a_small_and_a_large_networ
     small = costs(*stores[SMALL])
     large = costs(*stores[LARGE])
     history_small, history_large = small.pop("history"), large.pop("history")
-    (meet_rows_small, meet_small), (meet_rows_large, meet_large) = small.pop("meet a new name"), large[
-        "meet a new name"
-    ]
+    (meet_rows_small, meet_small), (meet_rows_large, meet_large) = (
+        small.pop("meet a new name"),
+        large["meet a new name"],
+    )
     # A new contact's rows go into the buckets of its id (viewstore.BUCKETED): on the larger
     # network those buckets usually exist already and are read to be written back whole.
     assert meet_small == meet_large and meet_rows_small <= meet_rows_large <= meet_rows_small + 2
@@ -129,8 +131,9 @@ def test_names_resolve_without_the_name_index_and_a_store_of_the_previous_releas
 
 
 # ------------------------------------------------------------- tallies vs the ledger
+LEDGER_OPS = ["give", "receive", "ask", "asked", "promise", "kept", "dropped"]
 OPS = st.lists(
-    st.tuples(st.sampled_from(["give", "receive", "ask", "asked"]), st.integers(0, 2),
+    st.tuples(st.sampled_from(LEDGER_OPS), st.integers(0, 2),
               st.dates(date(2025, 1, 1), date(2026, 11, 25)), st.none() | st.integers(0, 90)),
     max_size=30,
 )  # fmt: skip
@@ -139,20 +142,30 @@ OPS = st.lists(
 @settings(max_examples=80, deadline=None, database=None)
 @given(OPS, st.dates(date(2024, 12, 1), date(2026, 12, 31)))
 def test_tallies_give_the_balances_and_warnings_of_the_day_by_day_ledger_on_any_day(ops, day):
-    """Reads of today use a tally per contact (its ledger summed), falling back to the
-    ledger for a day before the tally's last: the same balances and warnings as the
-    ledger itself, whatever the facts and the day, with facts recorded out of order."""
+    """Reads of today use a tally per contact (its ledger summed, its promises listed),
+    falling back to the ledger for a day before the tally's last: the same balances and
+    warnings as the ledger and the promise rows, whatever the facts and the day, with
+    facts recorded out of order."""
     f = Facts()
     contacts = [f.met(date(2025, 1, 1)) for _ in range(3)]
+    promises: list[tuple[UUID, UUID]] = []
     for op, who, on, minutes in ops:
-        getattr(f, op)(contacts[who], on, minutes=minutes)
+        if op == "promise":  # due some days after it is made (minutes: the number of days)
+            promises.append((f.promise(contacts[who], on, on + timedelta(days=minutes or 0)), contacts[who]))
+        elif op in ("kept", "dropped"):  # the oldest promise still open, if any
+            if promises:
+                pid, cid = promises.pop(0)
+                getattr(f, op)(pid, cid, on)
+        else:
+            getattr(f, op)(contacts[who], on, minutes=minutes)
     views = f.views()
     # in key order, as the view store lists them
     ledgers = {row.id: row for row in sorted(views.all("ledger"), key=lambda r: r.id)}
     tallies = sorted(views.all("tally"), key=lambda r: r.id)
     config = parse_config({})
-    from_days = pj.balances(ledgers.values(), [], day, config.minutes)
-    from_tallies = pj.balances(tallies, [], day, config.minutes, ledgers.__getitem__)
+    # The promises: their rows with the ledgers, their entries in the tallies.
+    from_days = pj.balances(ledgers.values(), views.all("promise"), day, config.minutes)
+    from_tallies = pj.balances(tallies, None, day, config.minutes, ledgers.__getitem__)
     nonzero = {k: v for k, v in from_days.items() if v != pj.Balance(k)}
     assert {k: v for k, v in from_tallies.items() if v != pj.Balance(k)} == nonzero
     contact_rows = views.all("contact")

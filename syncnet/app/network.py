@@ -20,7 +20,7 @@ from syncnet.app.directory import short as short
 from syncnet.app.recorded import ME as ME
 from syncnet.app.recorded import Recorded as Recorded
 from syncnet.domain.config import Config
-from syncnet.domain.rows import ContactView, GoalView, LedgerView, PromiseView, TallyView
+from syncnet.domain.rows import ContactView, GoalView, LedgerView, TallyView
 from syncnet.storage.configfile import load_config
 from syncnet.storage.paths import config_path, data_dir
 from syncnet.storage.store import OpenStore, open_store
@@ -178,8 +178,8 @@ class Network:
         as_of = as_of or self.today()
         directory = self.directory()
         tallies: list[TallyView] = self.views.load_all("tally")
-        promises: list[PromiseView] = self.views.load_all("promise")
-        found = pj.balances(tallies, promises, as_of, self.config.minutes, self._ledger)
+        # None: the promises are read from the tallies, not from a row each
+        found = pj.balances(tallies, None, as_of, self.config.minutes, self._ledger)
         overall = pj.credibility(found.values())
         wanted = [directory.resolve(contact)] if contact else sorted(directory.by_id)
         rows = []

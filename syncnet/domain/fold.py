@@ -159,9 +159,9 @@ def _request(made: bool) -> Handler:
 
 
 def _promise_made(views: Views, event: ev.PromiseMade, day: str, _: Row, days: Days) -> None:
-    pid = event.originator_id.hex
-    views.put("promise", pid, PromiseView(pid, event.contact_id.hex, event.what.to_text(), day,
-                                          event.due.isoformat()))  # fmt: skip
+    pid, cid, due = event.originator_id.hex, event.contact_id.hex, event.due.isoformat()
+    views.put("promise", pid, PromiseView(pid, cid, event.what.to_text(), day, due))
+    views.tally(cid).promises.append([pid, day, due, "open", None])
 
 
 def _promise_closed(status: str) -> Handler:
@@ -171,6 +171,9 @@ def _promise_closed(status: str) -> Handler:
             promise.status = status
             promise.closed_on = day
             views.touch("promise", promise.id)
+            for entry in views.tally(promise.contact_id).promises:
+                if entry[0] == promise.id:
+                    entry[3:] = [status, day]
 
     return handle
 

@@ -119,7 +119,7 @@ class Balance:
 
 def balances(
     ledgers: Iterable[LedgerView | TallyView],
-    promises: Iterable[PromiseView],
+    promises: Iterable[PromiseView] | None,
     as_of: date,
     minutes: Minutes,
     days_of: Callable[[str], LedgerView] | None = None,
@@ -129,13 +129,17 @@ def balances(
 
     From day-by-day ledgers, or from tallies (sums over every day), which hold as of
     any day on or after their last one; for an earlier day the contact's ledger is read
-    through `days_of`."""
+    through `days_of`. Promises come from `promises`, or, when it is None, from the
+    tallies, which list their contact's promises."""
     cut = as_of.isoformat()
     default: int = getattr(minutes, LEDGER_DEFAULT)
     out: dict[str, Balance] = {}
+    entries: list[tuple[str, str, str, str, str | None]] = []
     for ledger in ledgers:
         b = out.setdefault(ledger.id, Balance(ledger.id))
         if isinstance(ledger, TallyView):
+            if promises is None:
+                entries += [(ledger.id, *entry[1:]) for entry in ledger.promises]
             if ledger.last <= cut:
                 _add(b, ledger.totals, default)
                 continue
@@ -145,16 +149,18 @@ def balances(
         for day, row in ledger.days.items():
             if day <= cut:
                 _add(b, row, default)
-    for p in promises:
-        if p.made_on > cut:
+    if promises is not None:
+        entries = [(p.contact_id, p.made_on, p.due, p.status, p.closed_on) for p in promises]
+    for contact_id, made_on, due, status, closed_on in entries:
+        if made_on > cut:
             continue
-        b = out.setdefault(p.contact_id, Balance(p.contact_id))
-        closed_by_then = p.closed_on is not None and p.closed_on <= cut
+        b = out.setdefault(contact_id, Balance(contact_id))
+        closed_by_then = closed_on is not None and closed_on <= cut
         if not closed_by_then:
             b.open_promises += 1
-        if p.due <= cut:
+        if due <= cut:
             b.promises_due += 1
-            if p.status == "kept" and closed_by_then and p.closed_on is not None and p.closed_on <= p.due:
+            if status == "kept" and closed_by_then and closed_on is not None and closed_on <= due:
                 b.promises_kept_on_time += 1
     return out
 

@@ -84,6 +84,9 @@ class TallyView:
     last: str = ""  # the latest day in the ledger
     first_given: str | None = None  # the first day help was given
     asks: list[str] = field(default_factory=list)  # the days a request was made, sorted
+    # Every promise to this contact as [id, made_on, due, status, closed_on]: what balance
+    # needs of them, without one row per promise (they grow with history, not contacts).
+    promises: list[list[Any]] = field(default_factory=list)
 
     def first_given_and_asks(self, cut: str) -> tuple[str | None, list[str]]:
         first = self.first_given if self.first_given is not None and self.first_given <= cut else None
