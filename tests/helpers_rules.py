@@ -49,7 +49,7 @@ class Facts:
         self._add(
             ev.ContactMet(
                 **self._meta(on), contact_id=cid, name=SEALED, channel="other", where=None,
-                why=why, goals=(), minutes=minutes,
+                why=why, goals=(), minutes=minutes, via=None, details=None,
             )
         )  # fmt: skip
         return cid
@@ -106,6 +106,24 @@ class Facts:
 
     def link(self, cid: UUID, gid: UUID, on: date) -> None:
         self._add(ev.GoalLinked(**self._meta(on), contact_id=cid, goal_id=gid))
+
+    def details(self, cid: UUID, on: date, recorded: datetime | None = None) -> None:
+        self._add(ev.DetailsSet(**self._meta(on, recorded), contact_id=cid, details=SEALED))
+
+    def renamed(self, cid: UUID, on: date, recorded: datetime | None = None) -> None:
+        self._add(ev.Renamed(**self._meta(on, recorded), contact_id=cid, name=SEALED))
+
+    def reason(self, cid: UUID, on: date, why: str, recorded: datetime | None = None) -> None:
+        self._add(ev.ReasonSet(**self._meta(on, recorded), contact_id=cid, why=why))
+
+    def retract(self, fact: Any, on: date, cid: UUID | None = None) -> Any:
+        """Retract a fact (an event of self.events, or a retraction)."""
+        retraction = ev.Retracted(**self._meta(on), fact_id=fact.originator_id, contact_id=cid, reason=None)
+        return self._add(retraction)
+
+    def amend(self, fact: Any, on: date, cid: UUID | None = None, **changes: Any) -> Any:
+        fields = {"new_on": None, "new_minutes": None, "new_kind": None, "new_channel": None, **changes}
+        return self._add(ev.Amended(**self._meta(on), fact_id=fact.originator_id, contact_id=cid, **fields))
 
     def pushed(self, cid: UUID, on: date) -> None:
         """A record of a calendar write: history only, never a networking fact."""

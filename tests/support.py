@@ -187,7 +187,7 @@ class Runner:
     def json(self, *args: object, **kw: Any) -> Any:
         """Run with --json, insist on success, parse the one document printed."""
         doc = json.loads(self.ok(*args, "--json", **kw).stdout)
-        assert doc["schema_version"] == 1
+        assert doc["schema_version"] == 2
         return doc
 
     def serve(self, *args: object) -> tuple[Background, int]:

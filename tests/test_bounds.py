@@ -195,20 +195,20 @@ def test_relative_dates_at_the_edges() -> None:
 
 @pytest.mark.parametrize(
     ("text", "days"),
-    [("1", 1), ("1d", 1), ("3650d", 3650), ("3650", 3650), ("521w", 3647), ("121m", 3630),
-     ("0003650d", 3650), ("off", None), ("0", None)],
+    [("1", 1), ("1d", 1), ("1825d", 1825), ("1825", 1825), ("260w", 1820), ("60m", 1800),
+     ("0001825d", 1825), ("off", None), ("0", None)],
 )  # fmt: skip
 def test_cadences_in_range_parse(text: str, days: int | None) -> None:
     assert parse_days(text) == days
 
 
-@pytest.mark.parametrize("text", ["3651d", "3651", "522w", "122m", "999999999d", "9" * 5000])
+@pytest.mark.parametrize("text", ["1826d", "1826", "261w", "61m", "999999999d", "9" * 5000])
 def test_cadences_out_of_range_are_refused(text: str) -> None:
     with pytest.raises(BadInput) as e:
         parse_days(text)
     message = str(e.value)
     assert message.startswith("cadence ")
-    assert message.endswith("is out of range: 1 day .. 3650 days (10 years)")
+    assert message.endswith("is out of range: 1 day .. 1825 days (5 years)")
     assert len(message) < 200  # a long number is cut short
 
 
@@ -264,12 +264,12 @@ def refused(run: Runner, state: Callable[[Path], tuple[int, int]], *args: object
 def test_cli_cadence_at_its_edges(run: Runner, state: Callable[[Path], tuple[int, int]]) -> None:
     run.ok("init")
     cid = contact_id(run)
-    line = refused(run, state, "cadence", "ada", "3651d", *T)
-    assert line == "syncnet: error: cadence '3651d' is out of range: 1 day .. 3650 days (10 years)"
+    line = refused(run, state, "cadence", "ada", "1826d", *T)
+    assert line == "syncnet: error: cadence '1826d' is out of range: 1 day .. 1825 days (5 years)"
     assert "out of range" in refused(run, state, "cadence", "ada", "999999999d", *T)
-    run.ok("cadence", "ada", "3650d", *T)
-    # Read back: the cadence is due ten years after the last interaction (the meeting).
-    last = date(2026, 11, 1) + timedelta(days=3650)
+    run.ok("cadence", "ada", "1825d", *T)
+    # Read back: the cadence is due five years after the last interaction (the meeting).
+    last = date(2026, 11, 1) + timedelta(days=1825)
     agenda = run.json("due", "--until", LAST_DAY.isoformat(), *T)["agenda"]
     cadences = [(a["rule"], a["due"]) for a in agenda if a["rule"] == "cadence"]
     assert cadences == [("cadence", last.isoformat())]
@@ -285,8 +285,8 @@ def test_cli_minutes_at_their_edges(run: Runner, state: Callable[[Path], tuple[i
     for command in (["touch", "ada"], ["give", "ada", "--kind", "advice"], ["ask", "ada"], ["pitch"],
                     ["meet", "Grace Hopper"]):  # fmt: skip
         line = refused(run, state, *command, "--minutes", MAX_MINUTES + 1, *T)
-        assert line.startswith("syncnet: error: Invalid value for '--minutes': 10081 is not in the range")
-        assert "0<=x<=10080" in line
+        assert line.startswith("syncnet: error: Invalid value for '--minutes': 1441 is not in the range")
+        assert "0<=x<=1440" in line
         assert "--minutes" in refused(run, state, *command, "--minutes", -1, *T)
     run.ok("touch", "ada", "--minutes", MAX_MINUTES, *T)
     run.ok("give", "ada", "--kind", "advice", "--minutes", MAX_MINUTES, *T)
@@ -300,7 +300,15 @@ def test_cli_minutes_at_their_edges(run: Runner, state: Callable[[Path], tuple[i
     assert row["given_minutes"] == MAX_MINUTES
 
 
-def test_cli_dates_at_their_edges(run: Runner, state: Callable[[Path], tuple[int, int]]) -> None:
+@pytest.fixture
+def clock_at_the_last_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real today (Network.clock) on LAST_DAY: facts may then be dated up to it."""
+    monkeypatch.setattr("syncnet.app.network._today_in", lambda timezone: LAST_DAY)
+
+
+def test_cli_dates_at_their_edges(
+    run: Runner, state: Callable[[Path], tuple[int, int]], clock_at_the_last_day: None
+) -> None:
     run.ok("init")
     first, last = FIRST_DAY.isoformat(), LAST_DAY.isoformat()
     line = refused(run, state, "meet", "Ada", "--on", "1899-12-31", *T)
@@ -343,7 +351,9 @@ def test_cli_config_bounds_apply_to_every_command(run: Runner, tmp_path: Path) -
     assert not out.exists()
 
 
-def test_cli_config_at_its_edges_syncs_and_serves(run: Runner, tmp_path: Path) -> None:
+def test_cli_config_at_its_edges_syncs_and_serves(
+    run: Runner, tmp_path: Path, clock_at_the_last_day: None
+) -> None:
     """The largest follow-up, horizon, cadence and alarms and a promise due on the last
     day, with --today on the last day: due, status and sync work and agree."""
     run.ok("init")
@@ -357,7 +367,7 @@ def test_cli_config_at_its_edges_syncs_and_serves(run: Runner, tmp_path: Path) -
     )
     last = LAST_DAY.isoformat()
     run.ok("meet", "Ada", "--today", last)
-    run.ok("cadence", "ada", "3650d", "--today", last)
+    run.ok("cadence", "ada", "1825d", "--today", last)
     run.ok("promise", "ada", "a letter", "--due", last, "--today", last)
     agenda = run.json("due", "--today", last, "--until", last)["agenda"]
     assert {(a["rule"], a["due"]) for a in agenda} == {("followup", "2201-12-31"), ("promise", last)}
@@ -366,9 +376,9 @@ def test_cli_config_at_its_edges_syncs_and_serves(run: Runner, tmp_path: Path) -
     assert synced["targets"][0]["ok"], synced
     items = ics_items(out.read_bytes())
     dues = sorted(str(c.decoded("DTSTART")) for c in items.values())
-    # the promise, the follow-up, the seasons of ten years, and the cadence on the horizon's last day
-    cadence_due = (LAST_DAY + timedelta(days=3650)).isoformat()
-    assert dues[0] == last and "2201-12-31" in dues and dues[-1] == cadence_due
+    # the promise, the follow-up, the seasons of ten years, and the cadence five years on
+    cadence_due = (LAST_DAY + timedelta(days=1825)).isoformat()
+    assert dues[0] == last and "2201-12-31" in dues and cadence_due in dues
     assert len(items) == row["pending"]["create"]
     [row] = run.json("status", "--today", last)["targets"]
     assert row["pending"] == {"create": 0, "update": 0, "delete": 0}
@@ -379,10 +389,10 @@ def test_cli_config_at_its_edges_syncs_and_serves(run: Runner, tmp_path: Path) -
 # ---------------------------------------------------------------- the Python API
 @pytest.mark.parametrize(
     ("command", "message"),
-    [(cmd.Cadence("Ada", 3651), "cadence 3651 is out of range: 1 .. 3650 days"),
-     (cmd.Cadence("Ada", 10**9), "cadence 1000000000 is out of range: 1 .. 3650 days"),
-     (cmd.Touch("Ada", minutes=MAX_MINUTES + 1), "minutes 10081 is out of range: 0 .. 10080"),
-     (cmd.Pitch(minutes=-1), "minutes -1 is out of range: 0 .. 10080"),
+    [(cmd.Cadence("Ada", 1826), "cadence 1826 is out of range: 1 .. 1825 days"),
+     (cmd.Cadence("Ada", 10**9), "cadence 1000000000 is out of range: 1 .. 1825 days"),
+     (cmd.Touch("Ada", minutes=MAX_MINUTES + 1), "minutes 1441 is out of range: 0 .. 1440"),
+     (cmd.Pitch(minutes=-1), "minutes -1 is out of range: 0 .. 1440"),
      (cmd.Meet("Grace", on=date(1899, 12, 31)), "date '1899-12-31' is out of range"),
      (cmd.Promise("Ada", "a letter", date(2201, 1, 1)), "due date '2201-01-01' is out of range")],
 )  # fmt: skip
@@ -393,7 +403,7 @@ def test_the_python_api_checks_the_same_ranges(empty_store: Path, command: cmd.C
         shutil.copytree(empty_store, home)
         with Network.open(home, today=date(2026, 11, 20)) as net:
             net.record(cmd.Meet("Ada", on=date(2026, 11, 1)))
-            net.record(cmd.Cadence("Ada", 3650))
+            net.record(cmd.Cadence("Ada", 1825))
             position = net.position()
             with pytest.raises(BadInput) as e:
                 net.record_many([cmd.Touch("Ada"), command])
@@ -468,12 +478,14 @@ def world_config(w: dict[str, Any], ics: Path) -> str:
 
 def world_commands(w: dict[str, Any]) -> list[cmd.Command]:
     names = [f"Contact {i}" for i in range(len(w["contacts"]))]
+    met = [on for on, _, _ in w["contacts"]]
     out: list[cmd.Command] = [
         cmd.Meet(name, minutes=minutes, on=on, why="role-model" if why else None)
         for name, (on, minutes, why) in zip(names, w["contacts"], strict=True)
     ]
-    for op, who, on, minutes, days, flag in w["ops"]:
+    for op, who, drawn, minutes, days, flag in w["ops"]:
         name = names[who % len(names)]
+        on = max(drawn, met[who % len(names)])  # nothing happens with a contact before meeting
         if op == "touch":
             out.append(cmd.Touch(name, "me" if flag else "them", minutes=minutes, on=on))
         elif op in ("give", "receive"):
@@ -524,6 +536,7 @@ def test_no_value_in_range_makes_a_later_command_fail(empty_store: Path, w: dict
         (home / "config.toml").write_text(world_config(w, ics), encoding="utf-8")
         today = w["today"]
         with Network.open(home, today=today) as net:
+            net.clock = lambda: today  # the real today: facts up to LAST_DAY are not in the future
             commands = world_commands(w)
             assert len(net.record_many(commands)) == len(commands)  # every value in range is taken
             agenda = net.agenda()

@@ -92,11 +92,11 @@ def test_a_chunk_another_process_folded_first_is_discarded_with_the_buckets_it_r
         calls: list[int] = []
         raced: list[int] = []
 
-        def fetch_while_the_other_folds(after: int, limit: int) -> Any:
+        def fetch_while_the_other_folds(after: int, limit: int, types: Any = None) -> Any:
             calls.append(after)
             if len(calls) == 2:  # the first page is folded: its buckets are read
                 raced.append(second.refresh())
-            return fetch(after, limit)
+            return fetch(after, limit, types)
 
         first.views.catch_up(fetch_while_the_other_folds, page=3, name_of=first._name_of)
         assert raced == [10]  # the other process folded the ten touches first

@@ -142,32 +142,41 @@ def build(script: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> tuple[
     open_promises: list[tuple[str, date]] = []
     for i, (on, why, minutes) in enumerate(meets):
         commands.append(cmd.Meet(names[i], channel="conference", why=why, minutes=minutes, on=on))
+
+    def after(on: date, *who: int) -> date:
+        """`on`, or the first meeting with `who` if that is later: nothing happens before."""
+        return max(on, *(meets[w % n][0] for w in who))
+
     for op in ops:
         kind = op[0]
         command: Any
         if kind == "touch":
             _, i, on, by, minutes = op
-            command = cmd.Touch(names[i % n], by=by, minutes=minutes, on=on)
+            command = cmd.Touch(names[i % n], by=by, minutes=minutes, on=after(on, i))
         elif kind in ("give", "receive"):
             _, i, on, help_kind, j, minutes = op
             to = None
+            on = after(on, i)
             if help_kind == "introduction":
                 if n == 1:
                     help_kind = "advice"
                 else:
                     to = names[(i + 1 + j % (n - 1)) % n]
+                    on = after(on, i + 1 + j % (n - 1))
             cls = cmd.Give if kind == "give" else cmd.Receive
             command = cls(names[i % n], help_kind, to=to, minutes=minutes, on=on)
         elif kind in ("ask", "asked"):
             _, i, on, minutes = op
             command = (cmd.Ask if kind == "ask" else cmd.Asked)(
-                names[i % n], f"{kind} {len(commands)}", minutes, on
+                names[i % n], f"{kind} {len(commands)}", minutes, after(on, i)
             )
         elif kind == "pitch":
             _, i, on, minutes = op
+            on = on if i is None else after(on, i)
             command = cmd.Pitch(None if i is None else names[i % n], minutes=minutes, on=on)
         elif kind == "promise":
             _, i, on, days = op
+            on = after(on, i)
             pid = UUID(int=rng.getrandbits(128), version=4)
             promise_ids[len(commands)] = pid.hex
             open_promises.append((pid.hex, on))

@@ -12,12 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from syncnet.app.directory import Refs, short
 from syncnet.domain import events as ev
 from syncnet.domain.sealed import Sealed
+
+if TYPE_CHECKING:
+    from syncnet.domain.corrections import Corrections
+    from syncnet.domain.rows import ContactView
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,10 @@ class HistoryEntry:
     kind: str
     fact_id: str
     details: dict[str, Any] = field(default_factory=dict)
+    # A fact a standing retraction names: {"by": short id, "recorded": ..., "reason": ...}
+    retracted: dict[str, Any] | None = None
+    # The standing amendments of the fact, in the order recorded: {"by", "recorded", "changes"}
+    amended: list[dict[str, Any]] = field(default_factory=list)
 
 
 KIND_WORDS: dict[type[ev.Fact], str] = {
@@ -35,10 +43,13 @@ KIND_WORDS: dict[type[ev.Fact], str] = {
     ev.PromiseMade: "promise", ev.PromiseKept: "kept", ev.PromiseDropped: "dropped",
     ev.Pocketed: "pocket", ev.CadenceSet: "cadence", ev.GoalSet: "GoalSet",
     ev.GoalAchieved: "GoalAchieved", ev.GoalLinked: "goal link", ev.ReminderPushed: "pushed",
+    ev.DetailsSet: "details", ev.Renamed: "renamed", ev.ReasonSet: "reason", ev.Retracted: "retraction",
+    ev.Amended: "amendment",
 }  # fmt: skip
-PLAIN = ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action", "result")
-SEALED = ("name", "where", "what", "summary")
-CONTACTS = ("introduced", "contact_id")
+PLAIN = ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action", "result",
+         "new_on", "new_minutes", "new_kind", "new_channel")  # fmt: skip
+SEALED = ("name", "where", "what", "summary", "reason")
+CONTACTS = ("introduced", "contact_id", "via")
 
 
 Unseal = Callable[[Sealed | None], str | None]
@@ -48,7 +59,17 @@ def history_entry(fact: ev.Fact, directory: Refs, unseal: Unseal) -> HistoryEntr
     details: dict[str, Any] = {}
     for name in PLAIN:
         if hasattr(fact, name):
-            details[name] = getattr(fact, name)
+            value = getattr(fact, name)
+            details[name] = value.isoformat() if isinstance(value, date) else value
+    sealed_details = getattr(fact, "details", None)  # a DetailsSet, or a first meeting's
+    if isinstance(sealed_details, Sealed):
+        details.update(details_of(unseal(sealed_details)))
+    for name in ("new_on", "new_minutes", "new_kind", "new_channel"):  # an amendment: what it sets
+        if details.get(name, 0) is None:
+            del details[name]
+    fact_id = getattr(fact, "fact_id", None)
+    if fact_id is not None:  # a correction: the fact it names
+        details["fact"] = short(fact_id.hex)
     for name in SEALED:
         if getattr(fact, name, None) is not None:
             details[name] = unseal(getattr(fact, name))
@@ -84,3 +105,42 @@ def history_entries(fact: ev.Fact, contact_id: UUID, directory: Refs, unseal: Un
         details["contact_id"] = label
         entries.append(HistoryEntry(fact.on, fact.timestamp, kind, fact.originator_id.hex, details))
     return entries
+
+
+def details_of(text: str | None) -> dict[str, Any]:
+    """The fields of a sealed DetailsSet ({} when erased)."""
+    import json
+
+    if text is None:
+        return {}
+    found: dict[str, Any] = json.loads(text)
+    return found
+
+
+def corrected(entry: HistoryEntry, corrections: Corrections, unseal: Unseal) -> HistoryEntry:
+    """The entry with what the standing corrections say of its fact."""
+    import dataclasses
+
+    from syncnet.domain.corrections import corrected_fields
+
+    retraction = corrections.retraction(entry.fact_id)
+    retracted = None
+    if retraction is not None:
+        retracted = {"by": short(retraction.originator_id.hex), "recorded": retraction.timestamp,
+                     "reason": unseal(retraction.reason)}  # fmt: skip
+    amended = []
+    for a in corrections.standing_amendments(entry.fact_id):
+        fields = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in corrected_fields(a).items()}
+        if "note" in fields:
+            fields["note"] = unseal(a.note)
+        amended.append({"by": short(a.originator_id.hex), "recorded": a.timestamp, "changes": fields})
+    return dataclasses.replace(entry, retracted=retracted, amended=amended)
+
+
+def merged_details(view: ContactView, unseal: Callable[[str], str | None]) -> dict[str, Any]:
+    """A contact's details in force: per field, the latest DetailsSet that gave it (the
+    first meeting's among them); an erased contact has none."""
+    out: dict[str, Any] = {}
+    for _, sealed in sorted(view.details):
+        out.update(details_of(unseal(sealed)))
+    return out

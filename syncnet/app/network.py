@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from syncnet.app.directory import ContactRef, Directory, Finder, resolve_goal
@@ -28,6 +29,7 @@ from syncnet.storage.viewstore import ViewStore
 
 if TYPE_CHECKING:  # imported where used, so that reads stay light
     from syncnet.app.agenda import AgendaItem
+    from syncnet.app.asof import Reads, Replayed
     from syncnet.app.history import HistoryEntry
     from syncnet.app.sync import Action
     from syncnet.domain import commands as cmd
@@ -46,6 +48,20 @@ def _today_in(timezone: str) -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 
 
+@dataclass(frozen=True)
+class Card:
+    """What `syncnet show` says of a contact."""
+
+    contact: ContactRef
+    view: ContactView
+    details: dict[str, Any]  # org, role, emails, phones, urls, how_met: the latest of each
+    balance: pj.Balance
+    open_promises: list[tuple[str, str | None, str]]  # (id, what, due)
+    via: ContactRef | None  # who introduced us
+    introduced: list[ContactRef]  # whom this contact introduced to me
+    where: str | None
+
+
 class Network:
     """A user's network: an open store, its configuration and its views."""
 
@@ -53,8 +69,14 @@ class Network:
         self.store = store
         self.config = config
         self.fixed_today = today  # --today, or a test's clock: time is injected
+        # The real today, in the user's time zone, whatever --today says: no fact may be
+        # dated after it. A test replaces it to record facts "in the future".
+        self.clock: Callable[[], date] = lambda: _today_in(config.timezone)
         self.views = ViewStore(store.db_path, store.store_key)
         self._state: StateStore | None = None
+        # --known-at: reads see only the facts (and corrections) recorded up to then
+        self.known_at: datetime | None = None
+        self._replayed: tuple[tuple[date, datetime | None, int], Replayed] | None = None
 
     @classmethod
     def open(
@@ -106,9 +128,9 @@ class Network:
         """The notification position of the last recorded fact (0 when empty)."""
         return self.store.max_position()
 
-    def directory(self) -> Directory:
-        """Every contact (the reads that list the network)."""
-        return Directory(self.views.load_all("contact"), self.unseal_text)
+    def directory(self, reads: Reads | None = None) -> Directory:
+        """Every contact (the reads that list the network): of the views, or of `reads`."""
+        return Directory((reads or self.views).load_all("contact"), self.unseal_text)
 
     def finder(self) -> Finder:
         """The contacts a command names, loaded one by one (recording, history)."""
@@ -160,26 +182,44 @@ class Network:
         calendars.record_pushes(self, target, actions, today)
 
     # reading ----------------------------------------------------------------
+    def reads(self, day: date | None = None) -> Reads:
+        """Where the reads of `day` (default: today), as known at `known_at`, take their
+        rows: the tracked views when they hold exactly the facts such a read may see,
+        else those facts replayed in memory (syncnet.app.asof)."""
+        from syncnet.app.asof import views_answer
+
+        self.refresh()
+        day = day or self.today()
+        if views_answer(self.views.meta(), day, self.known_at):
+            return self.views
+        key = (day, self.known_at, self.position())  # a long-running process records meanwhile
+        if self._replayed is None or self._replayed[0] != key:
+            from syncnet.app.asof import Replayed, every_fact
+
+            self._replayed = (key, Replayed(every_fact(self.store.log.after), day, self.known_at))
+        return self._replayed[1]
+
     def agenda(self, today: date | None = None, until: date | None = None) -> list[AgendaItem]:
         """The due reminders, overdue first (see syncnet.app.agenda)."""
         from syncnet.app.agenda import agenda_items
 
-        self.refresh()
-        contacts = self.views.load_all("contact")
-        promises = self.views.load_all("promise", only_open=True)
-        return agenda_items(contacts, promises, self.config, today or self.today(), until, self.unseal_text)
+        today = today or self.today()
+        reads = self.reads(today)
+        contacts = reads.load_all("contact")
+        promises = reads.load_all("promise", only_open=True)
+        return agenda_items(contacts, promises, self.config, today, until, self.unseal_text)
 
     def balances(
         self, contact: str | None = None, as_of: date | None = None
     ) -> tuple[list[tuple[ContactRef, pj.Balance]], tuple[int, int, float | None]]:
         from syncnet.domain import projections as pj
 
-        self.refresh()
         as_of = as_of or self.today()
-        directory = self.directory()
-        tallies: list[TallyView] = self.views.load_all("tally")
+        reads = self.reads(as_of)
+        directory = self.directory(reads)
+        tallies: list[TallyView] = reads.load_all("tally")
         # None: the promises are read from the tallies, not from a row each
-        found = pj.balances(tallies, None, as_of, self.config.minutes, self._ledger)
+        found = pj.balances(tallies, None, as_of, self.config.minutes, self._ledger_in(reads))
         overall = pj.credibility(found.values())
         wanted = [directory.resolve(contact)] if contact else sorted(directory.by_id)
         rows = []
@@ -190,64 +230,129 @@ class Network:
         rows.sort(key=lambda r: (r[1].balance, (r[0].name or "").casefold()))
         return rows, overall
 
-    def _ledger(self, contact_id: str) -> LedgerView:
+    @staticmethod
+    def _ledger_in(reads: Reads) -> Callable[[str], LedgerView]:
         """A contact's day-by-day ledger: for a read as of a day before its tally's last."""
-        row: LedgerView | None = self.views.row("ledger", contact_id)
-        return row or LedgerView(contact_id)
+
+        def ledger(contact_id: str) -> LedgerView:
+            row: LedgerView | None = reads.row("ledger", contact_id)
+            return row or LedgerView(contact_id)
+
+        return ledger
 
     def time_split(self, today: date | None = None) -> pj.TimeSplit:
         from syncnet.domain import projections as pj
 
-        self.refresh()
-        return pj.time_split(self.views.load_days(), today or self.today(), self.config)
+        today = today or self.today()
+        return pj.time_split(self.reads(today).load_days(), today, self.config)
 
     def warnings(self, today: date | None = None) -> list[tuple[pj.Warning, ContactRef | None]]:
         from syncnet.domain import projections as pj
 
-        self.refresh()
-        directory = self.directory()
+        today = today or self.today()
+        reads = self.reads(today)
+        directory = self.directory(reads)
         found = pj.warnings(
             directory.by_id.values(),
-            self.views.load_all("tally"),
-            self.views.load_days(),
-            today or self.today(),
+            reads.load_all("tally"),
+            reads.load_days(),
+            today,
             self.config,
-            self._ledger,
+            self._ledger_in(reads),
         )
         return [(w, directory.ref(w.contact_id) if w.contact_id else None) for w in found]
 
-    def contacts(self, goal: str | None = None) -> list[tuple[ContactRef, ContactView, list[str]]]:
-        self.refresh()
-        directory = self.directory()
-        goals = {g.id: g for g in self.views.load_all("goal")}
+    def contacts(
+        self, goal: str | None = None, org: str | None = None
+    ) -> list[tuple[ContactRef, ContactView, list[str]]]:
+        """Every contact met by today, with the names of its goals; `goal`, `org`: only
+        those linked to that goal, or whose organisation contains `org` (any case)."""
+        from syncnet.app.history import merged_details
+
+        reads = self.reads()
+        directory = self.directory(reads)
+        goals = {g.id: g for g in reads.load_all("goal")}
         goal_id = resolve_goal(goal, goals, self.unseal_text) if goal else None
+        wanted_org = None if org is None else org.strip().casefold()
         rows = []
         for cid, view in directory.by_id.items():
             if goal_id and goal_id not in view.goals:
                 continue
+            if wanted_org is not None:
+                found = merged_details(view, self.unseal_text).get("org") or ""
+                if wanted_org not in found.casefold():
+                    continue
             names = [self.unseal_text(goals[g].name) or "[forgotten]" for g in view.goals if g in goals]
             rows.append((directory.ref(cid), view, names))
         rows.sort(key=lambda r: ((r[0].name or "").casefold(), r[0].id))
         return rows
 
     def goals(self) -> list[tuple[GoalView, str | None]]:
-        self.refresh()
-        rows = [(g, self.unseal_text(g.name)) for g in self.views.load_all("goal")]
+        rows = [(g, self.unseal_text(g.name)) for g in self.reads().load_all("goal")]
         rows.sort(key=lambda r: (r[0].set_on, r[0].id))
         return rows
 
+    def show(self, contact: str) -> Card:
+        """Everything about one contact as of today (see `Card`)."""
+        from syncnet.app.history import merged_details
+        from syncnet.domain import projections as pj
+
+        reads = self.reads()
+        directory = self.directory(reads)
+        cid = directory.resolve(contact)
+        view = directory.by_id[cid]
+        rows, _ = self.balances(cid)
+        balance = rows[0][1] if rows else pj.Balance(cid)
+        today = self.today().isoformat()
+        promises = [
+            (p.id, self.unseal_text(p.what), p.due)
+            for p in reads.load_all("promise", only_open=True)
+            if p.contact_id == cid and p.made_on <= today
+        ]
+        introduced = sorted(
+            (directory.ref(other) for other, v in directory.by_id.items() if v.via == cid),
+            key=lambda r: ((r.name or "").casefold(), r.id),
+        )
+        return Card(
+            directory.ref(cid), view, merged_details(view, self.unseal_text), balance,
+            sorted(promises, key=lambda p: (p[2], p[0])),
+            None if view.via is None else directory.ref(view.via), introduced,
+            None if view.where is None else self.unseal_text(view.where),
+        )  # fmt: skip
+
+    def last_fact(self) -> HistoryEntry | None:
+        """The last fact recorded in this store (not a record of a calendar push)."""
+        from syncnet.app.history import history_entry
+        from syncnet.domain.events import AGENDA_FACTS
+
+        log = self.store.log
+        position = log.last_position(AGENDA_FACTS)
+        fact = None if position is None else log.at(position)
+        return None if fact is None else history_entry(fact, self.finder(), self.store.keyring.unseal)
+
     def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:
         """Every fact about a contact, by the day it happened (see syncnet.app.history)."""
-        from syncnet.app.history import history_entries
+        from syncnet.app.asof import known_by
+        from syncnet.app.history import corrected, history_entries
+        from syncnet.domain.corrections import Corrections
+        from syncnet.domain.events import CORRECTIONS
 
         self.refresh()
         directory = self.finder()
         cid = directory.resolve(contact)
         log = self.store.log
+        # Every fact of the contact recorded by --known-at, corrections among them (they
+        # carry the contact of the fact they name), dated by --today: as corrected, when
+        # it stands.
+        facts = known_by([f for p in self.views.positions_of(UUID(cid)) if (f := log.at(p))], self.known_at)
+        corrections = Corrections(f for f in facts if isinstance(f, CORRECTIONS))
+        day, unseal = self.today(), self.store.keyring.unseal
         entries = []
-        for position in self.views.positions_of(UUID(cid)):
-            fact = log.at(position)
-            if fact is not None:
-                entries += history_entries(fact, UUID(cid), directory, self.store.keyring.unseal)
+        for fact in facts:
+            effective = corrections.effective(fact)
+            if (effective or fact).on > day:
+                continue
+            for entry in history_entries(fact, UUID(cid), directory, unseal):
+                entries.append(corrected(entry, corrections, unseal))
         entries.sort(key=lambda e: (e.on, e.recorded))
         return directory.ref(cid), entries

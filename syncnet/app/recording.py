@@ -5,6 +5,8 @@ Imported only by commands that record, so reads never load the event classes.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from syncnet.app.recorded import ME, Recorded
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
 from syncnet.domain.config import CADENCE_DAYS, MINUTES, out_of_range
+from syncnet.domain.corrections import AMENDABLE, Corrections
 from syncnet.domain.dates import check_date
 from syncnet.domain.rows import ContactView, GoalView, PromiseView
 from syncnet.errors import BadInput, NotFound, SyncnetError
@@ -76,7 +79,9 @@ class Translator:
         self.goals = goals
         self.keyring = network.store.keyring
         self.today = network.today()
+        self.real_today = network.clock()  # --today may be later: no fact is dated after this
         self._ids: dict[str, UUID] = {}
+        self._known_corrections: Corrections | None = None  # loaded by the first correction
 
     def result(self, command: cmd.Command, fact: ev.Fact) -> Recorded:
         kind = type(command).__name__.lower()
@@ -90,10 +95,26 @@ class Translator:
     # checks -----------------------------------------------------------------
     def _on(self, on: date | None) -> date:
         if on is None:
-            return check_date(self.today, "today")
+            return self._not_future(check_date(self.today, "today"), "--today")
         if on > self.today:
             raise BadInput(f"date {on.isoformat()} is in the future (today is {self.today.isoformat()})")
-        return check_date(on, "date")
+        return self._not_future(check_date(on, "date"), "--on")
+
+    def _not_future(self, day: date, what: str) -> date:
+        """`day`, unless it is after the real today: --today evaluates reads as of another
+        day, but what happened cannot have happened yet."""
+        real = self.real_today
+        if day > real:
+            raise BadInput(f"{what} {day.isoformat()} is in the future (today is {real.isoformat()})")
+        return day
+
+    def _after_meeting(self, contact: UUID | None, on: date) -> None:
+        """Nothing happens with a contact before the first meeting (the row of a contact met
+        earlier in this batch is the Finder's already)."""
+        view = None if contact is None else self.dir.view(contact.hex)
+        if view is not None and on.isoformat() < view.met_on:
+            who = self.dir.ref(view.id).label()
+            raise BadInput(f"{on.isoformat()} is before the first meeting with {who}, on {view.met_on}")
 
     @staticmethod
     def _minutes(minutes: int | None) -> int | None:
@@ -124,12 +145,16 @@ class Translator:
             return None
         return self.keyring.seal(subject, text.strip())
 
-    def _meta(self, on: date | None) -> dict[str, Any]:
+    def _meta(self, on: date | None, *contacts: UUID | None) -> dict[str, Any]:
+        """The fields every fact has; dated on or after the first meeting with `contacts`."""
+        day = self._on(on)
+        for contact in contacts:
+            self._after_meeting(contact, day)
         return {
             "originator_id": uuid4(),
             "originator_version": 1,
             "timestamp": ev.Fact.create_timestamp(),
-            "on": self._on(on),
+            "on": day,
         }
 
     # translation: one method per command type, found in TRANSLATIONS ----------
@@ -143,7 +168,7 @@ class Translator:
     def _touch(self, c: cmd.Touch) -> ev.Fact:
         contact = self._contact(c.contact)
         return ev.Touched(
-            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+            **self._meta(c.on, contact), note=self._seal(contact, c.note), contact_id=contact,
             by=self._choice(c.by, ("me", "them"), "initiator"),
             channel=None if c.channel is None else self._choice(c.channel, ev.CHANNELS, "channel"),
             minutes=self._minutes(c.minutes),
@@ -168,7 +193,7 @@ class Translator:
         elif c.to:
             raise BadInput("--to is only for --kind introduction")
         return cls(
-            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+            **self._meta(c.on, contact, introduced), note=self._seal(contact, c.note), contact_id=contact,
             kind=kind, minutes=self._minutes(c.minutes), introduced=introduced,
         )  # fmt: skip
 
@@ -181,7 +206,7 @@ class Translator:
     def _request(self, c: cmd.Ask | cmd.Asked, cls: type[ev.RequestMade | ev.RequestReceived]) -> ev.Fact:
         contact = self._contact(c.contact)
         return cls(
-            **self._meta(c.on), note=self._seal(contact, c.note), contact_id=contact,
+            **self._meta(c.on, contact), note=self._seal(contact, c.note), contact_id=contact,
             what=self._seal(contact, c.what), minutes=self._minutes(c.minutes),
         )  # fmt: skip
 
@@ -189,13 +214,13 @@ class Translator:
         pitched = self._contact(c.contact) if c.contact else None
         subject = pitched or self._self_subject()
         return ev.Presented(
-            **self._meta(c.on), note=self._seal(subject, c.note), contact_id=pitched,
+            **self._meta(c.on, pitched), note=self._seal(subject, c.note), contact_id=pitched,
             minutes=self._minutes(c.minutes),
         )  # fmt: skip
 
     def _promise_made(self, c: cmd.Promise) -> ev.Fact:
         contact = self._contact(c.contact)
-        meta = self._meta(c.on)
+        meta = self._meta(c.on, contact)
         if c.promise_id is not None:
             if self.promises.get(c.promise_id.hex) is not None:
                 raise BadInput(f"promise id {c.promise_id.hex} exists already")
@@ -226,10 +251,10 @@ class Translator:
         promise = self.promises.get(pid)
         assert promise is not None
         self.promises.closed.add(pid)
+        contact = UUID(promise.contact_id)
         meta = self._meta(c.on)
         if meta["on"].isoformat() < promise.made_on:
-            raise BadInput("a promise cannot be closed before it was made")
-        contact = UUID(promise.contact_id)
+            raise BadInput("a promise cannot be closed before it was made")  # so not before meeting
         return cls(**meta, note=self._seal(contact, c.note), promise_id=UUID(pid), contact_id=contact)
 
     def _pocket(self, c: cmd.Pocket) -> ev.Fact:
@@ -285,7 +310,8 @@ class Translator:
         channel = self._choice(c.channel, ev.CHANNELS, "channel")
         why = None if c.why is None else self._choice(c.why, ev.REASONS, "reason")
         goals = tuple(UUID(_resolve_goal(g, self.goals, self.net.unseal_text)) for g in c.goals)
-        meta = self._meta(c.on)
+        via = None if c.via is None else self._contact(c.via)
+        meta = self._meta(c.on, via)
         contact = c.contact_id or uuid4()
         if self.dir.exists(contact.hex):
             raise BadInput(f"contact id {contact.hex} exists already")
@@ -294,12 +320,136 @@ class Translator:
         fact = ev.ContactMet(
             **meta, note=self._seal(contact, c.note), contact_id=contact, name=sealed_name,
             channel=channel, where=self._seal(contact, c.where), why=why, goals=goals,
-            minutes=self._minutes(c.minutes),
+            minutes=self._minutes(c.minutes), via=via, details=self._details(contact, c.details),
         )  # fmt: skip
         self.dir.add(
             ContactView(contact.hex, sealed_name.to_text(), meta["on"].isoformat(), channel, why),
             name,
         )
+        return fact
+
+    def _details(self, contact: UUID, details: cmd.Details | None) -> ev.Sealed | None:
+        """The details given, checked, as one sealed JSON object (None when none given)."""
+        given = {} if details is None else details.given()
+        for email in given.get("emails", ()):
+            if not _EMAIL.match(email):
+                raise BadInput(f"malformed e-mail address {email!r}")
+        for phone in given.get("phones", ()):
+            if not _PHONE.match(phone):
+                raise BadInput(f"malformed phone number {phone!r}: digits, spaces and + - ( ) / . only")
+        for url in given.get("urls", ()):
+            if not _URL.match(url):
+                raise BadInput(f"malformed profile URL {url!r}: give it with http:// or https://")
+        if not given:
+            return None
+        return self.keyring.seal(contact, json.dumps(given, ensure_ascii=False, sort_keys=True))
+
+    def _set_details(self, c: cmd.SetDetails) -> ev.Fact:
+        contact = self._contact(c.contact)
+        details = self._details(contact, c.details)
+        if details is None:
+            raise BadInput("nothing to set: give --org, --role, --email, --phone, --url or --how-met")
+        return ev.DetailsSet(
+            **self._meta(c.on, contact), note=self._seal(contact, c.note), contact_id=contact, details=details
+        )
+
+    def _rename(self, c: cmd.Rename) -> ev.Fact:
+        contact = self._contact(c.contact)
+        name = c.name.strip()
+        if not name:
+            raise BadInput("a contact needs a name")
+        others = [e for e in self.dir.named(name) if e != contact.hex]
+        if others:
+            listed = ", ".join(self.dir.ref(e).label() for e in others)
+            raise BadInput(f"{listed} is already called {name!r}")
+        return ev.Renamed(
+            **self._meta(c.on, contact), note=self._seal(contact, c.note), contact_id=contact,
+            name=self.keyring.seal(contact, name),
+        )  # fmt: skip
+
+    def _why(self, c: cmd.Why) -> ev.Fact:
+        contact = self._contact(c.contact)
+        why = self._choice(c.why, ev.REASONS, "reason")
+        meta = self._meta(c.on, contact)
+        return ev.ReasonSet(**meta, note=self._seal(contact, c.note), contact_id=contact, why=why)
+
+    def _corrections(self) -> Corrections:
+        if self._known_corrections is None:
+            log = self.net.store.log
+            self._known_corrections = Corrections(f for _, f in log.after(0, 10**9, ev.CORRECTIONS))
+        return self._known_corrections
+
+    def _target(self, ref: str) -> ev.Fact:
+        """The fact `ref` names: its id, or a prefix of at least FACT_PREFIX hex digits."""
+        token = ref.strip().lower().replace("-", "")
+        if len(token) < FACT_PREFIX or any(ch not in "0123456789abcdef" for ch in token):
+            raise BadInput(
+                f"{ref!r} is not a fact id: give at least {FACT_PREFIX} hex digits of it "
+                "('syncnet history NAME' shows each fact's id)"
+            )
+        log = self.net.store.log
+        positions = log.positions_of_ids(token)
+        if len(positions) > 1:
+            raise NotFound(f"fact {ref!r} is ambiguous: give more digits of its id")
+        fact = log.at(positions[0]) if positions else None
+        if fact is None:
+            raise NotFound(f"no fact {ref!r}: 'syncnet history NAME' shows each fact's id")
+        if not ev.can_change_agenda(fact):
+            raise BadInput(f"fact {ref!r} is a record of a calendar push, not a fact about your network")
+        return fact
+
+    def _standing(self, fact: ev.Fact) -> None:
+        retraction = self._corrections().retraction(fact.originator_id.hex)
+        if retraction is not None:
+            raise BadInput(
+                f"fact {short(fact.originator_id.hex)} is retracted already (by "
+                f"{short(retraction.originator_id.hex)}): retract that retraction to restore it"
+            )
+
+    def _subject_of(self, fact: ev.Fact) -> tuple[UUID | None, UUID]:
+        """The contact a fact (or the fact a correction names) belongs to, and the key
+        that seals text about it: the contact's, or mine."""
+        contact: UUID | None = getattr(fact, "contact_id", None)
+        return contact, contact if contact is not None else self._self_subject()
+
+    def _retract(self, c: cmd.Retract) -> ev.Fact:
+        target = self._target(c.fact)
+        self._standing(target)
+        contact, subject = self._subject_of(target)
+        fact = ev.Retracted(
+            **self._meta(c.on), note=self._seal(subject, c.note), fact_id=target.originator_id,
+            contact_id=contact, reason=self._seal(subject, c.reason),
+        )  # fmt: skip
+        self._corrections().add(fact)  # a later command of the batch sees it
+        return fact
+
+    def _amend(self, c: cmd.Amend) -> ev.Fact:
+        target = self._target(c.fact)
+        if isinstance(target, ev.CORRECTIONS):
+            raise BadInput("a retraction or an amendment cannot be amended: retract it instead")
+        self._standing(target)
+        allowed = AMENDABLE[type(target)]
+        kind_word = type(target).__name__
+        for name, value in (("minutes", c.minutes), ("kind", c.kind), ("channel", c.channel)):
+            if value is not None and name not in allowed:
+                raise BadInput(f"a {kind_word} fact has no {name} to amend")
+        contact, subject = self._subject_of(target)
+        new_on = None
+        if c.new_on is not None:
+            new_on = self._on(c.new_on)
+            if not isinstance(target, ev.ContactMet):
+                self._after_meeting(contact, new_on)
+        note = self._seal(subject, c.note)
+        changes = (new_on, c.minutes, c.kind, c.channel, note)
+        if all(v is None for v in changes):
+            raise BadInput("nothing to amend: give --on, --minutes, --kind, --channel or --note")
+        fact = ev.Amended(
+            **self._meta(c.on), note=note, fact_id=target.originator_id, contact_id=contact,
+            new_on=new_on, new_minutes=self._minutes(c.minutes),
+            new_kind=None if c.kind is None else self._choice(c.kind, ev.HELP_KINDS, "kind of help"),
+            new_channel=None if c.channel is None else self._choice(c.channel, ev.CHANNELS, "channel"),
+        )  # fmt: skip
+        self._corrections().add(fact)
         return fact
 
     def _self_subject(self) -> UUID:
@@ -333,7 +483,17 @@ TRANSLATIONS: dict[type[Any], Callable[[Translator, Any], ev.Fact]] = {
     cmd.GoalAdd: Translator._goal_add,
     cmd.GoalAchieved: Translator._goal_achieved,
     cmd.Link: Translator._link,
+    cmd.SetDetails: Translator._set_details,
+    cmd.Rename: Translator._rename,
+    cmd.Why: Translator._why,
+    cmd.Retract: Translator._retract,
+    cmd.Amend: Translator._amend,
 }
+
+FACT_PREFIX = 6  # hex digits of a fact id that name it (history shows 8)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{3,30}$")
+_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
 def record_commands(

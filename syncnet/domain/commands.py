@@ -24,6 +24,31 @@ class Meet:
     note: str | None = None
     new: bool = False  # a different person who has the name of an existing contact
     contact_id: UUID | None = None  # importers may fix the id; normally random
+    details: Details | None = None
+    via: str | None = None  # the contact who introduced us
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a person keeps about a contact, sealed with its data key. None: not given
+    (keeps what an earlier DetailsSet said); a list replaces the earlier list."""
+
+    org: str | None = None
+    role: str | None = None
+    emails: tuple[str, ...] | None = None
+    phones: tuple[str, ...] | None = None
+    urls: tuple[str, ...] | None = None
+    how_met: str | None = None
+
+    def given(self) -> dict[str, str | list[str]]:
+        """The fields given, as stored (JSON)."""
+        out: dict[str, str | list[str]] = {}
+        for name, value in vars(self).items():
+            if isinstance(value, tuple):
+                out[name] = [v.strip() for v in value if v.strip()]
+            elif value is not None:
+                out[name] = value.strip()
+        return out
 
 
 @dataclass(frozen=True)
@@ -149,7 +174,56 @@ class Link:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class SetDetails:
+    contact: str
+    details: Details
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Rename:
+    contact: str
+    name: str
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Why:
+    """Give or change the reason a contact is in the network."""
+
+    contact: str
+    why: str
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Retract:
+    """A recorded fact was a mistake (`fact`: its id or a prefix of at least 6 hex digits)."""
+
+    fact: str
+    reason: str | None = None
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Amend:
+    """A correction of some fields of a recorded fact; None leaves a field as it was."""
+
+    fact: str
+    new_on: date | None = None
+    minutes: int | None = None
+    kind: str | None = None
+    channel: str | None = None
+    note: str | None = None  # the corrected note
+    on: date | None = None  # when the correction is recorded (default today)
+
+
 Command = (
     Meet | Touch | Give | Receive | Ask | Asked | Pitch | Promise | Kept | Dropped
-    | Pocket | Cadence | GoalAdd | GoalAchieved | Link
+    | Pocket | Cadence | GoalAdd | GoalAchieved | Link | SetDetails | Rename | Why | Retract | Amend
 )  # fmt: skip

@@ -25,11 +25,12 @@ SOUTH_SEASONS: dict[str, tuple[int, int]] = {"spring": (9, 11), "summer": (12, 2
 # calendar's horizon, an event's end) is still a date Python can hold.
 FIRST_DAY = date(1900, 1, 1)  # the dates a user gives: --on, --today, --until, --as-of, --due
 LAST_DAY = date(2200, 12, 31)
-MAX_DAYS = 3650  # ten years: a cadence, a horizon, a window, the warnings' days
-MAX_MINUTES = 7 * 24 * 60  # a week: the minutes of one fact, and the defaults per kind
+MAX_DAYS = 3650  # ten years: a horizon, a window, the warnings' days
+MAX_MINUTES = 24 * 60  # a day: no one fact takes more (also the defaults per kind)
 MAX_ALARM_DAYS = 365  # an alarm offset, either way
 MAX_ITEMS = 100_000  # the items of one calendar target (grouping.py)
-CADENCE_DAYS = (1, MAX_DAYS)
+MAX_CADENCE_YEARS = 5  # a longer cadence is no relationship being tended
+CADENCE_DAYS = (1, MAX_CADENCE_YEARS * 365)
 MINUTES = (0, MAX_MINUTES)
 
 # The config's numbers: option (a target's as targets.*.OPTION) -> (lowest, highest).
@@ -164,6 +165,9 @@ class Config:
     warnings: Warnings = field(default_factory=Warnings)
     targets: tuple[Target, ...] = ()
     feed: Feed = field(default_factory=Feed)
+    # A command printing the store's passphrase: a list runs as is, a string is split
+    # like a shell would (but run without one); never the passphrase itself.
+    passphrase_cmd: str | tuple[str, ...] = ""
     source: str = "defaults"
 
 
@@ -292,7 +296,21 @@ def _feed(table: dict[str, Any]) -> Feed:
     return feed
 
 
+def _passphrase_cmd(data: dict[str, Any]) -> str | tuple[str, ...]:
+    for where, table in (("", data), ("general.", data.get("general", {}))):
+        if isinstance(table, dict) and "passphrase" in table:
+            raise ConfigError(f"config: {where}passphrase: never put secrets in the config; "
+                              "use passphrase_cmd, the system keyring or SYNCNET_PASSPHRASE")  # fmt: skip
+    value = data.get("passphrase_cmd", "")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise ConfigError('config: passphrase_cmd must be a string or a list like ["pass", "show", "syncnet"]')
+
+
 def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
+    passphrase_cmd = _passphrase_cmd(data)
     general = _section(data, "general")
     rules = _section(data, "rules")
     for key in general:
@@ -324,6 +342,8 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
             raise ConfigError(f"config: unknown season {name!r} (spring, summer, autumn)")
         seasons[name] = _months(name, value)
     for key in data:
+        if key == "passphrase_cmd":
+            continue
         if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed"):
             raise ConfigError(f"config: unknown section [{key}]")
     split = _typed(Split, _section(data, "split"), "split")
@@ -339,5 +359,6 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         warnings=_typed(Warnings, _section(data, "warnings"), "warnings"),
         targets=tuple(_target(name, t) for name, t in _section(data, "targets").items()),
         feed=_feed(_section(data, "feed")),
+        passphrase_cmd=passphrase_cmd,
         source=source,
     )

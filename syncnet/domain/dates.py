@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from syncnet.domain.config import CADENCE_DAYS, FIRST_DAY, LAST_DAY, out_of_range
+from syncnet.domain.config import CADENCE_DAYS, FIRST_DAY, LAST_DAY, MAX_CADENCE_YEARS, out_of_range
 from syncnet.errors import BadInput
 
 
@@ -20,8 +20,11 @@ def check_date(day: date, what: str = "date") -> date:
 
 def parse_date(text: str, today: date, what: str = "date") -> date:
     """ISO dates (2026-11-20), or today / yesterday / tomorrow, in FIRST_DAY .. LAST_DAY.
-    `what` names the option in the error (e.g. "--on")."""
+    `what` names the option in the error (e.g. "--on"). An empty text is refused: no
+    one means "today" by it."""
     t = text.strip().lower()
+    if not t:
+        raise BadInput(f"empty {what} date" if what.startswith("--") else f"empty {what}")
     relative = {"today": 0, "yesterday": -1, "tomorrow": 1}
     try:
         day = today + timedelta(days=relative[t]) if t in relative else date.fromisoformat(t)
@@ -38,6 +41,8 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")
 def parse_days(text: str) -> int | None:
     """A cadence: 42d, 6w, 2m (30-day months) or a plain number of days, in
     CADENCE_DAYS; none/off clears it."""
+    if not text.strip():
+        raise BadInput("empty cadence: use e.g. 6w, 42d, 2m, or 'off'")
     if text.strip().lower() in ("none", "off", "0"):
         return None
     m = _DURATION.match(text.lower())
@@ -49,5 +54,6 @@ def parse_days(text: str) -> int | None:
     # number (int() refuses numbers of more than 4300 digits).
     days = int(digits) * {"": 1, "d": 1, "w": 7, "m": 30}[unit] if len(digits) <= 9 else high + 1
     if not low <= days <= high:
-        raise BadInput(f"cadence {out_of_range(text.strip(), f'{low} day', f'{high} days (10 years)')}")
+        years = f"{high} days ({MAX_CADENCE_YEARS} years)"
+        raise BadInput(f"cadence {out_of_range(text.strip(), f'{low} day', years)}")
     return days

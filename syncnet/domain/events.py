@@ -44,6 +44,11 @@ class Fact(DomainEvent, metaclass=_FactType):
 
 
 class ContactMet(Fact):
+    """`via`: the contact who introduced us (the small-world edge), if any. Version 2
+    added `via` and `details`; facts of version 1 have neither."""
+
+    class_version = 2
+
     contact_id: UUID
     name: Sealed
     channel: str
@@ -51,6 +56,13 @@ class ContactMet(Fact):
     why: str | None
     goals: tuple[UUID, ...]
     minutes: int | None
+    via: UUID | None
+    details: Sealed | None  # as a DetailsSet's, given at the first meeting
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["via"] = None
+        state["details"] = None
 
 
 class Touched(Fact):
@@ -133,6 +145,54 @@ class GoalAchieved(Fact):
 class GoalLinked(Fact):
     contact_id: UUID
     goal_id: UUID
+
+
+class DetailsSet(Fact):
+    """Details a person keeps about a contact (organisation, role, e-mails, phones,
+    profile URLs, how we met): the fields given, as one JSON object sealed with the
+    contact's data key. Per field, the latest recorded wins."""
+
+    contact_id: UUID
+    details: Sealed
+
+
+class Renamed(Fact):
+    contact_id: UUID
+    name: Sealed
+
+
+class ReasonSet(Fact):
+    """Why a contact is in the network, given or changed after the first meeting."""
+
+    contact_id: UUID
+    why: str
+
+
+class Retracted(Fact):
+    """A recorded fact was a mistake: every read ignores it from now on (its own
+    retraction, retracted in turn, restores it). `contact_id`: the contact of the
+    retracted fact, so that the retraction shows in its history."""
+
+    fact_id: UUID
+    contact_id: UUID | None
+    reason: Sealed | None
+
+
+class Amended(Fact):
+    """A correction of some fields of a recorded fact; None leaves a field as it was.
+    Its own `note`, when given, replaces the fact's note (sealed with the same key)."""
+
+    fact_id: UUID
+    contact_id: UUID | None
+    new_on: date | None
+    new_minutes: int | None
+    new_kind: str | None
+    new_channel: str | None
+
+
+# Facts about other facts: the fold applies them to the facts they name, never as facts
+# of their own (syncnet.domain.corrections).
+CORRECTIONS: tuple[type[Fact], ...] = (Retracted, Amended)
 
 
 class ReminderPushed(Fact):

@@ -19,6 +19,7 @@ from typing import Any
 
 from syncnet.domain import events as ev
 from syncnet.domain.config import Minutes
+from syncnet.domain.corrections import Corrections
 from syncnet.domain.rows import (  # re-exported for callers of the fold
     G_TOUCH_ME,
     G_TOUCH_THEM,
@@ -114,6 +115,9 @@ def _met(views: Views, event: ev.ContactMet, day: str, _: Row, days: Days) -> No
         why=event.why,
         goals=[g.hex for g in event.goals],
         where=None if event.where is None else event.where.to_text(),
+        via=None if event.via is None else event.via.hex,
+        name_at=_stamp(event, day),
+        details=[] if event.details is None else [[_stamp(event, day), event.details.to_text()]],
     )
     views.put("contact", contact.id, contact)
     views.ledger(contact.id)  # every contact has a ledger, if only an empty one
@@ -207,6 +211,25 @@ def _goal_linked(views: Views, event: ev.GoalLinked, day: str, contact: Row, day
         contact.goals.append(event.goal_id.hex)
 
 
+def _details_set(views: Views, event: ev.DetailsSet, day: str, contact: Row, days: Days) -> None:
+    if contact is not None:  # merged per field when read (the fields are sealed)
+        contact.details.append([_stamp(event, day), event.details.to_text()])
+        contact.details.sort()
+
+
+def _renamed(views: Views, event: ev.Renamed, day: str, contact: Row, days: Days) -> None:
+    stamp = _stamp(event, day)
+    if contact is not None and stamp >= contact.name_at:
+        contact.name, contact.name_at = event.name.to_text(), stamp
+        views.renamed.add(contact.id)
+
+
+def _reason_set(views: Views, event: ev.ReasonSet, day: str, contact: Row, days: Days) -> None:
+    stamp = _stamp(event, day)
+    if contact is not None and stamp >= contact.why_at:
+        contact.why, contact.why_at = event.why, stamp
+
+
 def _nothing(views: Views, event: Any, day: str, contact: Row, days: Days) -> None:
     """A self-presentation counts only in the time split, which `apply` does for every fact."""
 
@@ -227,6 +250,9 @@ _HANDLERS: dict[type[ev.Fact], Handler] = {
     ev.GoalSet: _goal_set,
     ev.GoalAchieved: _goal_achieved,
     ev.GoalLinked: _goal_linked,
+    ev.DetailsSet: _details_set,
+    ev.Renamed: _renamed,
+    ev.ReasonSet: _reason_set,
 }
 
 
@@ -251,10 +277,16 @@ def _plan(event: Any) -> Plan:
 def apply(views: Views, event: Any) -> None:
     """Fold one fact into the views: its own handler, then the rules every fact shares
     (the time split, and what an interaction does to its contact)."""
-    if not ev.can_change_agenda(event):
-        return  # a record for history only: a push changes nothing the rules look at
+    if not ev.can_change_agenda(event) or isinstance(event, ev.CORRECTIONS):
+        # A record for history only: a push changes nothing the rules look at. A correction
+        # acts through the facts it names (corrections.Corrections.effective).
+        return
     handle, split, interaction, meeting = _PLANS.get(type(event)) or _plan(event)
     day = event.on.isoformat()
+    if views.last_on is None or event.on > views.last_on:  # dates compare faster than text
+        views.last_on = event.on
+    if views.last_recorded is None or event.timestamp > views.last_recorded:
+        views.last_recorded = event.timestamp
     days = views.days()
     contact_id: str | None = event.contact_id.hex if getattr(event, "contact_id", None) else None
     contact: ContactView | None = None
@@ -281,9 +313,15 @@ def apply(views: Views, event: Any) -> None:
             _interaction(contact, day, ev.initiated_by_me(event), meeting)
 
 
-def replay(all_events: list[Any]) -> Views:
-    """Every view built from scratch, in memory: the reference for tests."""
+def replay(all_events: list[Any], corrections: Corrections | None = None) -> Views:
+    """Every view built from scratch, in memory, from the effective facts: the reference
+    for tests, and the reads of an earlier day or moment. Without `corrections`, those
+    among `all_events` apply."""
+    if corrections is None:
+        corrections = Corrections(e for e in all_events if isinstance(e, ev.CORRECTIONS))
     views = Views()
     for event in all_events:
-        apply(views, event)
+        effective = corrections.effective(event)
+        if effective is not None:
+            apply(views, effective)
     return views

@@ -11,6 +11,7 @@ import hashlib
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from typing import Any
 
 # Minutes: the rows hold the minutes recorded with the facts and, apart, how many facts
@@ -60,6 +61,10 @@ class ContactView:
     followed_up_on: str | None = None  # first interaction by me on or after met_on
     first_later: str | None = None  # first interaction after the meeting, by anyone
     months: list[str] = field(default_factory=list)  # "YYYY-MM" with an interaction
+    via: str | None = None  # the contact who introduced us
+    name_at: str = ""  # (on, recorded) of the name in force: a rename, latest wins
+    why_at: str = ""  # (on, recorded) of the reason in force
+    details: list[list[str]] = field(default_factory=list)  # [(on, recorded), sealed JSON] per DetailsSet
 
 
 @dataclass
@@ -130,6 +135,7 @@ KINDS: dict[str, type[Any]] = {
     "goal": GoalView,
 }
 GLOBAL_KEY = "days"
+META_KEY = "meta"
 
 Loader = Callable[[str, str], Any]  # a row as encode_row stored it, or None
 
@@ -143,6 +149,12 @@ class Views:
         self.dirty: set[tuple[str, str]] = set()
         self.created: set[tuple[str, str]] = set()  # put, not only changed: e.g. a contact met
         self._days: dict[str, list[int]] | None = None  # the global row, once it is dirty
+        self.renamed: set[str] = set()  # contacts renamed: their new names join the name index
+        # The latest day and recording among the facts folded here (the view store keeps
+        # them as the global "meta" row): a read of an earlier day or moment cannot use
+        # the views, and replays instead.
+        self.last_on: date | None = None
+        self.last_recorded: datetime | None = None
 
     def get(self, kind: str, key: str) -> Any:
         k = (kind, key)

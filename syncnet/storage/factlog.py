@@ -23,6 +23,8 @@ from syncnet.errors import StoreError
 from syncnet.storage.db import LOCK_TIMEOUT_S
 
 if TYPE_CHECKING:
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
     from syncnet.domain import events as ev
 
 # Where the fact classes lived before syncnet had layers: stored topics name it.
@@ -81,6 +83,36 @@ class FactLog:
         topics = topics_of(types) if types is not None else ()
         notes = self._app.recorder.select_notifications(start=position + 1, limit=limit, topics=topics)
         return [(n.id, cast("ev.Fact", self._app.mapper.to_domain_event(n))) for n in notes]
+
+    def _sqlite(self) -> SQLiteApplicationRecorder:
+        """The library's SQLite recorder, for the queries its API has no call for."""
+        from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+        recorder = self._app.recorder
+        assert isinstance(recorder, SQLiteApplicationRecorder)
+        return recorder
+
+    def positions_of_ids(self, prefix: str) -> list[int]:
+        """The positions of the facts whose id (32 hex digits, as the library stores it)
+        starts with `prefix`: a range of the primary key, no fact decrypted."""
+        recorder = self._sqlite()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {recorder.events_table_name} "
+                "WHERE originator_id >= ? AND originator_id < ? ORDER BY rowid",
+                (prefix, prefix + "g"),  # "g" sorts after every hex digit
+            )
+            return [int(r[0]) for r in cursor.fetchall()]
+
+    def last_position(self, types: Iterable[type[ev.Fact]]) -> int | None:
+        """The position of the latest fact of these types, or None."""
+        topics, recorder = topics_of(types), self._sqlite()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            marks = ", ".join("?" for _ in topics)
+            table = recorder.events_table_name
+            cursor.execute(f"SELECT MAX(rowid) FROM {table} WHERE topic IN ({marks})", topics)
+            row = cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     def at(self, position: int) -> ev.Fact | None:
         notes = self._app.recorder.select_notifications(start=position, stop=position, limit=1)

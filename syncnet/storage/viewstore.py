@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
-from syncnet.domain.rows import KINDS, Views, decode_row, encode_row, fingerprint
+from syncnet.domain.rows import KINDS, META_KEY, Views, decode_row, encode_row, fingerprint
 from syncnet.storage.db import connect, immediate
 from syncnet.storage.keys import decrypt, seal_json
 
@@ -69,11 +69,13 @@ def bucket_of(key: str) -> str:
 def stored_fingerprint() -> str:
     """The rows' format and how they are bucketed: a change rebuilds the views. No
     setting is part of it: settings apply when the views are read."""
-    return f"{fingerprint()}:buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}"
+    # names-2: the name index folds accents too (fold_name)
+    return f"{fingerprint()}:buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}:names-2"
 
 
-# fetch(after_position, limit) -> [(position, domain event)]
-Fetch = Callable[[int, int], Sequence[tuple[int, Any]]]
+# fetch(after_position, limit, types=None) -> [(position, domain event)], of those types only
+# when given (FactLog.after)
+Fetch = Callable[..., Sequence[tuple[int, Any]]]
 # The plain name of a contact row (None when it has none), to index it by name.
 NameOf = Callable[[Any], "str | None"]
 
@@ -90,8 +92,19 @@ NAME_PREFIX = 32  # longest prefix indexed: a longer reference is looked up by r
 
 
 def fold_name(name: str) -> str:
-    """How names compare: case-folded, inner runs of spaces as one."""
-    return " ".join(name.casefold().split())
+    """How names compare: case-folded, without accents, inner runs of spaces as one.
+
+    "Zoë" -> "zoe", "ÜNAL" -> "unal", "Straße" -> "strasse": NFKD parts a letter from its
+    combining marks, which are dropped (in every script: "が" -> "か"). A letter that NFKD
+    does not part stays: "Łukasz" -> "łukasz", "Øre" -> "øre". The name index holds hashes
+    of this fold: changing it must change stored_fingerprint, so that stores are indexed again."""
+    if name.isascii():  # most names: nothing to decompose
+        return " ".join(name.casefold().split())
+    import unicodedata  # only the fold needs it
+
+    # NFKD, casefold, NFKD: Unicode's compatibility caseless match (NFKD gives capitals: "℡" -> "TEL")
+    parted = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", name).casefold())
+    return " ".join("".join(ch for ch in parted if not unicodedata.combining(ch)).split())
 
 
 def name_prefixes(name: str) -> set[str]:
@@ -198,6 +211,11 @@ class ViewStore:
     def load_days(self) -> dict[str, list[int]]:
         return self.load("global", "days") or {}
 
+    def meta(self) -> dict[str, str]:
+        """The latest day ("last_on") and recording ("last_recorded", ISO) among the facts
+        folded, as text ("" when none)."""
+        return self.load("global", META_KEY) or {"last_on": "", "last_recorded": ""}
+
     # history index ----------------------------------------------------------
     def _index_id(self, contact_id: UUID) -> bytes:
         return hmac.new(self._index_key, contact_id.bytes, hashlib.sha256).digest()[:16]
@@ -233,9 +251,10 @@ class ViewStore:
         from syncnet.errors import MissingKey
 
         entries = []
-        for kind, key in views.created:  # names never change: a contact is indexed when met
-            if kind != "contact":
-                continue
+        # A contact is indexed when met and when renamed (an old name's entries stay: every
+        # hit is checked against the name in force).
+        met = [(kind, key) for kind, key in views.created if kind == "contact"]
+        for kind, key in met + [("contact", key) for key in views.renamed]:
             try:
                 name = name_of(views.rows[(kind, key)])
             except MissingKey:  # reported by the reads that need that name, not by the fold
@@ -273,13 +292,19 @@ class ViewStore:
         only where no command will look a name up: a contact met then is never indexed)."""
         # The fold and the event classes are imported only when there is something to fold:
         # a read on up-to-date views (e.g. `syncnet due`) never loads them.
-        from syncnet.domain.events import can_change_agenda, contact_ids_of
+        from syncnet.domain.corrections import Corrections
+        from syncnet.domain.events import CORRECTIONS, can_change_agenda, contact_ids_of
         from syncnet.domain.fold import apply
 
         index_id = functools.cache(self._index_id)  # one keyed hash per contact, not per fact
         done = 0
         while True:
             start = self._tracked()
+            # A rebuild folds the facts as corrected by every correction in the log. An
+            # incremental fold needs none: a correction names a fact recorded before it,
+            # and meeting one makes the views start again (below).
+            corrections = Corrections() if start else Corrections(f for _, f in fetch(0, 10**9, CORRECTIONS))
+            corrected = False
             # From position 0 every row is rebuilt: never read rows of another format.
             buckets: Buckets = {}  # the stored buckets this chunk read, to write them back whole
             views = Views(loader=functools.partial(self.load, cache=buckets) if start else None)
@@ -290,14 +315,28 @@ class ViewStore:
                 if not batch:
                     break
                 for pos, event in batch:
-                    apply(views, event)
+                    if start and isinstance(event, CORRECTIONS):
+                        corrected = True
+                        break
+                    effective = corrections.effective(event)
+                    if effective is not None:
+                        apply(views, effective)
                     index += [(index_id(c), pos) for c in contact_ids_of(event)]
                     if can_change_agenda(event):
                         agenda = pos
+                if corrected:
+                    break
                 position = batch[-1][0]
                 folded += len(batch)
                 if progress:
                     progress(done + folded)
+            if corrected:
+                # A retraction or an amendment can change any row its fact went into: fold
+                # everything again (docs/architecture.md, "Corrections").
+                with immediate(self._conn) as conn:
+                    if self._tracked() == start:
+                        conn.execute("DELETE FROM syncnet_view_tracking")
+                continue
             if not folded:
                 if done >= chunk:
                     # After a large catch-up, fold the WAL back into the database, so the
@@ -340,6 +379,12 @@ class ViewStore:
                 is_open = 1 if kind == "promise" and row.status == "open" else None
                 params.append((kind, key, is_open, self._seal(kind, key, row)))
             params += [(kind, b, None, self._seal(kind, b, rows)) for (kind, b), rows in changed.items()]
+            if views.last_on is not None and views.last_recorded is not None:
+                stored = (self._stored("global", META_KEY) if start else None) or {}
+                on, recorded = views.last_on.isoformat(), views.last_recorded.isoformat()
+                meta = {"last_on": max(stored.get("last_on", ""), on),
+                        "last_recorded": max(stored.get("last_recorded", ""), recorded)}  # fmt: skip
+                params.append(("global", META_KEY, None, self._seal("global", META_KEY, meta)))
             conn.executemany(
                 "INSERT INTO syncnet_views VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) "
                 "DO UPDATE SET open = excluded.open, data = excluded.data",

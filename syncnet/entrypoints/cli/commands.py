@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from syncnet.domain import commands as cmd
 
 F = TypeVar("F", bound=Callable[..., Any])
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = render.SCHEMA_VERSION
 
 
 class Ctx:
@@ -42,11 +42,15 @@ class Ctx:
         self.config = config
 
     @contextmanager
-    def network(self, today: str | None = None) -> Iterator[Network]:
+    def network(self, today: str | None = None, known_at: str | None = None) -> Iterator[Network]:
         net = open_network(self.home, self.config, _passphrase(self.home))
         try:
             if today:
                 net.fixed_today = parse_date(today, net.today(), "--today")
+            if known_at:
+                from syncnet.app.asof import parse_known_at
+
+                net.known_at = parse_known_at(known_at, net.config.timezone)
             net.refresh(progress=_progress("folding facts into views"))
             yield net
         finally:
@@ -54,18 +58,16 @@ class Ctx:
 
 
 def _passphrase(home: str | None) -> str | None:
-    """SYNCNET_PASSPHRASE, or a prompt on a terminal for a passphrase store."""
-    env = os.environ.get("SYNCNET_PASSPHRASE")
-    if env:
-        return env
-    from syncnet.storage.paths import data_dir
-    from syncnet.storage.store import key_mode
+    """The store's passphrase: SYNCNET_PASSPHRASE, passphrase_cmd, the keyring, then a
+    hidden prompt on a terminal (syncnet.storage.secrets); None for a key-file store."""
+    import getpass
 
-    if key_mode(data_dir(home)) == "passphrase" and sys.stdin.isatty():
-        import getpass
+    from syncnet.storage.secrets import store_passphrase
 
-        return getpass.getpass("syncnet passphrase: ") or None
-    return None
+    ctx = click.get_current_context(silent=True)
+    c = ctx.find_object(Ctx) if ctx is not None else None  # its --config names passphrase_cmd's file
+    ask = (lambda: getpass.getpass("syncnet passphrase: ")) if sys.stdin.isatty() else None
+    return store_passphrase(home, c.config if c is not None else None, ask)
 
 
 def _progress(what: str) -> Callable[[int], None] | None:
@@ -83,6 +85,14 @@ def today_option(f: F) -> F:
     return click.option("--today", metavar="DATE", help="Evaluate as if today were DATE (YYYY-MM-DD).")(f)
 
 
+def read_options(f: F) -> F:
+    """--today and --known-at: the two times of a read (docs/rules.md, "Two times")."""
+    f = click.option("--known-at", metavar="WHEN",
+                     help="Only what was recorded up to WHEN (YYYY-MM-DD: the end of that day, "
+                          "or YYYY-MM-DDTHH:MM): what syncnet knew then.")(f)  # fmt: skip
+    return today_option(f)
+
+
 def _pretty(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     render.PRETTY["on"] = value
 
@@ -94,14 +104,39 @@ def json_option(f: F) -> F:
 
 
 def write_options(f: F) -> F:
-    f = click.option("--on", metavar="DATE", help="When it happened (default: today).")(f)
+    f = click.option("--on", metavar="DATE", help="When it happened (default: today; never later).")(f)
     f = click.option("--note", help="A private note, stored sealed.")(f)
     return json_option(today_option(f))
 
 
 def minutes_option(f: F) -> F:
     return click.option("--minutes", type=click.IntRange(0, MAX_MINUTES),
-                        help=f"Minutes of your time it took (0 to {MAX_MINUTES}).")(f)  # fmt: skip
+                        help=f"Minutes of your time it took (0 to {MAX_MINUTES}: a day).")(f)  # fmt: skip
+
+
+def details_options(f: F) -> F:
+    """What a person keeps about a contact (each stored sealed with the contact's key)."""
+    for option in reversed([
+        click.option("--org", metavar="TEXT", help="Organisation (company, university, club)."),
+        click.option("--role", metavar="TEXT", help="Role or title."),
+        click.option("--email", "emails", metavar="ADDRESS", multiple=True,
+                     help="E-mail address; repeatable."),
+        click.option("--phone", "phones", metavar="NUMBER", multiple=True,
+                     help="Phone number; repeatable."),
+        click.option("--url", "urls", metavar="URL", multiple=True,
+                     help="Profile URL (LinkedIn and others); repeatable."),
+        click.option("--how-met", metavar="TEXT", help="How you met, in your words."),
+    ]):  # fmt: skip
+        f = option(f)
+    return f
+
+
+def _details(org: str | None, role: str | None, emails: tuple[str, ...], phones: tuple[str, ...],
+             urls: tuple[str, ...], how_met: str | None) -> cmd.Details:  # fmt: skip
+    from syncnet.domain.commands import Details
+
+    # A list option not given keeps the earlier list; given, it replaces it.
+    return Details(org, role, emails or None, phones or None, urls or None, how_met)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -228,7 +263,8 @@ def _record(
 
 
 def _on(net: Network, on: str | None) -> date | None:
-    return parse_date(on, net.today(), "--on") if on else None
+    """--on as given; an empty one is refused by parse_date, never taken as today."""
+    return None if on is None else parse_date(on, net.today(), "--on")
 
 
 @cli.command()
@@ -238,15 +274,20 @@ def _on(net: Network, on: str | None) -> date | None:
 @click.option("--where", help="The place or event (stored sealed).")
 @click.option("--goal", "goals", multiple=True, help="Link to a goal (name or id); repeatable.")
 @click.option("--new", is_flag=True, help="A different person with the name of an existing contact.")
+@click.option("--via", metavar="CONTACT", help="The contact who introduced you.")
+@details_options
 @minutes_option
 @write_options
 @pass_ctx
 def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, goals: tuple[str, ...],
-         new: bool, minutes: int | None, on: str | None, note: str | None, today: str | None,
-         as_json: bool) -> None:  # fmt: skip
+         new: bool, via: str | None, org: str | None, role: str | None, emails: tuple[str, ...],
+         phones: tuple[str, ...], urls: tuple[str, ...], how_met: str | None, minutes: int | None,
+         on: str | None, note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
     """Record a first meeting: adds NAME as a contact."""
+    details = _details(org, role, emails, phones, urls, how_met)
     _record(c, today, as_json, lambda n, cmd: cmd.Meet(
-        name, channel, why, where, goals, minutes, _on(n, on), note, new))  # fmt: skip
+        name, channel, why, where, goals, minutes, _on(n, on), note, new, details=details,
+        via=via))  # fmt: skip
 
 
 @cli.command()
@@ -368,6 +409,110 @@ def cadence(c: Ctx, contact: str, every: str, on: str | None, note: str | None, 
     _record(c, today, as_json, lambda n, cmd: cmd.Cadence(contact, parse_days(every), _on(n, on), note))
 
 
+@cli.command(name="set")
+@click.argument("contact")
+@details_options
+@write_options
+@pass_ctx
+def set_details(c: Ctx, contact: str, org: str | None, role: str | None, emails: tuple[str, ...],
+                phones: tuple[str, ...], urls: tuple[str, ...], how_met: str | None, on: str | None,
+                note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
+    """Record details of CONTACT: organisation, role, e-mails, phones, profile URLs, how you met.
+
+    Per field the latest wins; a list given (--email ...) replaces the earlier list.
+    """
+    details = _details(org, role, emails, phones, urls, how_met)
+    _record(c, today, as_json, lambda n, cmd: cmd.SetDetails(contact, details, _on(n, on), note))
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("reason", type=click.Choice(REASONS))
+@write_options
+@pass_ctx
+def why(c: Ctx, contact: str, reason: str, on: str | None, note: str | None, today: str | None,
+        as_json: bool) -> None:  # fmt: skip
+    """Give or change why CONTACT is in your network."""
+    _record(c, today, as_json, lambda n, cmd: cmd.Why(contact, reason, _on(n, on), note))
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("new_name")
+@write_options
+@pass_ctx
+def rename(c: Ctx, contact: str, new_name: str, on: str | None, note: str | None, today: str | None,
+           as_json: bool) -> None:  # fmt: skip
+    """Give CONTACT a new name (history keeps the old one)."""
+    _record(c, today, as_json, lambda n, cmd: cmd.Rename(contact, new_name, _on(n, on), note))
+
+
+@cli.command()
+@click.argument("contact")
+@read_options
+@json_option
+@pass_ctx
+def show(c: Ctx, contact: str, today: str | None, known_at: str | None, as_json: bool) -> None:
+    """Everything about CONTACT: details, pocket, reason, cadence, last interaction,
+    balance, open promises, and who introduced whom."""
+    with c.network(today, known_at) as net:
+        card = net.show(contact)
+    render.show(card, as_json)
+
+
+# ---------------------------------------------------------------- corrections
+@cli.command()
+@click.argument("fact")
+@click.option("--reason", help="Why it was a mistake (stored sealed).")
+@json_option
+@pass_ctx
+def retract(c: Ctx, fact: str, reason: str | None, as_json: bool) -> None:
+    """Record that FACT (its id from 'syncnet history', 6 or more hex digits) was a mistake.
+
+    Every read and the calendars ignore it from now on; history keeps it, marked. Retract
+    a retraction to restore the fact.
+    """
+    _record(c, None, as_json, lambda n, cmd: cmd.Retract(fact, reason))
+
+
+@cli.command()
+@click.argument("fact")
+@click.option("--on", "new_on", metavar="DATE", help="The corrected day it happened.")
+@click.option("--minutes", type=click.IntRange(0, MAX_MINUTES), help="The corrected minutes.")
+@click.option("--kind", help=f"The corrected kind of help: {', '.join(HELP_KINDS)}.")
+@click.option("--channel", help=f"The corrected channel: {', '.join(CHANNELS)}.")
+@click.option("--note", help="The corrected note (stored sealed).")
+@json_option
+@pass_ctx
+def amend(c: Ctx, fact: str, new_on: str | None, minutes: int | None, kind: str | None,
+          channel: str | None, note: str | None, as_json: bool) -> None:  # fmt: skip
+    """Record a correction of FACT (its id from 'syncnet history'): history shows both."""
+    _record(c, None, as_json, lambda n, cmd: cmd.Amend(
+        fact, None if new_on is None else parse_date(new_on, n.today(), "--on"), minutes, kind, channel,
+        note))  # fmt: skip
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Do not ask (for scripts).")
+@json_option
+@pass_ctx
+def undo(c: Ctx, yes: bool, as_json: bool) -> None:
+    """Retract the last fact recorded in this store, after showing it (asks on a terminal)."""
+    with c.network() as net:
+        last = net.last_fact()
+        if last is None:
+            raise BadInput("nothing to undo: no fact recorded yet")
+        if not as_json or not yes:
+            click.echo(f"Last fact: {render.fact_line(last)}", err=as_json)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise BadInput("undo asks before it retracts: pass --yes when not on a terminal")
+            if not click.confirm("Retract it?", default=False):
+                click.echo("Nothing retracted.")
+                return
+    _record(c, None, as_json, lambda n, cmd: cmd.Retract(last.fact_id, "undo"))
+
+
 @cli.group()
 def goal() -> None:
     """Set, link, achieve and list goals."""
@@ -406,11 +551,12 @@ def goal_link(c: Ctx, contact: str, goal_ref: str, on: str | None, note: str | N
 
 
 @goal.command("list")
+@read_options
 @json_option
 @pass_ctx
-def goal_list(c: Ctx, as_json: bool) -> None:
-    """List goals."""
-    with c.network() as net:
+def goal_list(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> None:
+    """List goals (with --today: set by then, achieved only if by then)."""
+    with c.network(today, known_at) as net:
         rows = net.goals()
     render.goals(rows, as_json)
 
@@ -418,12 +564,12 @@ def goal_list(c: Ctx, as_json: bool) -> None:
 # ---------------------------------------------------------------- reading
 @cli.command()
 @click.option("--until", metavar="DATE", help="Also list reminders that open by DATE.")
-@today_option
+@read_options
 @json_option
 @pass_ctx
-def due(c: Ctx, until: str | None, today: str | None, as_json: bool) -> None:
+def due(c: Ctx, until: str | None, today: str | None, known_at: str | None, as_json: bool) -> None:
     """The agenda: follow-ups, seasonal touches, promises and cadences; overdue first."""
-    with c.network(today) as net:
+    with c.network(today, known_at) as net:
         until_day = parse_date(until, net.today(), "--until") if until else None
         items = net.agenda(until=until_day)
         if as_json:
@@ -435,68 +581,72 @@ def due(c: Ctx, until: str | None, today: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("contact", required=False)
-@click.option("--as-of", metavar="DATE", help="Count facts dated on or before DATE.")
-@today_option
+@click.option("--as-of", metavar="DATE", help="Count facts dated on or before DATE (as --today does).")
+@read_options
 @json_option
 @pass_ctx
-def balance(c: Ctx, contact: str | None, as_of: str | None, today: str | None, as_json: bool) -> None:
+def balance(c: Ctx, contact: str | None, as_of: str | None, today: str | None, known_at: str | None,
+            as_json: bool) -> None:  # fmt: skip
     """Reciprocity per contact (help given minus received) and promise credibility."""
-    with c.network(today) as net:
+    with c.network(today, known_at) as net:
         day = parse_date(as_of, net.today(), "--as-of") if as_of else net.today()
         rows, overall = net.balances(contact, day)
     render.balances(day, rows, overall, as_json)
 
 
 @cli.command()
-@today_option
+@read_options
 @json_option
 @pass_ctx
-def split(c: Ctx, today: str | None, as_json: bool) -> None:
+def split(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> None:
     """How your networking time splits: give / self-presentation / ask (target 70-20-10)."""
-    with c.network(today) as net:
+    with c.network(today, known_at) as net:
         s = net.time_split()
     render.time_split(s, as_json)
 
 
 @cli.command()
-@today_option
+@read_options
 @json_option
 @pass_ctx
-def warnings(c: Ctx, today: str | None, as_json: bool) -> None:
+def warnings(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> None:
     """Typical mistakes: asked before giving, only reacting, collecting, taking, not networking."""
-    with c.network(today) as net:
+    with c.network(today, known_at) as net:
         found = net.warnings()
     render.warnings(found, as_json)
 
 
 @cli.command()
 @click.argument("contact")
-@today_option
+@read_options
 @json_option
 @pass_ctx
-def history(c: Ctx, contact: str, today: str | None, as_json: bool) -> None:
-    """Every fact of the relationship with CONTACT, in order, with when it was recorded.
+def history(c: Ctx, contact: str, today: str | None, known_at: str | None, as_json: bool) -> None:
+    """Every fact of the relationship with CONTACT, in order, with its id and when it was
+    recorded; retracted facts stay, marked, and amendments show beside the original.
 
-    With --today, only facts dated on or before that day.
+    With --today, only facts dated on or before that day; with --known-at, only those
+    recorded by then. Use a fact's id with 'syncnet retract' or 'syncnet amend'.
     """
-    with c.network(today) as net:
+    with c.network(today, known_at) as net:
         ref, entries = net.history(contact)
-        entries = [e for e in entries if e.on <= net.today()]
     render.history(ref, entries, as_json)
 
 
 @cli.command()
 @click.option("--goal", "goal_ref", metavar="GOAL", help="Only contacts linked to GOAL.")
-@today_option
+@click.option("--org", metavar="TEXT", help="Only contacts whose organisation contains TEXT (any case).")
+@read_options
 @json_option
 @pass_ctx
-def contacts(c: Ctx, goal_ref: str | None, today: str | None, as_json: bool) -> None:
+def contacts(c: Ctx, goal_ref: str | None, org: str | None, today: str | None, known_at: str | None,
+             as_json: bool) -> None:  # fmt: skip
     """List contacts, with why they matter and when you last interacted.
 
-    With --today, only contacts met on or before that day.
+    With --today, as they were on that day (met by then); with --known-at, as recorded by then.
     """
-    with c.network(today) as net:
-        rows = [r for r in net.contacts(goal_ref) if r[1].met_on <= net.today().isoformat()]
+    with c.network(today, known_at) as net:
+        rows = net.contacts(goal_ref, org=org)
     render.contacts(rows, as_json)
 
 

@@ -23,13 +23,13 @@ if TYPE_CHECKING:
     from syncnet.app.calendars import Outcome
     from syncnet.app.directory import ContactRef
     from syncnet.app.history import HistoryEntry
-    from syncnet.app.network import Recorded
+    from syncnet.app.network import Card, Recorded
     from syncnet.app.sync import Action
     from syncnet.domain import projections as pj
     from syncnet.domain.config import Target
     from syncnet.domain.rows import ContactView, GoalView
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: history's short ids and corrections, show, contact details (docs/json.md)
 
 
 PRETTY = {"on": False}  # set by each command's --pretty option
@@ -47,14 +47,29 @@ def emit_json(doc: dict[str, Any]) -> None:
 
 
 def table(rows: list[list[str]], header: list[str]) -> None:
+    """Columns aligned as a terminal shows them: control characters escaped, CJK text
+    two columns a character, combining marks none."""
     if not rows:
         return
     rows = [header, *rows]
     if any(len(r) != len(header) for r in rows):
         raise ValueError("a table row has the wrong number of cells")
-    widths = [max(map(len, map(str, column))) for column in zip(*rows, strict=True)]
-    line = "  ".join(f"{{!s:<{w}}}" for w in widths).format  # one format per row, not per cell
-    click.echo("\n".join([line(*r).rstrip() for r in rows]))  # one write, not one per line
+    from syncnet.entrypoints.cli.terminal import printable, width
+
+    columns = [list(map(str, column)) for column in zip(*rows, strict=True)]
+    specs = []
+    for column in columns:
+        joined = "".join(column)
+        if joined.isascii() and joined.isprintable():  # the common case: one check per column
+            specs.append(f"{{!s:<{max(map(len, column))}}}")
+            continue
+        column[:] = map(printable, column)
+        shown = list(map(width, column))
+        most = max(shown)  # padded here: format pads to a number of characters, not columns
+        column[:] = [cell + " " * (most - n) for cell, n in zip(column, shown, strict=True)]
+        specs.append("{!s}")
+    line = "  ".join(specs).format  # one format per row, not per cell
+    click.echo("\n".join([line(*r).rstrip() for r in zip(*columns, strict=True)]))  # one write
 
 
 def plural(n: int, word: str) -> str:
@@ -75,12 +90,17 @@ def recorded(r: Recorded, contact: ContactRef | None, as_json: bool) -> None:
         }})  # fmt: skip
         return
     who = f" {contact.label()}" if contact else ""
-    if r.kind == "promise" and r.promise_id:
+    if r.kind in ("retract", "amend"):
+        click.echo(f"Recorded {'retraction' if r.kind == 'retract' else 'amendment'} {r.fact_id[:8]}"
+                   f"{' of a fact about' + who if who else ''}: 'syncnet history' shows it.")  # fmt: skip
+    elif r.kind == "promise" and r.promise_id:
         click.echo(f"Recorded promise {r.promise_id[:8]} to{who}.")
     elif r.kind == "goaladd" and r.goal_id:
         click.echo(f"Recorded goal {r.goal_id[:8]}.")
     else:
-        words = {"goalachieved": "goal achieved", "link": "goal link", "pitch": "self-presentation"}
+        words = {"goalachieved": "goal achieved", "link": "goal link", "pitch": "self-presentation",
+                 "setdetails": "details", "why": "reason", "retract": "retraction",
+                 "amend": "amendment"}  # fmt: skip
         click.echo(f"Recorded {words.get(r.kind, r.kind)}{':' + who if who else ''}.")
 
 
@@ -171,12 +191,29 @@ def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool) -> 
     if as_json:
         emit_json({"contact": contact_json(ref),
                    "events": [{"on": e.on.isoformat(), "recorded": e.recorded.isoformat(), "kind": e.kind,
-                               "fact_id": e.fact_id, "details": e.details} for e in entries]})  # fmt: skip
+                               "fact_id": e.fact_id, "short": e.fact_id[:8], "details": e.details,
+                               "retracted": _correction_json(e.retracted),
+                               "amended": [_correction_json(a) for a in e.amended]}
+                              for e in entries]})  # fmt: skip
         return
-    click.echo(f"History of {ref.label()}:")
+    from syncnet.entrypoints.cli.terminal import printable
+
+    # One line per fact, whatever a note holds; the JSON above keeps the text as it is.
+    click.echo(f"History of {printable(ref.label())}:")
     for e in entries:
-        detail = ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "contact_id" and v is not None)
-        click.echo(f"{e.on.isoformat()}  {e.kind:<11} {detail}   [recorded {e.recorded:%Y-%m-%d %H:%M} UTC]")
+        detail = ", ".join(
+            f"{k}={printable(str(v))}" for k, v in e.details.items() if k != "contact_id" and v is not None
+        )
+        when = f"[recorded {e.recorded:%Y-%m-%d %H:%M} UTC]"
+        line = f"{e.fact_id[:8]}  {e.on.isoformat()}  {e.kind:<11} {detail}   {when}"
+        if e.retracted is not None:
+            why = e.retracted.get("reason")
+            line += (f"  RETRACTED by {e.retracted['by']} on {e.retracted['recorded']:%Y-%m-%d}"
+                     f"{': ' + printable(why) if why else ''}")  # fmt: skip
+        for a in e.amended:
+            fixed = ", ".join(f"{k}={printable(str(v))}" for k, v in a["changes"].items())
+            line += f"  AMENDED by {a['by']} on {a['recorded']:%Y-%m-%d}: {fixed}"
+        click.echo(line)
 
 
 def contacts(rows: Sequence[tuple[ContactRef, ContactView, list[str]]], as_json: bool) -> None:
@@ -257,3 +294,58 @@ def status(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
         click.echo(f"  last success: {r['last_success'] or 'never'}")
         if r["last_error"] and r["failures"]:
             click.echo(f"  last error:   {r['last_error_at']}: {r['last_error']} ({r['failures']} in a row)")
+
+
+# ---------------------------------------------------------------- a contact, a fact
+def fact_line(e: HistoryEntry) -> str:
+    """One fact on one line (undo shows what it would retract)."""
+    from syncnet.entrypoints.cli.terminal import printable
+
+    details = ", ".join(f"{k}={printable(str(v))}" for k, v in e.details.items() if v is not None)
+    when = f"recorded {e.recorded:%Y-%m-%d %H:%M} UTC"
+    return f"{e.on.isoformat()}  {e.kind}  {details}  [fact {e.fact_id[:8]}, {when}]"
+
+
+def show(card: Card, as_json: bool) -> None:
+    v, b = card.view, card.balance
+    doc = {
+        "contact": contact_json(card.contact), "met_on": v.met_on, "channel": v.channel, "where": card.where,
+        "why": v.why, "pocket": "keep" if v.keep else "drop", "cadence_days": v.cadence_days,
+        "last_interaction": v.last_interaction or None, "details": card.details,
+        "balance": {"given": b.given, "received": b.received, "balance": b.balance,
+                    "balance_minutes": b.balance_minutes, "requests_made": b.requests_made,
+                    "requests_received": b.requests_received},
+        "open_promises": [{"id": pid, "short": pid[:8], "what": what, "due": due}
+                          for pid, what, due in card.open_promises],
+        "via": contact_json(card.via), "introduced": [contact_json(r) for r in card.introduced],
+    }  # fmt: skip
+    if as_json:
+        emit_json(doc)
+        return
+    from syncnet.entrypoints.cli.terminal import printable
+
+    d = card.details
+    lines = [printable(card.contact.label())]
+    fields = [
+        ("organisation", d.get("org")), ("role", d.get("role")),
+        ("e-mail", ", ".join(d.get("emails", ())) or None), ("phone", ", ".join(d.get("phones", ())) or None),
+        ("profiles", ", ".join(d.get("urls", ())) or None), ("how we met", d.get("how_met")),
+        ("met", f"{v.met_on} ({v.channel}{', ' + card.where if card.where else ''})"),
+        ("introduced by", card.via.label() if card.via else None),
+        ("introduced me to", ", ".join(r.label() for r in card.introduced) or None),
+        ("why", v.why or "(no reason)"), ("pocket", "keep" if v.keep else "drop (no reminders)"),
+        ("cadence", f"every {v.cadence_days} days" if v.cadence_days else None),
+        ("last interaction", v.last_interaction or None),
+        ("balance", f"gave {b.given}, received {b.received} ({b.balance:+d}; {b.balance_minutes:+d} min); "
+                    f"asked {b.requests_made}, asked by {b.requests_received}"),
+    ]  # fmt: skip
+    lines += [f"  {label + ':':<17} {printable(str(value))}" for label, value in fields if value is not None]
+    if card.open_promises:
+        lines.append("  open promises:")
+        lines += [f"    {pid[:8]}  due {due}  {printable(what or '[forgotten]')}"
+                  for pid, what, due in card.open_promises]  # fmt: skip
+    click.echo("\n".join(lines))
+
+
+def _correction_json(c: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if c is None else {**c, "recorded": c["recorded"].isoformat()}

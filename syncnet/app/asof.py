@@ -1,0 +1,110 @@
+"""Reads of an earlier day, or as known at an earlier moment (docs/rules.md, "Two times").
+
+Every read is evaluated over the facts dated on or before its day (valid time) and, with
+`--known-at T`, recorded up to T (transaction time), as corrected by the retractions and
+amendments recorded up to T. The tracked views hold every fact: they answer any day on or
+after the latest fact's day, as known now. Any other read replays the facts it may see
+into views in memory (`Replayed`): O(facts), which only a look into the past pays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, Protocol
+
+from syncnet.domain.corrections import Corrections
+from syncnet.domain.rows import GLOBAL_KEY, Views
+
+PAGE = 10_000
+
+# fetch(after_position, limit) -> [(position, fact)] (FactLog.after)
+Fetch = Callable[..., Sequence[tuple[int, Any]]]
+
+
+class Reads(Protocol):
+    """What the reads take their rows from: the tracked views (ViewStore) or a replay."""
+
+    def load_all(self, kind: str, only_open: bool = False) -> list[Any]: ...
+
+    def row(self, kind: str, key: str) -> Any: ...
+
+    def load_days(self) -> dict[str, list[int]]: ...
+
+
+def views_answer(meta: dict[str, str], day: date, known_at: datetime | None) -> bool:
+    """Whether the tracked views (`meta`: their latest fact's day and recording) hold
+    exactly the facts a read of `day`, as known at `known_at`, may see."""
+    if meta["last_on"] > day.isoformat():
+        return False  # some fact happened after that day
+    if known_at is None or not meta["last_recorded"]:
+        return True
+    return datetime.fromisoformat(meta["last_recorded"]) <= known_at
+
+
+def known_by(facts: list[Any], known_at: datetime | None) -> list[Any]:
+    return facts if known_at is None else [f for f in facts if f.timestamp <= known_at]
+
+
+class Replayed:
+    """The views of the facts a read may see, folded in memory."""
+
+    def __init__(self, facts: list[Any], day: date, known_at: datetime | None) -> None:
+        from syncnet.domain.events import CORRECTIONS
+        from syncnet.domain.fold import apply
+
+        seen = known_by(facts, known_at)
+        self.corrections = Corrections(f for f in seen if isinstance(f, CORRECTIONS))
+        self.views = Views()
+        for fact in seen:
+            effective = self.corrections.effective(fact)
+            if effective is not None and effective.on <= day:
+                apply(self.views, effective)
+
+    def load_all(self, kind: str, only_open: bool = False) -> list[Any]:
+        rows = sorted(self.views.all(kind), key=lambda r: r.id)  # in key order, as stored
+        return [r for r in rows if r.status == "open"] if only_open else rows
+
+    def row(self, kind: str, key: str) -> Any:
+        return self.views.get(kind, key)
+
+    def load_days(self) -> dict[str, list[int]]:
+        days: dict[str, list[int]] = self.views.get("global", GLOBAL_KEY) or {}
+        return days
+
+
+def every_fact(fetch: Fetch) -> list[Any]:
+    """The whole log, in order."""
+    out: list[Any] = []
+    position = 0
+    while batch := fetch(position, PAGE):
+        out += [fact for _, fact in batch]
+        position = batch[-1][0]
+    return out
+
+
+
+def parse_known_at(text: str, timezone: str) -> datetime:
+    """--known-at: an ISO moment (2026-03-01T09:30, with or without an offset) or a day,
+    which means the end of that day; without an offset, in the user's time zone (config
+    `timezone`, else the machine's)."""
+    from syncnet.errors import BadInput
+
+    t = text.strip()
+    try:
+        if len(t) == 10:  # a day: up to its last moment
+            moment = datetime.combine(date.fromisoformat(t), time.max)
+        else:
+            moment = datetime.fromisoformat(t)
+    except ValueError:
+        raise BadInput(
+            f"malformed --known-at {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
+        ) from None
+    if moment.tzinfo is None:
+        if timezone:
+            from zoneinfo import ZoneInfo
+
+            moment = moment.replace(tzinfo=ZoneInfo(timezone))
+        else:
+            moment = moment.astimezone()  # the machine's local time zone
+    return moment.astimezone(UTC)

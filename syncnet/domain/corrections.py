@@ -1,0 +1,114 @@
+"""Corrections: what retractions and amendments make of the facts they name. Pure.
+
+A fact is never changed. A `Retracted` fact says another fact was a mistake; an
+`Amended` fact corrects some of its fields. Both are facts themselves, so a retraction
+can be retracted in turn, which restores what it had retracted (docs/rules.md,
+"Corrections"). Every read folds the *effective* form of each fact: None for a fact
+retracted by a retraction in force, else the fact with the amendments in force applied,
+in the order they were recorded.
+
+Reads "as known at T" build their Corrections from the corrections recorded up to T only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from syncnet.domain import events as ev
+
+
+class Corrections:
+    """The retractions and amendments of a log, by the fact they name."""
+
+    def __init__(self, facts: Iterable[ev.Fact] = ()) -> None:
+        self.retractions: dict[str, list[ev.Retracted]] = {}
+        self.amendments: dict[str, list[ev.Amended]] = {}
+        self._in_force: dict[str, bool] = {}
+        for fact in facts:
+            self.add(fact)
+
+    def add(self, fact: ev.Fact) -> None:
+        if isinstance(fact, ev.Retracted):
+            self.retractions.setdefault(fact.fact_id.hex, []).append(fact)
+        elif isinstance(fact, ev.Amended):
+            self.amendments.setdefault(fact.fact_id.hex, []).append(fact)
+        else:
+            return
+        self._in_force.clear()  # a new correction can change what any earlier one does
+
+    def __bool__(self) -> bool:
+        return bool(self.retractions or self.amendments)
+
+    def in_force(self, fact_id: str) -> bool:
+        """Whether the fact stands: no retraction of it stands. Chains are finite (a
+        retraction names a fact recorded before it), so the recursion ends."""
+        known = self._in_force.get(fact_id)
+        if known is None:
+            known = self._in_force[fact_id] = not any(
+                self.in_force(r.originator_id.hex) for r in self.retractions.get(fact_id, ())
+            )
+        return known
+
+    def retraction(self, fact_id: str) -> ev.Retracted | None:
+        """The standing retraction of a fact (the latest recorded), or None."""
+        standing = [r for r in self.retractions.get(fact_id, ()) if self.in_force(r.originator_id.hex)]
+        return max(standing, key=lambda r: r.timestamp) if standing else None
+
+    def standing_amendments(self, fact_id: str) -> list[ev.Amended]:
+        found = [a for a in self.amendments.get(fact_id, ()) if self.in_force(a.originator_id.hex)]
+        return sorted(found, key=lambda a: a.timestamp)
+
+    def effective(self, fact: Any) -> Any:
+        """The fact as every read counts it: None when retracted, amended when amended."""
+        if not self:
+            return fact
+        fact_id = fact.originator_id.hex
+        if not self.in_force(fact_id):
+            return None
+        if fact_id in self.amendments:
+            for a in self.standing_amendments(fact_id):
+                fact = dataclasses.replace(fact, **changes(a, fact))
+        return fact
+
+
+def corrected_fields(amendment: ev.Amended) -> dict[str, Any]:
+    """The fields an amendment sets, by the name they have on the fact."""
+    wanted = {
+        "on": amendment.new_on,
+        "minutes": amendment.new_minutes,
+        "kind": amendment.new_kind,
+        "channel": amendment.new_channel,
+        "note": amendment.note,
+    }
+    return {k: v for k, v in wanted.items() if v is not None}
+
+
+def changes(amendment: ev.Amended, fact: Any) -> dict[str, Any]:
+    """The fields an amendment sets on a fact (only those the fact has)."""
+    have = {f.name for f in dataclasses.fields(fact)}
+    return {k: v for k, v in corrected_fields(amendment).items() if k in have}
+
+
+# What each kind of fact lets an amendment change, besides `on` and `note`.
+AMENDABLE: dict[type[ev.Fact], tuple[str, ...]] = {
+    ev.ContactMet: ("minutes", "channel"),
+    ev.Touched: ("minutes", "channel"),
+    ev.HelpGiven: ("minutes", "kind"),
+    ev.HelpReceived: ("minutes", "kind"),
+    ev.RequestMade: ("minutes",),
+    ev.RequestReceived: ("minutes",),
+    ev.Presented: ("minutes",),
+    ev.PromiseMade: (),
+    ev.PromiseKept: (),
+    ev.PromiseDropped: (),
+    ev.Pocketed: (),
+    ev.CadenceSet: (),
+    ev.GoalSet: (),
+    ev.GoalAchieved: (),
+    ev.GoalLinked: (),
+    ev.DetailsSet: (),
+    ev.Renamed: (),
+    ev.ReasonSet: (),
+}
