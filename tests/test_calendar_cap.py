@@ -263,7 +263,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
         rng, cadences = random.Random(11), []
         for n, view in enumerate(sorted(net.views.load_all("contact"), key=lambda v: v.id)):
             days = (DAY - date.fromisoformat(view.last_interaction)).days + rng.randrange(-20, HORIZON)
-            if n % 5 == 0 and 1 <= days <= 3650:
+            if n % 5 == 0 and 1 <= days <= 5 * 365:  # a cadence is at most five years
                 cadences.append(cmd.Cadence(view.id, days, DAY))
         net.record_many(cadences)
     return Big(home, untended, singles)

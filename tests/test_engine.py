@@ -293,6 +293,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._tmp = tempfile.TemporaryDirectory(dir=SCRATCH)
         self.today = TODAY
         self.net = Network.open(fresh_store(Path(self._tmp.name) / "store"), today=TODAY)
+        self.net.clock = lambda: self.today  # the real today moves with the days that pass
         self.cal = MemoryCalendar()
         self.port = MemoryPort(self.cal)
         self.met: list[str] = []

@@ -285,8 +285,6 @@ def apply(views: Views, event: Any) -> None:
     day = event.on.isoformat()
     if views.last_on is None or event.on > views.last_on:  # dates compare faster than text
         views.last_on = event.on
-    if views.last_recorded is None or event.timestamp > views.last_recorded:
-        views.last_recorded = event.timestamp
     days = views.days()
     contact_id: str | None = event.contact_id.hex if getattr(event, "contact_id", None) else None
     contact: ContactView | None = None

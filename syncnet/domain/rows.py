@@ -150,9 +150,9 @@ class Views:
         self.created: set[tuple[str, str]] = set()  # put, not only changed: e.g. a contact met
         self._days: dict[str, list[int]] | None = None  # the global row, once it is dirty
         self.renamed: set[str] = set()  # contacts renamed: their new names join the name index
-        # The latest day and recording among the facts folded here (the view store keeps
-        # them as the global "meta" row): a read of an earlier day or moment cannot use
-        # the views, and replays instead.
+        # The latest day among the facts folded here, and the latest recording among the
+        # facts seen (the view store sets it, and keeps both as the global "meta" row): a
+        # read of an earlier day or moment cannot use the views, and replays instead.
         self.last_on: date | None = None
         self.last_recorded: datetime | None = None
 

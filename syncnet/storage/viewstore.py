@@ -324,6 +324,10 @@ class ViewStore:
                     index += [(index_id(c), pos) for c in contact_ids_of(event)]
                     if can_change_agenda(event):
                         agenda = pos
+                        # every fact a read can see, retracted ones and corrections too:
+                        # a read --known-at an earlier moment cannot use these views
+                        if views.last_recorded is None or event.timestamp > views.last_recorded:
+                            views.last_recorded = event.timestamp
                 if corrected:
                     break
                 position = batch[-1][0]

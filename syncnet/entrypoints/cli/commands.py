@@ -502,11 +502,11 @@ def undo(c: Ctx, yes: bool, as_json: bool) -> None:
         last = net.last_fact()
         if last is None:
             raise BadInput("nothing to undo: no fact recorded yet")
-        if not as_json or not yes:
-            click.echo(f"Last fact: {render.fact_line(last)}", err=as_json)
+        if not yes and not sys.stdin.isatty():
+            raise BadInput("undo asks before it retracts: pass --yes when not on a terminal")
+        if not as_json:
+            click.echo(f"Last fact: {render.fact_line(last)}")
         if not yes:
-            if not sys.stdin.isatty():
-                raise BadInput("undo asks before it retracts: pass --yes when not on a terminal")
             if not click.confirm("Retract it?", default=False):
                 click.echo("Nothing retracted.")
                 return
