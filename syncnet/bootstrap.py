@@ -32,17 +32,9 @@ def open_network(home: str | None, config: str | None, passphrase: str | None,
 
 # ---------------------------------------------------------------- credentials
 def _run_secret_command(command: str, what: str, target: str) -> str:
-    import shlex
-    import subprocess
+    from syncnet.storage.secrets import run_secret_command
 
-    try:
-        out = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
-        raise BadInput(f"target {target}: {what} failed to run: {type(e).__name__}") from None
-    if out.returncode != 0:
-        # Never echo its output: it may hold the secret.
-        raise BadInput(f"target {target}: {what} exited with code {out.returncode}")
-    return out.stdout.rstrip("\n")
+    return run_secret_command(command, f"target {target}: {what}")
 
 
 def credentials(target: Target) -> tuple[str | None, str | None]:
