@@ -327,8 +327,10 @@ def test_cli_dates_at_their_edges(
     assert "--until '2201-01-01'" in run.fails("due", "--until", "2201-01-01", *T)
     assert "--as-of '1899-12-31'" in run.fails("balance", "--as-of", "1899-12-31", *T)
     # At the edges every read works and shows the edge dates.
-    agenda = run.json("due", "--today", first)["agenda"]  # the follow-up is done (in 2200)
-    assert [(a["rule"], a["opens"], a["due"]) for a in agenda] == [("promise", first, last)]
+    # As of the first day, the touch of 2200 has not happened: the follow-up is open.
+    agenda = run.json("due", "--today", first)["agenda"]
+    assert [(a["rule"], a["opens"]) for a in agenda] == [("followup", first), ("promise", first)]
+    assert run.json("due", "--today", last)["agenda"][-1]["due"] == last
     agenda = run.json("due", "--today", first, "--until", last)["agenda"]
     assert ("promise", last) in [(a["rule"], a["due"]) for a in agenda]
     assert run.json("balance", "--as-of", last, "--today", last)["credibility"]["came_due"] == 1

@@ -45,9 +45,9 @@ class Ctx:
     def network(self, today: str | None = None, known_at: str | None = None) -> Iterator[Network]:
         net = open_network(self.home, self.config, _passphrase(self.home))
         try:
-            if today:
+            if today is not None:
                 net.fixed_today = parse_date(today, net.today(), "--today")
-            if known_at:
+            if known_at is not None:
                 from syncnet.app.asof import parse_known_at
 
                 net.known_at = parse_known_at(known_at, net.config.timezone)
@@ -405,7 +405,7 @@ def pocket(c: Ctx, contact: str, choice: str, on: str | None, note: str | None, 
 @pass_ctx
 def cadence(c: Ctx, contact: str, every: str, on: str | None, note: str | None, today: str | None,
             as_json: bool) -> None:  # fmt: skip
-    """Touch CONTACT every EVERY (6w, 42d, 2m: 1 day to 10 years); 'off' clears it."""
+    """Touch CONTACT every EVERY (6w, 42d, 2m: 1 day to 5 years); 'off' clears it."""
     _record(c, today, as_json, lambda n, cmd: cmd.Cadence(contact, parse_days(every), _on(n, on), note))
 
 
@@ -570,7 +570,7 @@ def goal_list(c: Ctx, today: str | None, known_at: str | None, as_json: bool) ->
 def due(c: Ctx, until: str | None, today: str | None, known_at: str | None, as_json: bool) -> None:
     """The agenda: follow-ups, seasonal touches, promises and cadences; overdue first."""
     with c.network(today, known_at) as net:
-        until_day = parse_date(until, net.today(), "--until") if until else None
+        until_day = parse_date(until, net.today(), "--until") if until is not None else None
         items = net.agenda(until=until_day)
         if as_json:
             doc = {"today": net.today().isoformat(), "agenda": [render.agenda_json(i) for i in items]}
@@ -589,7 +589,7 @@ def balance(c: Ctx, contact: str | None, as_of: str | None, today: str | None, k
             as_json: bool) -> None:  # fmt: skip
     """Reciprocity per contact (help given minus received) and promise credibility."""
     with c.network(today, known_at) as net:
-        day = parse_date(as_of, net.today(), "--as-of") if as_of else net.today()
+        day = parse_date(as_of, net.today(), "--as-of") if as_of is not None else net.today()
         rows, overall = net.balances(contact, day)
     render.balances(day, rows, overall, as_json)
 
