@@ -270,3 +270,24 @@ def test_details_are_sealed_like_every_personal_field(run: Runner) -> None:
     raw = b"".join(p.read_bytes() for p in run.home.iterdir() if p.is_file())
     for secret in (b"Zyxwvut", b"qqq@", b"Plughxyzzy"):
         assert secret not in raw
+
+
+def test_a_retracted_first_meeting_takes_the_contact_and_its_facts_out_of_every_read(run: Runner) -> None:
+    run.ok("init")
+    run.ok("meet", "Ada Lovelace", "--on", "2026-11-01", *NOW)
+    run.ok("meet", "Zed Mistake", "--on", "2026-11-01", *NOW)
+    run.ok("ask", "Zed", "--on", "2026-11-02", "--minutes", "40", *NOW)  # asked before giving
+    run.ok("promise", "Zed", "a call", "--due", "2026-11-30", "--on", "2026-11-02", *NOW)
+    split = run.json("split", *NOW)["parts"]["ask"]["minutes"]
+    assert split == 40
+    met = history(run, "Zed", *NOW)[0]
+    run.ok("retract", met["short"], "--reason", "never met")
+    assert [r["name"] for r in run.json("contacts", *NOW)["contacts"]] == ["Ada Lovelace"]
+    assert [r["contact"]["name"] for r in run.json("balance", *NOW)["contacts"]] == ["Ada Lovelace"]
+    assert {i["contact"]["name"] for i in run.json("due", *NOW)["agenda"]} == {"Ada Lovelace"}
+    assert all(w.get("contact") is None or w["contact"]["name"] == "Ada Lovelace"
+               for w in run.json("warnings", *NOW)["warnings"])  # fmt: skip
+    assert run.json("split", *NOW)["parts"]["ask"]["minutes"] == 0
+    # restored by retracting the retraction
+    run.ok("undo", "--yes")
+    assert [r["name"] for r in run.json("contacts", *NOW)["contacts"]] == ["Ada Lovelace", "Zed Mistake"]

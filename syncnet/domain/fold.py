@@ -292,6 +292,8 @@ def apply(views: Views, event: Any) -> None:
         contact = views.get("contact", contact_id)
         if contact is not None:
             views.touch("contact", contact_id)
+        elif not meeting:
+            return  # a contact never met (its first meeting retracted): its facts count nowhere
 
     if handle is not None:
         handle(views, event, day, contact, days)
