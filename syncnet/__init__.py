@@ -23,6 +23,7 @@ _WHERE = {
     "domain.commands": (
         "Ask", "Asked", "Cadence", "Command", "Dropped", "Give", "GoalAchieved", "GoalAdd",
         "Kept", "Link", "Meet", "Pitch", "Pocket", "Promise", "Receive", "Touch",
+        "Amend", "Details", "Rename", "Retract", "SetDetails", "Why",
     ),
     "domain.config": ("Config", "parse_config"),
     "storage.configfile": ("load_config",),
@@ -31,16 +32,54 @@ _WHERE = {
     "app.agenda": ("AgendaItem",),
     "app.directory": ("ContactRef",),
     "app.history": ("HistoryEntry",),
-    "app.network": ("Network", "Recorded"),
+    "app.network": ("Network", "Recorded", "Card"),
     "storage.store": ("init_store", "open_store"),
 }  # fmt: skip
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 __all__ = [  # the same names as _WHERE, spelled out for linters and type checkers
-    "AgendaItem", "Ask", "Asked", "BadInput", "Balance", "Cadence", "Command", "Config",
-    "ConfigError", "ContactRef", "Dropped", "Give", "GoalAchieved", "GoalAdd", "HistoryEntry",
-    "Kept", "Link", "Meet", "Network", "NotFound", "Pitch", "Pocket", "Promise", "Receive",
-    "Recorded", "Reminder", "StoreMissing", "SyncnetError", "TimeSplit", "Touch", "Warning",
-    "WrongKey", "init_store", "load_config", "open_store", "parse_config",
+    "AgendaItem",
+    "Amend",
+    "Ask",
+    "Asked",
+    "BadInput",
+    "Balance",
+    "Cadence",
+    "Card",
+    "Command",
+    "Config",
+    "ConfigError",
+    "ContactRef",
+    "Details",
+    "Dropped",
+    "Give",
+    "GoalAchieved",
+    "GoalAdd",
+    "HistoryEntry",
+    "Kept",
+    "Link",
+    "Meet",
+    "Network",
+    "NotFound",
+    "Pitch",
+    "Pocket",
+    "Promise",
+    "Receive",
+    "Recorded",
+    "Reminder",
+    "Rename",
+    "Retract",
+    "SetDetails",
+    "StoreMissing",
+    "SyncnetError",
+    "TimeSplit",
+    "Touch",
+    "Warning",
+    "Why",
+    "WrongKey",
+    "init_store",
+    "load_config",
+    "open_store",
+    "parse_config",
 ]  # fmt: skip
 assert sorted(__all__) == sorted(_MODULE_OF)
 
@@ -58,12 +97,14 @@ if TYPE_CHECKING:
     from syncnet.app.agenda import AgendaItem
     from syncnet.app.directory import ContactRef
     from syncnet.app.history import HistoryEntry
-    from syncnet.app.network import Network, Recorded
+    from syncnet.app.network import Card, Network, Recorded
     from syncnet.domain.commands import (
+        Amend,
         Ask,
         Asked,
         Cadence,
         Command,
+        Details,
         Dropped,
         Give,
         GoalAchieved,
@@ -75,7 +116,11 @@ if TYPE_CHECKING:
         Pocket,
         Promise,
         Receive,
+        Rename,
+        Retract,
+        SetDetails,
         Touch,
+        Why,
     )  # fmt: skip
     from syncnet.domain.config import Config, parse_config
     from syncnet.domain.projections import Balance, Reminder, TimeSplit, Warning
