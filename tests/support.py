@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -57,6 +58,7 @@ __all__ = [
     "ics_items",
     "ics_target",
     "next_second",
+    "read_until",
     "record",
     "store_state",
     "toml_value",
@@ -352,3 +354,22 @@ def horizon_end(today: str | date, days: int = 60) -> date:
     """The last day a calendar target with a horizon of `days` holds."""
     start = today if isinstance(today, date) else date.fromisoformat(today)
     return start + timedelta(days=days)
+
+
+# ---------------------------------------------------------------- terminals
+def read_until(fd: int, end: bytes | None, timeout: float = 30.0) -> bytes:
+    """What the terminal's master side shows, up to `end` (None: until the child is gone)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while end is None or end not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"timed out; the terminal shows {seen!r}"
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: every process holding the terminal has exited
+            chunk = b""
+        if not chunk:
+            assert end is None, f"the terminal closed; it shows {seen!r}"
+            break
+        seen += chunk
+    return seen

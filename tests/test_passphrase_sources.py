@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shlex
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import Runner, T, toml_value
+from support import Runner, T, read_until, toml_value
 
 import syncnet.storage.secrets
 
@@ -214,24 +212,6 @@ def test_the_real_keyring_package(run_process: Runner, home: Path, tmp_path: Pat
 
 
 # ---------------------------------------------------------------- the prompt
-def read_until(fd: int, end: bytes | None, timeout: float = 30.0) -> bytes:
-    """What the terminal's master side shows, up to `end` (None: until the child is gone)."""
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while end is None or end not in seen:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        assert ready, f"timed out; the terminal shows {seen!r}"
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: every process holding the terminal has exited
-            chunk = b""
-        if not chunk:
-            assert end is None, f"the terminal closed; it shows {seen!r}"
-            break
-        seen += chunk
-    return seen
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drives a pseudo-terminal")
 def test_a_terminal_is_prompted_last_with_hidden_input(run_process: Runner, home: Path) -> None:
     import fcntl
