@@ -9,7 +9,9 @@ into views in memory (`Replayed`): O(facts), which only a look into the past pay
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
@@ -47,19 +49,25 @@ def known_by(facts: list[Any], known_at: datetime | None) -> list[Any]:
 
 
 class Replayed:
-    """The views of the facts a read may see, folded in memory."""
+    """The views of the facts a read may see, folded in memory from the log, page by page
+    (the log is never held whole), with the cycle collector paused as a rebuild has it."""
 
-    def __init__(self, facts: list[Any], day: date, known_at: datetime | None) -> None:
+    def __init__(self, fetch: Fetch, day: date, known_at: datetime | None) -> None:
         from syncnet.domain.events import CORRECTIONS
         from syncnet.domain.fold import apply
 
-        seen = known_by(facts, known_at)
-        self.corrections = Corrections(f for f in seen if isinstance(f, CORRECTIONS))
-        self.views = Views()
-        for fact in seen:
-            effective = self.corrections.effective(fact)
-            if effective is not None and effective.on <= day:
-                apply(self.views, effective)
+        with _collector_paused():
+            self.corrections = Corrections(known_by([f for _, f in fetch(0, 10**9, CORRECTIONS)], known_at))
+            self.views = Views()
+            position = 0
+            while batch := fetch(position, PAGE):
+                for _, fact in batch:
+                    if known_at is not None and fact.timestamp > known_at:
+                        continue
+                    effective = self.corrections.effective(fact)
+                    if effective is not None and effective.on <= day:
+                        apply(self.views, effective)
+                position = batch[-1][0]
 
     def load_all(self, kind: str, only_open: bool = False) -> list[Any]:
         rows = sorted(self.views.all(kind), key=lambda r: r.id)  # in key order, as stored
@@ -73,15 +81,17 @@ class Replayed:
         return days
 
 
-def every_fact(fetch: Fetch) -> list[Any]:
-    """The whole log, in order."""
-    out: list[Any] = []
-    position = 0
-    while batch := fetch(position, PAGE):
-        out += [fact for _, fact in batch]
-        position = batch[-1][0]
-    return out
-
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The fold makes no reference cycles; the collector's passes over the growing views
+    would cost a replay as much as they cost a rebuild (docs/architecture.md, "Views")."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def parse_known_at(text: str, timezone: str) -> datetime:

@@ -194,9 +194,9 @@ class Network:
             return self.views
         key = (day, self.known_at, self.position())  # a long-running process records meanwhile
         if self._replayed is None or self._replayed[0] != key:
-            from syncnet.app.asof import Replayed, every_fact
+            from syncnet.app.asof import Replayed
 
-            self._replayed = (key, Replayed(every_fact(self.store.log.after), day, self.known_at))
+            self._replayed = (key, Replayed(self.store.log.after, day, self.known_at))
         return self._replayed[1]
 
     def agenda(self, today: date | None = None, until: date | None = None) -> list[AgendaItem]:
