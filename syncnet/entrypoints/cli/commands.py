@@ -90,7 +90,8 @@ def read_options(f: F) -> F:
     f = click.option("--known-at", metavar="WHEN",
                      help="Only what was recorded up to WHEN (YYYY-MM-DD: the end of that day, "
                           "or YYYY-MM-DDTHH:MM): what syncnet knew then.")(f)  # fmt: skip
-    return today_option(f)
+    return click.option("--today", metavar="DATE",
+                        help="Read as of DATE (YYYY-MM-DD): the facts dated on or before it.")(f)  # fmt: skip
 
 
 def _pretty(ctx: click.Context, param: click.Parameter, value: bool) -> None:
