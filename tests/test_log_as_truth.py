@@ -329,3 +329,59 @@ def test_undo_on_a_terminal_shows_the_fact_and_asks(run_process: Runner, answer:
         assert "Nothing retracted." in shown and "followup" not in due
     else:
         assert "Recorded retraction" in shown and "followup" in due
+
+
+def test_a_rebuild_in_many_chunks_with_corrections_ends_and_equals_a_replay(tmp_path: Path) -> None:
+    import signal
+
+    init_store(tmp_path)
+    with Network.open(tmp_path, today=date(2026, 11, 20)) as net:
+        for i in range(6):
+            net.record(c.Meet(f"Person {i}", on=date(2026, 11, 1)))
+        gift = net.record(c.Give("Person 1", "advice", on=date(2026, 11, 2)))
+        touch = net.record(c.Touch("Person 2", on=date(2026, 11, 3)))
+        net.record(c.Retract(touch.fact_id))
+        net.record(c.Amend(gift.fact_id, minutes=50))
+        net.views._conn.execute("DELETE FROM syncnet_view_tracking")
+        def endless(*_: Any) -> None:
+            raise TimeoutError("the rebuild starts again at every chunk")
+
+        previous = signal.signal(signal.SIGALRM, endless)
+        signal.alarm(60)
+        try:
+            net.views.catch_up(net.store.log.after, chunk=3, page=2, name_of=net._name_of)
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+        full = replay([f for _, f in net.store.log.after(0, 10**6)])
+        for kind in ("contact", "tally", "ledger"):
+            stored = sorted((vars(r) for r in net.views.load_all(kind)), key=lambda r: r["id"])
+            assert stored == sorted((vars(r) for r in full.all(kind)), key=lambda r: r["id"]), kind
+        assert net.views.load_days() == full.get("global", "days")
+
+
+def test_a_long_chain_of_undos_is_settled_without_recursion() -> None:
+    from helpers_rules import Facts
+
+    from syncnet.domain.corrections import Corrections
+
+    f = Facts()
+    cid = f.met(date(2026, 1, 1))
+    f.touch(cid, date(2026, 1, 2))
+    touch = target = f.events[-1]
+    for _ in range(5001):  # retract the touch, then each retraction: an odd number of links
+        target = f.retract(target, date(2026, 1, 3), cid)
+    corrections = Corrections(f.events[2:])
+    assert not corrections.in_force(touch.originator_id.hex)
+    assert corrections.effective(touch) is None
+
+
+def test_known_at_before_an_undo_of_the_only_fact_still_sees_it(run: Runner) -> None:
+    run.ok("init")
+    run.ok("meet", "Eve Online", "--on", "2026-11-01", *NOW)
+    time.sleep(0.05)
+    moment = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    run.ok("undo", "--yes")
+    assert run.json("contacts", *NOW)["contacts"] == []
+    assert [r["name"] for r in run.json("contacts", *NOW, "--known-at", moment)["contacts"]] == ["Eve Online"]

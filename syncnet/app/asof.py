@@ -39,8 +39,10 @@ def views_answer(meta: dict[str, str], day: date, known_at: datetime | None) -> 
     exactly the facts a read of `day`, as known at `known_at`, may see."""
     if meta["last_on"] > day.isoformat():
         return False  # some fact happened after that day
-    if known_at is None or not meta["last_recorded"]:
+    if known_at is None:
         return True
+    if not meta["last_recorded"]:
+        return False  # views from before the meta row, or of no fact: replay to be sure
     return datetime.fromisoformat(meta["last_recorded"]) <= known_at
 
 

@@ -25,7 +25,8 @@ class Corrections:
     def __init__(self, facts: Iterable[ev.Fact] = ()) -> None:
         self.retractions: dict[str, list[ev.Retracted]] = {}
         self.amendments: dict[str, list[ev.Amended]] = {}
-        self._in_force: dict[str, bool] = {}
+        self.ids: set[str] = set()  # of every correction held
+        self._standing: dict[str, bool] | None = None  # retraction id -> it stands
         for fact in facts:
             self.add(fact)
 
@@ -36,20 +37,33 @@ class Corrections:
             self.amendments.setdefault(fact.fact_id.hex, []).append(fact)
         else:
             return
-        self._in_force.clear()  # a new correction can change what any earlier one does
+        self.ids.add(fact.originator_id.hex)
+        self._standing = None  # a new correction can change what any earlier one does
 
     def __bool__(self) -> bool:
         return bool(self.retractions or self.amendments)
 
+    def __contains__(self, correction_id: str) -> bool:
+        return correction_id in self.ids
+
+    def _settle(self) -> dict[str, bool]:
+        """Which retractions stand. A retraction names a fact recorded before it, so going
+        from the latest retraction to the earliest, whatever retracts one is settled
+        already: no recursion, however long a chain of undos."""
+        if self._standing is None:
+            every = sorted((r for rs in self.retractions.values() for r in rs), key=lambda r: r.timestamp)
+            standing: dict[str, bool] = {}
+            for r in reversed(every):
+                rid = r.originator_id.hex
+                against = self.retractions.get(rid, ())
+                standing[rid] = not any(standing.get(x.originator_id.hex, True) for x in against)
+            self._standing = standing
+        return self._standing
+
     def in_force(self, fact_id: str) -> bool:
-        """Whether the fact stands: no retraction of it stands. Chains are finite (a
-        retraction names a fact recorded before it), so the recursion ends."""
-        known = self._in_force.get(fact_id)
-        if known is None:
-            known = self._in_force[fact_id] = not any(
-                self.in_force(r.originator_id.hex) for r in self.retractions.get(fact_id, ())
-            )
-        return known
+        """Whether the fact stands: no retraction of it stands."""
+        standing = self._settle()
+        return not any(standing[r.originator_id.hex] for r in self.retractions.get(fact_id, ()))
 
     def retraction(self, fact_id: str) -> ev.Retracted | None:
         """The standing retraction of a fact (the latest recorded), or None."""

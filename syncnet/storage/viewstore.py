@@ -298,12 +298,16 @@ class ViewStore:
 
         index_id = functools.cache(self._index_id)  # one keyed hash per contact, not per fact
         done = 0
+        # A rebuild folds the facts as corrected by every correction in the log, loaded
+        # first and kept for all its chunks. An incremental fold needs none: a correction
+        # names a fact recorded before it, and meeting one it does not hold makes the views
+        # start again (below).
+        rebuilding: Corrections | None = None
         while True:
             start = self._tracked()
-            # A rebuild folds the facts as corrected by every correction in the log. An
-            # incremental fold needs none: a correction names a fact recorded before it,
-            # and meeting one makes the views start again (below).
-            corrections = Corrections() if start else Corrections(f for _, f in fetch(0, 10**9, CORRECTIONS))
+            if not start:
+                rebuilding = Corrections(f for _, f in fetch(0, 10**9, CORRECTIONS))
+            corrections = Corrections() if rebuilding is None else rebuilding
             corrected = False
             # From position 0 every row is rebuilt: never read rows of another format.
             buckets: Buckets = {}  # the stored buckets this chunk read, to write them back whole
@@ -315,8 +319,8 @@ class ViewStore:
                 if not batch:
                     break
                 for pos, event in batch:
-                    if start and isinstance(event, CORRECTIONS):
-                        corrected = True
+                    if isinstance(event, CORRECTIONS) and event.originator_id.hex not in corrections:
+                        corrected = True  # recorded since: every row its fact went into may change
                         break
                     effective = corrections.effective(event)
                     if effective is not None:
@@ -383,9 +387,10 @@ class ViewStore:
                 is_open = 1 if kind == "promise" and row.status == "open" else None
                 params.append((kind, key, is_open, self._seal(kind, key, row)))
             params += [(kind, b, None, self._seal(kind, b, rows)) for (kind, b), rows in changed.items()]
-            if views.last_on is not None and views.last_recorded is not None:
+            if views.last_recorded is not None:  # a rebuild of only retracted facts has no last_on
                 stored = (self._stored("global", META_KEY) if start else None) or {}
-                on, recorded = views.last_on.isoformat(), views.last_recorded.isoformat()
+                on = "" if views.last_on is None else views.last_on.isoformat()
+                recorded = views.last_recorded.isoformat()
                 meta = {"last_on": max(stored.get("last_on", ""), on),
                         "last_recorded": max(stored.get("last_recorded", ""), recorded)}  # fmt: skip
                 params.append(("global", META_KEY, None, self._seal("global", META_KEY, meta)))
