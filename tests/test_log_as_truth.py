@@ -385,3 +385,41 @@ def test_known_at_before_an_undo_of_the_only_fact_still_sees_it(run: Runner) -> 
     run.ok("undo", "--yes")
     assert run.json("contacts", *NOW)["contacts"] == []
     assert [r["name"] for r in run.json("contacts", *NOW, "--known-at", moment)["contacts"]] == ["Eve Online"]
+
+
+def test_amend_keeps_the_rules_of_recording(run: Runner) -> None:
+    run.ok("init")
+    run.ok("meet", "Ada Lovelace", "--org", "Old Co", "--on", "2026-11-01", *NOW)
+    run.ok("meet", "Bob Smith", "--on", "2026-11-01", *NOW)
+    run.ok("touch", "Ada", "--on", "2026-11-03", *NOW)
+    run.ok("set", "Ada", "--org", "New Co", "--on", "2026-11-05", *NOW)
+    run.ok("rename", "Ada", "Ada King", "--on", "2026-11-05", *NOW)
+    run.ok("promise", "Ada", "a call", "--due", "2026-11-20", "--on", "2026-11-04", *NOW)
+    run.ok("give", "Ada", "--kind", "advice", "--on", "2026-11-06", *NOW)
+    ids = {e["kind"]: e["short"] for e in history(run, "Ada King", *NOW)}
+    assert "after later facts" in run.fails("amend", ids["met"], "--on", "2026-11-10")
+    assert "cannot be made on" in run.fails("amend", ids["promise"], "--on", "2026-11-21")
+    assert "record it anew with --to" in run.fails("amend", ids["gave"], "--kind", "introduction")
+    # a meeting moved earlier keeps the later rename and details
+    run.ok("amend", ids["met"], "--on", "2026-10-30")
+    card = run.json("show", "Ada King", *NOW)
+    assert card["contact"]["name"] == "Ada King" and card["details"]["org"] == "New Co"
+    assert card["met_on"] == "2026-10-30"
+
+
+def test_the_history_of_an_introduced_contact_shows_the_corrections_of_the_introduction(run: Runner) -> None:
+    run.ok("init")
+    run.ok("meet", "Ada Lovelace", "--on", "2026-11-01", *NOW)
+    run.ok("meet", "Bob Smith", "--on", "2026-11-01", *NOW)
+    run.ok("give", "Ada", "--kind", "introduction", "--to", "Bob", "--on", "2026-11-02", *NOW)
+    gift = next(e for e in history(run, "Bob", *NOW) if e["kind"] == "gave")
+    run.ok("retract", gift["short"], "--reason", "never happened")
+    seen = next(e for e in history(run, "Bob", *NOW) if e["kind"] == "gave")
+    assert seen["retracted"] is not None and seen["retracted"]["reason"] == "never happened"
+
+
+def test_known_at_out_of_range_or_in_another_shape_is_refused(run: Runner) -> None:
+    run.ok("init")
+    for bad in ("0001-01-01", "9999-12-31T23:59:59-23:59", "20261206", "2026-W49-7", "tomorrow"):
+        assert "--known-at" in run.fails("due", *NOW, "--known-at", bad)
+    run.ok("due", *NOW, "--known-at", "2026-12-01T10:00Z")

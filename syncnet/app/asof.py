@@ -10,6 +10,7 @@ into views in memory (`Replayed`): O(facts), which only a look into the past pay
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
@@ -100,23 +101,33 @@ def parse_known_at(text: str, timezone: str) -> datetime:
     """--known-at: an ISO moment (2026-03-01T09:30, with or without an offset) or a day,
     which means the end of that day; without an offset, in the user's time zone (config
     `timezone`, else the machine's)."""
+    from syncnet.domain.config import FIRST_DAY, LAST_DAY, out_of_range
     from syncnet.errors import BadInput
 
     t = text.strip()
     try:
-        if len(t) == 10:  # a day: up to its last moment
+        if _DAY.match(t):  # a day: up to its last moment
             moment = datetime.combine(date.fromisoformat(t), time.max)
-        else:
+        elif _MOMENT.match(t):
             moment = datetime.fromisoformat(t)
-    except ValueError:
+        else:
+            raise ValueError(t)
+        if moment.tzinfo is None:
+            if timezone:
+                from zoneinfo import ZoneInfo
+
+                moment = moment.replace(tzinfo=ZoneInfo(timezone))
+            else:
+                moment = moment.astimezone()  # the machine's local time zone
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # malformed, or beyond what a datetime holds
         raise BadInput(
             f"malformed --known-at {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
         ) from None
-    if moment.tzinfo is None:
-        if timezone:
-            from zoneinfo import ZoneInfo
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise BadInput(f"--known-at {out_of_range(t, FIRST_DAY, LAST_DAY)}")
+    return moment
 
-            moment = moment.replace(tzinfo=ZoneInfo(timezone))
-        else:
-            moment = moment.astimezone()  # the machine's local time zone
-    return moment.astimezone(UTC)
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")

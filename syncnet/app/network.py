@@ -345,7 +345,9 @@ class Network:
         # carry the contact of the fact they name), dated by --today: as corrected, when
         # it stands.
         facts = known_by([f for p in self.views.positions_of(UUID(cid)) if (f := log.at(p))], self.known_at)
-        corrections = Corrections(f for f in facts if isinstance(f, CORRECTIONS))
+        # Every correction, not only this contact's: an introduction is in the history of
+        # the contact introduced, its corrections only in the other's.
+        corrections = Corrections(known_by([f for _, f in log.after(0, 10**9, CORRECTIONS)], self.known_at))
         day, unseal = self.today(), self.store.keyring.unseal
         entries = []
         for fact in facts:

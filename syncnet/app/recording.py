@@ -437,8 +437,11 @@ class Translator:
         new_on = None
         if c.new_on is not None:
             new_on = self._on(c.new_on)
-            if not isinstance(target, ev.ContactMet):
-                self._after_meeting(contact, new_on)
+            self._amended_day(target, contact, new_on)
+        if c.kind == "introduction" and getattr(target, "introduced", None) is None:
+            raise BadInput(
+                "an introduction names whom it introduced: retract this fact and record it anew with --to"
+            )
         note = self._seal(subject, c.note)
         changes = (new_on, c.minutes, c.kind, c.channel, note)
         if all(v is None for v in changes):
@@ -451,6 +454,24 @@ class Translator:
         )  # fmt: skip
         self._corrections().add(fact)
         return fact
+
+    def _amended_day(self, target: ev.Fact, contact: UUID | None, day: date) -> None:
+        """The checks of recording, for a fact moved to `day`: nothing with a contact before
+        the first meeting, a meeting not after the contact's first later interaction, a
+        promise made by its due day and closed after it was made."""
+        if not isinstance(target, ev.ContactMet):
+            self._after_meeting(contact, day)
+        view = None if contact is None else self.dir.view(contact.hex)
+        iso = day.isoformat()
+        first_later = None if view is None else view.first_later
+        if isinstance(target, ev.ContactMet) and first_later and iso > first_later:
+            raise BadInput(f"{iso} is after later facts with this contact (the first on {first_later})")
+        if isinstance(target, ev.PromiseMade) and day > target.due:
+            raise BadInput(f"a promise due on {target.due.isoformat()} cannot be made on {iso}")
+        promise_id = getattr(target, "promise_id", None)
+        made = None if promise_id is None else self.promises.get(promise_id.hex)
+        if made is not None and iso < made.made_on:
+            raise BadInput(f"a promise made on {made.made_on} cannot be closed on {iso}")
 
     def _self_subject(self) -> UUID:
         if not self.keyring.has_key(ME) and not any(k[0] == ME.hex for k in self.keyring.pending):

@@ -116,8 +116,10 @@ def _met(views: Views, event: ev.ContactMet, day: str, _: Row, days: Days) -> No
         goals=[g.hex for g in event.goals],
         where=None if event.where is None else event.where.to_text(),
         via=None if event.via is None else event.via.hex,
-        name_at=_stamp(event, day),
-        details=[] if event.details is None else [[_stamp(event, day), event.details.to_text()]],
+        # What the meeting says comes first, whatever its day: a rename or a DetailsSet
+        # (never dated before the meeting) replaces it even if the meeting is amended later.
+        name_at="",
+        details=[] if event.details is None else [["", event.details.to_text()]],
     )
     views.put("contact", contact.id, contact)
     views.ledger(contact.id)  # every contact has a ledger, if only an empty one

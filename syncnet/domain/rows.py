@@ -225,4 +225,4 @@ def fingerprint() -> str:
     """The format of the stored views: a change rebuilds them. No setting is part of it
     (minutes, thresholds, seasons, ... are applied when the views are read)."""
     layout = ";".join(f"{kind}:{','.join(f.name for f in fields(cls))}" for kind, cls in KINDS.items())
-    return "views-v7:" + hashlib.sha256(layout.encode()).hexdigest()[:16]
+    return "views-v8:" + hashlib.sha256(layout.encode()).hexdigest()[:16]

@@ -89,7 +89,9 @@ def recorded(r: Recorded, contact: ContactRef | None, as_json: bool) -> None:
             "goal_id": r.goal_id,
         }})  # fmt: skip
         return
-    who = f" {contact.label()}" if contact else ""
+    from syncnet.entrypoints.cli.terminal import printable
+
+    who = f" {printable(contact.label())}" if contact else ""  # a name may hold control characters
     if r.kind in ("retract", "amend"):
         click.echo(f"Recorded {'retraction' if r.kind == 'retract' else 'amendment'} {r.fact_id[:8]}"
                    f"{' of a fact about' + who if who else ''}: 'syncnet history' shows it.")  # fmt: skip
