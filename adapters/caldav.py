@@ -420,9 +420,9 @@ class CalDAVPort:
         r = self.client.request("GET", href, ok=(200, 404, 410))
         if r.status_code != 200:
             return None
-        from .ics import fingerprint
+        from .ics import completion, fingerprint
 
-        return Seen(r.headers.get("ETag"), fingerprint(r.content))
+        return Seen(r.headers.get("ETag"), fingerprint(r.content), completion(r.content))
 
     def fingerprint(self, item: StampedItem) -> str:
         from .ics import fingerprint

@@ -13,10 +13,11 @@ the tests compare against and for the calendar's header.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,37 @@ def fingerprint(body: bytes) -> str:
             parts.append(c.name)
             parts += [f"{name}={_property_text(c.get(name))}" for name in FINGERPRINTED]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def completion(body: bytes) -> str | None:
+    """When a client marked a VTODO done, as it says it: the COMPLETED moment in ISO form
+    (a UTC moment ends in +00:00; one with a TZID carries its offset), "" when it is done
+    without a COMPLETED date, None when it is not done. Clients mark "done" in different
+    ways: STATUS:COMPLETED, a COMPLETED date, or PERCENT-COMPLETE:100 (docs/sync.md)."""
+    try:
+        parsed = Calendar.from_ical(body)
+    except ValueError:
+        return None
+    for c in parsed.walk("VTODO"):
+        completed = c.get("COMPLETED")
+        status = str(c.get("STATUS", "")).upper()
+        try:
+            percent = int(str(c.get("PERCENT-COMPLETE", "0")))
+        except ValueError:
+            percent = 0
+        if completed is None and status != "COMPLETED" and percent < 100:
+            return None
+        if completed is None:
+            return ""
+        moment = c.decoded("COMPLETED")
+        tzid = completed.params.get("TZID") if hasattr(completed, "params") else None
+        if isinstance(moment, datetime) and moment.tzinfo is None and tzid:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+                moment = moment.replace(tzinfo=ZoneInfo(str(tzid)))
+        return moment.isoformat() if isinstance(moment, date) else ""
+    return None
 
 
 def _property_text(value: Any) -> str:

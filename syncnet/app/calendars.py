@@ -11,15 +11,27 @@ target type, so this module never imports an adapter.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from syncnet.app.sync import COUNTED, Action, CalendarPort, Report, TargetState, pending, reconcile
+from syncnet.app.sync import (
+    COMPLETED,
+    COUNTED,
+    REOPENED,
+    Action,
+    CalendarPort,
+    Report,
+    TargetState,
+    pending,
+    reconcile,
+)
 from syncnet.domain.config import Target, without_userinfo
 from syncnet.domain.reminders import CalendarItem, uid_for
 from syncnet.errors import SyncnetError
@@ -65,6 +77,78 @@ def calendar_items(net: Network, horizon_days: int, today: date | None = None,
             register[u] = [st.content_hash, st.sequence, st.changed.isoformat()]
         net.state.put("stamps", "all", register)
     return stamped
+
+
+# A completion's fact has an id derived from the reminder's UID and the moment the client
+# says it was completed: recording it twice (two syncs, two targets showing the same
+# reminder, two daemons, a crash before the sync state was saved) is refused by the
+# store's primary key, so it is recorded exactly once (docs/sync.md, "Completions").
+COMPLETION_IDS = uuid.UUID("0b7e4f8a-5c1d-4e2b-9a36-7d0c8e1f2a43")
+
+
+def completion_fact_id(uid: str, completed: str) -> uuid.UUID:
+    return uuid.uuid5(COMPLETION_IDS, f"{uid}|{completed}")
+
+
+def completion_day(completed: str, timezone: str, today: date) -> date:
+    """The day a client says a reminder was done, in the user's time zone; the sync day
+    when it gives none (and never after today)."""
+    if not completed:
+        return today
+    moment = datetime.fromisoformat(completed)
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        if timezone:
+            from zoneinfo import ZoneInfo
+
+            moment = moment.astimezone(ZoneInfo(timezone))
+        else:
+            moment = moment.astimezone()
+    return min(moment.date(), today)
+
+
+def take_in_completions(net: Network, target: Target, report: Report, desired: list[StampedItem] | None,
+                        today: date) -> None:  # fmt: skip
+    """Record the fact each reminder ticked off on the target asked for: a follow-up,
+    season or cadence reminder becomes a touch initiated by me (channel "other"), a
+    promise becomes kept; unticked again after that, the fact is retracted. Items that
+    are not one reminder (a group of the calendar cap) or no longer due record nothing."""
+    from syncnet.domain import commands as cmd
+    from syncnet.errors import SyncnetError
+
+    if desired is None:  # the agenda was not computed (nothing changed in the store)
+        desired = calendar_items(net, target.horizon_days, today, target.max_items)
+    items = desired
+    by_uid = {s.item.uid: s.item for s in items}
+    log = net.store.log
+    for action in report.actions:
+        if action.action == REOPENED:
+            fact_id = completion_fact_id(action.uid, action.result)
+            if log.positions_of_ids(fact_id.hex):
+                with contextlib.suppress(SyncnetError):  # retracted already, by hand
+                    net.record(cmd.Retract(fact_id.hex, reason=f"reopened in {target.name}"))
+            continue
+        item = by_uid.get(action.uid)
+        if action.action != COMPLETED or item is None or item.rule not in TAKEN_IN:
+            continue
+        fact_id = completion_fact_id(action.uid, action.result)
+        if log.positions_of_ids(fact_id.hex):
+            continue  # recorded before: by another target, another process, or before a crash
+        day = completion_day(action.result, net.config.timezone, today)
+        note = f"ticked off in {target.name}"
+        command: cmd.Command
+        if item.rule == "promise":
+            command = cmd.Kept(item.key.rsplit(":", 1)[1], on=day, note=note, fact_id=fact_id)
+        else:
+            command = cmd.Touch(item.contact_id, "me", "other", on=day, note=note, fact_id=fact_id)
+        try:
+            net.record(command)
+        except SyncnetError:
+            # Recorded meanwhile by another process (the same id), or no longer possible
+            # (the promise closed by hand): nothing to take in.
+            continue
+
+
+TAKEN_IN = ("followup", "season", "cadence", "promise")
 
 
 def agenda_to_items(agenda: Iterable[AgendaItem], today: date, horizon_days: int) -> list[CalendarItem]:
@@ -188,6 +272,8 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
         reconcile(target.name, port, desired, state, force=force, dry_run=dry_run, on_progress=progress,
                   render_version=RENDER_VERSION, save=save, refuse_deletes=wrong_store(net, state),
                   report=report)  # fmt: skip
+        if not dry_run and any(a.action in (COMPLETED, REOPENED) for a in report.actions):
+            take_in_completions(net, target, report, desired, today or net.today())
         if not dry_run:
             if desired is not None:
                 outcome.extra.update(port.finish(desired))

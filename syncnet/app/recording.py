@@ -145,13 +145,13 @@ class Translator:
             return None
         return self.keyring.seal(subject, text.strip())
 
-    def _meta(self, on: date | None, *contacts: UUID | None) -> dict[str, Any]:
+    def _meta(self, on: date | None, *contacts: UUID | None, fact_id: UUID | None = None) -> dict[str, Any]:
         """The fields every fact has; dated on or after the first meeting with `contacts`."""
         day = self._on(on)
         for contact in contacts:
             self._after_meeting(contact, day)
         return {
-            "originator_id": uuid4(),
+            "originator_id": fact_id or uuid4(),
             "originator_version": 1,
             "timestamp": ev.Fact.create_timestamp(),
             "on": day,
@@ -168,7 +168,8 @@ class Translator:
     def _touch(self, c: cmd.Touch) -> ev.Fact:
         contact = self._contact(c.contact)
         return ev.Touched(
-            **self._meta(c.on, contact), note=self._seal(contact, c.note), contact_id=contact,
+            **self._meta(c.on, contact, fact_id=c.fact_id), note=self._seal(contact, c.note),
+            contact_id=contact,
             by=self._choice(c.by, ("me", "them"), "initiator"),
             channel=None if c.channel is None else self._choice(c.channel, ev.CHANNELS, "channel"),
             minutes=self._minutes(c.minutes),
@@ -252,7 +253,7 @@ class Translator:
         assert promise is not None
         self.promises.closed.add(pid)
         contact = UUID(promise.contact_id)
-        meta = self._meta(c.on)
+        meta = self._meta(c.on, fact_id=getattr(c, "fact_id", None))
         if meta["on"].isoformat() < promise.made_on:
             raise BadInput("a promise cannot be closed before it was made")  # so not before meeting
         return cls(**meta, note=self._seal(contact, c.note), promise_id=UUID(pid), contact_id=contact)

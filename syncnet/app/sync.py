@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from syncnet.domain.reminders import StampedItem
 
 OURS, USER_CHANGED, USER_DELETED = "ours", "user-changed", "user-deleted"
-COUNTED = ("created", "updated", "deleted", USER_CHANGED, USER_DELETED)  # what reports count
+COMPLETED, REOPENED = "completed", "reopened"  # a client ticked a reminder off, or unticked it
+# what reports count
+COUNTED = ("created", "updated", "deleted", USER_CHANGED, USER_DELETED, COMPLETED, REOPENED)
 
 
 @dataclass
@@ -41,10 +43,13 @@ class RemoteChanges:
 
 @dataclass(frozen=True)
 class Seen:
-    """An item as read back from the target: its ETag and the fingerprint of its content."""
+    """An item as read back from the target: its ETag, the fingerprint of its content, and
+    whether a client marked it done (`completed`: the moment as the client says it, "" for
+    done without a date, None for not done; adapters/ics.py `completion`)."""
 
     etag: str | None
     fingerprint: str
+    completed: str | None = None
 
 
 class CalendarPort(Protocol):
@@ -93,6 +98,7 @@ class ItemState:
     pending: str | None = None  # "create" | "update" | "delete": written, outcome not yet known
     expect: str | None = None  # the fingerprint of what the pending write puts there
     written: str | None = None  # the fingerprint of what syncnet last wrote there (known to be)
+    completed: str | None = None  # a client's completion, taken in (see `_took_in`)
 
 
 @dataclass
@@ -217,6 +223,22 @@ def _settle(uid: str, st: ItemState, verdict: str, seen: Seen | None, state: Tar
         report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None, "kept the server's version"))
 
 
+def _took_in(uid: str, st: ItemState, seen: Seen | None, report: Report) -> None:
+    """A reminder of ours that a client ticked off (or unticked): reported, for the
+    calendars service to record the fact the reminder asked for (or retract it). The
+    item is the user's from then on: syncnet neither rewrites nor deletes it."""
+    if seen is None or st.status == USER_DELETED:
+        return
+    if seen.completed is not None and st.completed is None:
+        # syncnet never writes a completed reminder: a client did, even when what it
+        # changed is not part of the fingerprint (PERCENT-COMPLETE alone)
+        st.status, st.completed = USER_CHANGED, seen.completed
+        report.actions.append(Action(COMPLETED, uid, st.contact_id, None, seen.completed))
+    elif seen.completed is None and st.completed is not None:
+        report.actions.append(Action(REOPENED, uid, st.contact_id, None, st.completed))
+        st.completed = None
+
+
 def _settle_pending(state: TargetState, changes: RemoteChanges, report: Report, port: CalendarPort) -> None:
     """Writes planned by an interrupted sync: the listing since the cursor saved with the
     intent says which hrefs changed; only those are read back."""
@@ -268,6 +290,13 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
             else:
                 seen = port.read(href)
                 _settle(uid, s, _resolve(s, seen), seen, state, report)
+                _took_in(uid, s, seen, report)
+        elif s.status == USER_CHANGED and etag != s.etag:
+            # The user's item changed again: ticked off, or unticked, since.
+            seen = port.read(href)
+            if seen is not None:
+                s.etag = seen.etag
+                _took_in(uid, s, seen, report)
     for href in gone:
         uid = by_href.get(href)
         if uid is not None and uid in state.items and state.items[uid].status != USER_DELETED:
@@ -475,6 +504,7 @@ def reconcile(
                     port.delete(st.href, seen.etag)  # only its ETag moved: still ours
                 elif verdict == "user":
                     st.status = USER_CHANGED
+                    st.etag = None if seen is None else seen.etag  # the user's version, as known
                     report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None,
                                                  "changed on the server: not deleted"))  # fmt: skip
                     continue

@@ -59,6 +59,7 @@ class Touch:
     minutes: int | None = None
     on: date | None = None
     note: str | None = None
+    fact_id: UUID | None = None  # fixed by a calendar completion (exactly once); normally random
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class Kept:
     promise: str
     on: date | None = None
     note: str | None = None
+    fact_id: UUID | None = None  # fixed by a calendar completion (exactly once); normally random
 
 
 @dataclass(frozen=True)

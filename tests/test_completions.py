@@ -1,0 +1,140 @@
+"""Two-way calendars: a reminder ticked off in a client becomes the fact it asked for
+(docs/sync.md, "Completions"), exactly once, on real Radicale and Xandikos, read back with
+the `caldav` library and `icalendar`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from caldav_fixtures import Calendar, read_back
+from icalendar import Calendar as ICalendar
+from support import TODAY, T, agenda_items, caldav_target, horizon_end, record, write_config
+
+from syncnet.domain import commands as cmd
+from syncnet.domain.reminders import uid_for
+from syncnet.storage.store import init_store
+
+NOW = T  # 2026-11-20
+
+
+def setup(home: Path, cal: Calendar, run: Any) -> dict[str, str]:
+    """Ada met on 18 November (follow-up due on the 21st) with an open promise; synced
+    as VTODOs. Returns the UIDs by rule."""
+    init_store(home)
+    write_config(home, phone=caldav_target(cal.url, style="todo"))
+    record(
+        home,
+        cmd.Meet("Ada Lovelace", why="role-model", on=date(2026, 11, 18)),
+        cmd.Promise("Ada", "send the compiler paper", date(2026, 12, 5), on=date(2026, 11, 19)),
+    )
+    sync(run)
+    items = agenda_items(run, horizon_end(TODAY, 60), *NOW)
+    return {i["rule"]: uid_for(i["key"]) for i in items.values()}
+
+
+def sync(run: Any) -> dict[str, Any]:
+    doc = run.json("sync", *NOW)
+    (t,) = doc["targets"]
+    assert t["ok"], t
+    return dict(t)
+
+
+def complete_with_caldav(cal: Calendar, uid: str) -> None:
+    """Tick a reminder off as a client would, with the `caldav` library's `todo.complete()`."""
+    from caldav.davclient import DAVClient
+
+    user, password = cal.auth if cal.auth else (None, None)
+    with DAVClient(url=cal.url, username=user, password=password, require_tls=False,
+                   enable_rfc6764=False, timeout=30) as client:  # fmt: skip
+        found = [t for t in cast(Any, client).calendar(url=cal.url).todos(include_completed=True)
+                 if str(t.icalendar_component["UID"]) == uid]  # fmt: skip
+        assert len(found) == 1, uid
+        found[0].complete()
+
+
+def todo_of(cal: Calendar, uid: str) -> Any:
+    (found,) = [c for c in read_back(cal) if str(c["UID"]) == uid]
+    return found
+
+
+def put_variant(cal: Calendar, uid: str, edit: Any) -> None:
+    """What another client writes: the item as stored, changed by `edit`, PUT with If-Match."""
+    url = f"{cal.url}{uid.split('@')[0]}.ics"
+    r = httpx.get(url, auth=cal.auth, timeout=10)
+    r.raise_for_status()
+    ical = ICalendar.from_ical(r.content)
+    for c in ical.walk("VTODO"):
+        edit(c)
+    headers = {"If-Match": r.headers["ETag"], "Content-Type": "text/calendar; charset=utf-8"}
+    put = httpx.put(url, content=ical.to_ical(), auth=cal.auth, timeout=10, headers=headers)
+    assert put.status_code in (201, 204), put.text
+
+
+def facts(run: Any, kind: str) -> list[dict[str, Any]]:
+    return [e for e in run.json("history", "Ada", *NOW)["events"] if e["kind"] == kind]
+
+
+def test_a_follow_up_ticked_off_in_a_client_becomes_a_touch_exactly_once(run, home, any_calendar):
+    cal = any_calendar
+    uids = setup(home, cal, run)
+    complete_with_caldav(cal, uids["followup"])
+    t = sync(run)
+    assert [a["uid"] for a in t["actions"] if a["action"] == "completed"] == [uids["followup"]]
+    (touch,) = facts(run, "touch")
+    assert touch["details"]["by"] == "me" and touch["details"]["channel"] == "other"
+    assert touch["details"]["note"] == "ticked off in phone"
+    assert touch["on"] == TODAY  # completed today (real time), never after --today
+    due = {i["rule"] for i in run.json("due", *NOW)["agenda"]}
+    assert "followup" not in due
+    # the item stays on the server, completed, as the client shows it
+    assert todo_of(cal, uids["followup"])["STATUS"] == "COMPLETED"
+    # again, and again: nothing more is recorded
+    assert [a for a in sync(run)["actions"] if a["action"] == "completed"] == []
+    sync(run)
+    assert len(facts(run, "touch")) == 1
+
+
+def test_clients_mark_done_in_different_ways(run, home, radicale_calendar):
+    cal = radicale_calendar
+    uids = setup(home, cal, run)
+
+    def percent_only(c: Any) -> None:
+        c["PERCENT-COMPLETE"] = 100
+        c["X-CLIENT-FLAG"] = "kept by syncnet"
+
+    put_variant(cal, uids["promise"], percent_only)
+    put_variant(cal, uids["followup"], lambda c: c.add("COMPLETED", __import__("datetime").datetime(
+        2026, 11, 19, 23, 30, tzinfo=__import__("zoneinfo").ZoneInfo("America/New_York"))))  # fmt: skip
+    t = sync(run)
+    assert sorted(a["uid"] for a in t["actions"] if a["action"] == "completed") == sorted(
+        [uids["promise"], uids["followup"]]
+    ), t["actions"]
+    (kept,) = facts(run, "kept")
+    assert kept["details"]["note"] == "ticked off in phone"
+    (touch,) = facts(run, "touch")
+    # 23:30 in New York on the 19th is the 20th in UTC, the machine's zone here
+    assert touch["on"] in ("2026-11-19", "2026-11-20")
+    assert {i["rule"] for i in run.json("due", *NOW)["agenda"]} == set()
+    # the client's own property stays on the item
+    assert "X-CLIENT-FLAG" in todo_of(cal, uids["promise"])
+
+
+def test_unticked_after_the_sync_the_fact_is_retracted(run, home, radicale_calendar):
+    cal = radicale_calendar
+    uids = setup(home, cal, run)
+    put_variant(cal, uids["followup"], lambda c: c.__setitem__("STATUS", "COMPLETED"))
+    sync(run)
+    assert len(facts(run, "touch")) == 1
+
+    def reopen(c: Any) -> None:
+        c["STATUS"] = "NEEDS-ACTION"
+
+    put_variant(cal, uids["followup"], reopen)
+    t = sync(run)
+    assert [a["uid"] for a in t["actions"] if a["action"] == "reopened"] == [uids["followup"]]
+    (touch,) = facts(run, "touch")
+    assert touch["retracted"] is not None and "reopened in phone" in touch["retracted"]["reason"]
+    assert "followup" in {i["rule"] for i in run.json("due", *NOW)["agenda"]}
