@@ -138,3 +138,35 @@ def test_unticked_after_the_sync_the_fact_is_retracted(run, home, radicale_calen
     (touch,) = facts(run, "touch")
     assert touch["retracted"] is not None and "reopened in phone" in touch["retracted"]["reason"]
     assert "followup" in {i["rule"] for i in run.json("due", *NOW)["agenda"]}
+
+
+def test_the_daemon_takes_in_a_completion_within_seconds(run, home, radicale_calendar):
+    import io
+    import threading
+
+    from support import wait_for
+
+    from syncnet.app.network import Network
+    from syncnet.entrypoints.daemon import Daemon
+
+    cal = radicale_calendar
+    uids = setup(home, cal, run)
+    box: dict[str, Any] = {}
+    started = threading.Event()
+
+    def serve() -> None:
+        with Network.open(home, home / "config.toml", today=date.fromisoformat(TODAY)) as net:
+            box["daemon"] = Daemon(net, poll=0.05, remote_every=0.3, out=io.StringIO())
+            started.set()
+            box["code"] = box["daemon"].run()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(10)
+        complete_with_caldav(cal, uids["promise"])  # no fact recorded: only the timer can see it
+        wait_for(lambda: len(facts(run, "kept")) == 1, 20, "the completion taken in")
+    finally:
+        box["daemon"].stop.set()
+        thread.join(10)
+    assert box["code"] == 0 and "1 completed" in box["daemon"].out.getvalue()

@@ -270,8 +270,10 @@ def test_the_daemon_keeps_running_through_an_hour_of_faults_and_ends_equal_to_th
     def serve() -> None:
         try:
             with Network.open(home, home / "config.toml", today=TODAY) as net:
+                # remote_every: no sync on a timer here (this test checks which trigger
+                # starts each sync); tests/test_completions.py checks the timer
                 box["daemon"] = Daemon(net, poll=1.0, out=io.StringIO(), clock=clock, rng=random.Random(seed),
-                                       stop=gate)  # fmt: skip
+                                       stop=gate, remote_every=float("inf"))  # fmt: skip
                 box["code"] = box["daemon"].run()
         except BaseException as e:
             box["error"] = e

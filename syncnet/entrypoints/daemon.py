@@ -5,6 +5,8 @@
   sync: the records of pushes (TargetSynced, and ReminderPushed in older stores) do not.
 - Re-evaluates date-driven reminders when the day changes (midnight in the
   configured time zone) and at least every `full_every` seconds.
+- Asks each CalDAV target for its changes every `remote_every` seconds (30), so that a
+  reminder ticked off in a client becomes a fact within that time.
 - A failing target is retried with exponential backoff and jitter, honouring
   Retry-After; the others go on. Failures are visible in `syncnet status`. No
   failure of a target, whatever its kind, stops the daemon: it logs one line and
@@ -63,6 +65,10 @@ class Daemon:
     net: Network
     poll: float = 1.0
     full_every: float = 24 * 3600.0
+    # How often a CalDAV target is asked for its changes when no fact triggers a sync: a
+    # reminder ticked off on a phone becomes a fact within this time. Such a check costs
+    # one request when nothing changed (docs/sync.md).
+    remote_every: float = 30.0
     out: TextIO = sys.stderr
     clock: Callable[[], float] = time.monotonic
     stop: threading.Event = field(default_factory=threading.Event)
@@ -96,8 +102,9 @@ class Daemon:
             backoff.succeeded()
             r = outcome.report
             if r is not None and r.actions:
+                done = f", {r.count('completed')} completed" if r.count("completed") else ""
                 self.log(f"{target.name}: {r.count('created')} created, {r.count('updated')} updated, "
-                         f"{r.count('deleted')} deleted ({outcome.requests} request"
+                         f"{r.count('deleted')} deleted{done} ({outcome.requests} request"
                          f"{'' if outcome.requests == 1 else 's'})")  # fmt: skip
         else:
             delay = backoff.failed(now, outcome.retry_after, self.rng)
@@ -112,7 +119,7 @@ class Daemon:
         due = {t.name for t in targets}  # sync everything once at start
         position = self.net.position()
         day: date = self.net.today()
-        last_full = self.clock()
+        last_full = last_remote = self.clock()
         self.log(f"daemon started: {len(targets)} target(s), position {position}")
         while not self.stop.is_set():
             now = self.clock()
@@ -125,6 +132,9 @@ class Daemon:
             if today != day or now - last_full >= self.full_every:
                 day, last_full = today, now
                 due = {t.name for t in targets}
+            if now - last_remote >= self.remote_every:  # completions on the servers
+                last_remote = now
+                due |= {t.name for t in targets if t.type == "caldav"}
             for t in targets:
                 if self.stop.is_set():
                     break
