@@ -5,6 +5,9 @@
   httpx.Client loop PUTting the same N pre-rendered items (If-None-Match: *) into another
   fresh calendar. Targets: <= 1.15 (Radicale), <= 1.1 (Xandikos). N = 1,000 (quick: 200).
 - changed_10_of_N_requests: 10 reminders completed among N, then a sync: requests / 12.
+- completions_100_of_1000_requests: 100 reminders of a 1,000-item calendar ticked off by a
+  client (GET, then PUT with If-Match: STATUS:COMPLETED and COMPLETED), then one sync:
+  requests / (the sync-collection REPORT + one GET per changed item + syncnet's writes).
 - noop_sync_{cli,inprocess}_N_vs_vdirsyncer: a sync with nothing to do on a calendar
   holding N reminders, as `syncnet sync` (CLI) and in-process, against `vdirsyncer sync`
   (a vdir and a caldav storage on the same calendar). Target <= 0.3, N = 1,000 and 5,000
@@ -32,6 +35,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +158,55 @@ def changed(net: Network, target: Target, n: int, k: int = 10) -> dict[str, Any]
     outcome = sync_target(net, target)
     _check(outcome, deleted=k, created=0, updated=0)
     return figure(f"changed_{k}_of_{n}_requests", outcome.requests, 12, 1.0, unit="requests")
+
+
+def _tick_off(server: Server, url: str, names: Sequence[str]) -> None:
+    """Complete items as a client does: GET, set STATUS and COMPLETED, PUT with If-Match."""
+    from icalendar import Calendar
+
+    done = datetime.combine(TODAY, dtime(12), UTC)  # the bench's day, not the machine's
+    with httpx.Client(auth=_auth(server), timeout=60) as client:
+        for name in names:
+            r = client.get(url + name)
+            r.raise_for_status()
+            cal = Calendar.from_ical(r.content)
+            for todo in cal.walk("VTODO"):
+                todo.pop("STATUS", None)
+                todo.add("STATUS", "COMPLETED")
+                todo.add("COMPLETED", done)
+            headers = {"If-Match": r.headers["ETag"], "Content-Type": "text/calendar; charset=utf-8"}
+            put = client.put(url + name, content=cal.to_ical(), headers=headers)
+            if put.status_code not in (200, 201, 204):
+                raise RuntimeError(f"PUT {name}: HTTP {put.status_code}")
+
+
+def completions(server: Server, n: int = 1_000, k: int = 100) -> dict[str, Any]:
+    """`k` of `n` synced reminders ticked off in a client, then one in-process sync: its
+    requests against the sync-collection REPORT + one GET per changed item + its writes."""
+    url = make_calendar(server, f"completions{n}").url
+    home = reminder_store(n, f'[targets.bench]\ntype = "caldav"\nurl = "{url}"\nuser = "{USER}"\n')
+    os.environ["SYNCNET_BENCH_PASSWORD"] = PASSWORD
+    try:
+        with Network.open(home, home / "config.toml", today=TODAY) as net:
+            target = target_by_name(net, "bench")
+            _check(sync_target(net, target), created=n)
+            _check(sync_target(net, target), created=0, updated=0, deleted=0)  # learns the ctag
+            items = net.calendar_items(HORIZON)
+            _tick_off(server, url, [s.item.uid.split("@")[0] + ".ics" for s in items[:k]])
+            before = net.position()
+            outcome = sync_target(net, target)
+            _check(outcome, completed=k)
+            writes = sum(outcome.report.count(a) for a in ("created", "updated", "deleted"))
+            net.refresh()
+            # k touches, plus the one fact that records what the sync did
+            facts = net.position() - before
+            if facts != k + 1 or len(net.calendar_items(HORIZON)) != n - k:
+                raise RuntimeError(f"{facts} facts recorded for {k} completions")
+            # The facts change the agenda; the next sync leaves the user's items alone.
+            _check(sync_target(net, target), created=0, updated=0, deleted=0)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return figure(f"completions_{k}_of_{n}_requests", outcome.requests, 1 + k + writes, 1.0, unit="requests")
 
 
 # ------------------------------------------------------------------ no-op sync
@@ -294,6 +348,7 @@ def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
                 rows.append(row)
                 rows.append(first_sync(net, xan, n_first, min(repeat, 3), 1.1)[0])
                 rows.append(changed(net, last, n_first))
+            rows.append(completions(rad))
             for n in sizes:
                 rows += noop(rad, work / "radicale" / "collections", work, n, repeat)
     finally:

@@ -170,3 +170,38 @@ def test_the_daemon_takes_in_a_completion_within_seconds(run, home, radicale_cal
         box["daemon"].stop.set()
         thread.join(10)
     assert box["code"] == 0 and "1 completed" in box["daemon"].out.getvalue()
+
+
+def test_a_completed_item_goes_when_older_than_the_horizon_or_at_once_if_so_configured(
+    run, home, radicale_calendar
+):
+    cal = radicale_calendar
+    uids = setup(home, cal, run)
+    put_variant(cal, uids["followup"], lambda c: c.__setitem__("STATUS", "COMPLETED"))
+    sync(run)  # taken in: a touch on the 20th
+    sync(run)  # no longer due: kept on the server, shown as done
+    assert str(todo_of(cal, uids["followup"])["STATUS"]) == "COMPLETED"
+    # 61 days after its completion it is older than the 60-day horizon: deleted
+    t = run.json("sync", "--today", "2027-01-20")["targets"][0]
+    assert t["ok"] and uids["followup"] in {a["uid"] for a in t["actions"] if a["action"] == "deleted"}
+    assert uids["followup"] not in {str(c["UID"]) for c in read_back(cal)}
+    assert len(facts(run, "touch")) == 1
+
+    # completed = "remove": at the first sync after the fact was recorded
+    write_config(home, phone=caldav_target(cal.url, style="todo", completed="remove",
+                                           completion_channel="phone"))  # fmt: skip
+    put_variant(cal, uids["promise"], lambda c: c.__setitem__("STATUS", "COMPLETED"))  # overdue since Dec 5
+    later = ("--today", "2027-01-20")
+    run.json("sync", *later)
+    assert uids["promise"] in {str(c["UID"]) for c in read_back(cal)}  # taken in, not yet gone
+    run.json("sync", *later)
+    assert uids["promise"] not in {str(c["UID"]) for c in read_back(cal)}
+    assert [e["kind"] for e in run.json("history", "Ada", *later)["events"]].count("kept") == 1
+
+
+def test_the_completion_settings_are_checked(run, home, radicale_calendar):
+    init_store(home)
+    write_config(home, phone=caldav_target(radicale_calendar.url, completed="sometimes"))
+    assert 'completed must be "keep" or "remove"' in run.fails("sync", *NOW)
+    write_config(home, phone=caldav_target(radicale_calendar.url, completion_channel="pigeon"))
+    assert "completion_channel must be one of" in run.fails("sync", *NOW)

@@ -27,6 +27,7 @@ from syncnet.app.sync import (
     REOPENED,
     Action,
     CalendarPort,
+    ItemState,
     Report,
     TargetState,
     pending,
@@ -107,7 +108,7 @@ def completion_day(completed: str, timezone: str, today: date) -> date:
 
 
 def take_in_completions(net: Network, target: Target, report: Report, desired: list[StampedItem] | None,
-                        today: date) -> None:  # fmt: skip
+                        today: date, state: TargetState) -> None:  # fmt: skip
     """Record the fact each reminder ticked off on the target asked for: a follow-up,
     season or cadence reminder becomes a touch initiated by me (channel "other"), a
     promise becomes kept; unticked again after that, the fact is retracted. Items that
@@ -131,15 +132,18 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
         if action.action != COMPLETED or item is None or item.rule not in TAKEN_IN:
             continue
         fact_id = completion_fact_id(action.uid, action.result)
+        day = min(completion_day(action.result, net.config.timezone, today), net.clock())
+        if action.uid in state.items:
+            state.items[action.uid].completed_on = day.isoformat()  # when it may go (`completed`)
         if log.positions_of_ids(fact_id.hex):
             continue  # recorded before: by another target, another process, or before a crash
-        day = completion_day(action.result, net.config.timezone, today)
         note = f"ticked off in {target.name}"
         command: cmd.Command
         if item.rule == "promise":
             command = cmd.Kept(item.key.rsplit(":", 1)[1], on=day, note=note, fact_id=fact_id)
         else:
-            command = cmd.Touch(item.contact_id, "me", "other", on=day, note=note, fact_id=fact_id)
+            channel = target.completion_channel
+            command = cmd.Touch(item.contact_id, "me", channel, on=day, note=note, fact_id=fact_id)
         try:
             net.record(command)
         except SyncnetError:
@@ -269,11 +273,19 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
         def save(now: TargetState) -> None:  # intent before effect: durable before the writes
             net.state.put_many(scope, {"state": now.to_json(), "where": where})
 
+        day = today or net.today()
+
+        def drop_completed(st: ItemState) -> bool:
+            if target.completed == "remove" or st.completed is None:
+                return True
+            done = st.completed_on or completion_day(st.completed, net.config.timezone, day).isoformat()
+            return done < (day - timedelta(days=target.horizon_days)).isoformat()
+
         reconcile(target.name, port, desired, state, force=force, dry_run=dry_run, on_progress=progress,
                   render_version=RENDER_VERSION, save=save, refuse_deletes=wrong_store(net, state),
-                  report=report)  # fmt: skip
+                  report=report, drop_completed=drop_completed)  # fmt: skip
         if not dry_run and any(a.action in (COMPLETED, REOPENED) for a in report.actions):
-            take_in_completions(net, target, report, desired, today or net.today())
+            take_in_completions(net, target, report, desired, today or net.today(), state)
         if not dry_run:
             if desired is not None:
                 outcome.extra.update(port.finish(desired))

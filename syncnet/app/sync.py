@@ -99,6 +99,7 @@ class ItemState:
     expect: str | None = None  # the fingerprint of what the pending write puts there
     written: str | None = None  # the fingerprint of what syncnet last wrote there (known to be)
     completed: str | None = None  # a client's completion, taken in (see `_took_in`)
+    completed_on: str | None = None  # the day the fact it became is dated (calendars.py)
 
 
 @dataclass
@@ -236,7 +237,7 @@ def _took_in(uid: str, st: ItemState, seen: Seen | None, report: Report) -> None
         report.actions.append(Action(COMPLETED, uid, st.contact_id, None, seen.completed))
     elif seen.completed is None and st.completed is not None:
         report.actions.append(Action(REOPENED, uid, st.contact_id, None, st.completed))
-        st.completed = None
+        st.completed = st.completed_on = None
 
 
 def _settle_pending(state: TargetState, changes: RemoteChanges, report: Report, port: CalendarPort) -> None:
@@ -321,6 +322,7 @@ def reconcile(
     save: Callable[[TargetState], None] | None = None,
     refuse_deletes: str | None = None,
     report: Report | None = None,
+    drop_completed: Callable[[ItemState], bool] | None = None,
 ) -> Report:
     """One sync of one target. Mutates `state` to what the target now holds.
 
@@ -337,6 +339,8 @@ def reconcile(
     `refuse_deletes`: a reason to delete nothing of ours (the store looks wrong for this
     target); `force` overrides it. `report`: filled in as the sync goes, so that a caller
     still has what was done when the sync fails half-way.
+    `drop_completed`: which reminders a client ticked off (no longer due) syncnet removes
+    now (the target's `completed` setting); the others stay, the user's.
     """
     report = report if report is not None else Report(name, dry_run=dry_run)
     before = state.cursor
@@ -489,7 +493,17 @@ def reconcile(
     for uid in deletes:
         st = state.items[uid]
         if st.status == USER_CHANGED:
-            continue  # the user owns this occurrence now
+            # The user owns this occurrence now; one they ticked off goes when it is old
+            # enough, unless they changed it again since (If-Match).
+            if st.completed is not None and drop_completed is not None and drop_completed(st):
+                try:
+                    port.delete(st.href, st.etag)
+                except Conflict:
+                    continue
+                wrote(st.href)
+                report.actions.append(Action("deleted", uid, st.contact_id, None, "completed"))
+                del state.items[uid]
+            continue
         if st.status == OURS:
             try:
                 port.delete(st.href, st.etag)

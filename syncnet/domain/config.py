@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
+from syncnet.domain.vocabulary import CHANNELS
 from syncnet.errors import ConfigError
 
 # Month ranges (first, last), inclusive; a range may wrap the year end (12 -> 2).
@@ -138,6 +139,10 @@ class Target:
     horizon_days: int = 60
     timeout: float = 30.0
     max_items: int = 200  # more reminders are grouped (syncnet.domain.grouping)
+    # A reminder ticked off in a client (docs/sync.md, "Completions"): "keep" leaves it
+    # completed until it is older than the horizon, "remove" deletes it at the next sync.
+    completed: str = "keep"
+    completion_channel: str = "other"  # the channel of the touch a completion records
 
     @property
     def env_prefix(self) -> str:
@@ -270,6 +275,10 @@ def _target(name: str, table: Any) -> Target:
         target = replace(target, style="todo" if kind == "caldav" else "event")
     if target.style not in ("todo", "event"):
         raise ConfigError(f'config: {where}.style must be "todo" or "event"')
+    if target.completed not in ("keep", "remove"):
+        raise ConfigError(f'config: {where}.completed must be "keep" or "remove"')
+    if target.completion_channel not in CHANNELS:
+        raise ConfigError(f"config: {where}.completion_channel must be one of {', '.join(CHANNELS)}")
     if kind == "caldav" and not target.url.startswith(("http://", "https://")):
         raise ConfigError(f"config: {where}.url must be an http:// or https:// URL")
     if kind == "ics" and not target.path:
