@@ -205,3 +205,14 @@ def test_the_completion_settings_are_checked(run, home, radicale_calendar):
     assert 'completed must be "keep" or "remove"' in run.fails("sync", *NOW)
     write_config(home, phone=caldav_target(radicale_calendar.url, completion_channel="pigeon"))
     assert "completion_channel must be one of" in run.fails("sync", *NOW)
+
+
+def test_ticked_off_again_after_a_reopening_the_fact_stands_again(run, home, radicale_calendar):
+    cal = radicale_calendar
+    uids = setup(home, cal, run)
+    for status in ("COMPLETED", "NEEDS-ACTION", "COMPLETED"):  # the same dateless completion twice
+        put_variant(cal, uids["followup"], lambda c, s=status: c.__setitem__("STATUS", s))
+        sync(run)
+    (touch,) = facts(run, "touch")
+    assert touch["retracted"] is None  # restored: its retraction retracted
+    assert "followup" not in {i["rule"] for i in run.json("due", *NOW)["agenda"]}

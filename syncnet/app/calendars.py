@@ -136,7 +136,13 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
         if action.uid in state.items:
             state.items[action.uid].completed_on = day.isoformat()  # when it may go (`completed`)
         if log.positions_of_ids(fact_id.hex):
-            continue  # recorded before: by another target, another process, or before a crash
+            # Recorded before: by another target, another process, or before a crash. If
+            # a reopening retracted it since, ticked off again restores it.
+            retraction = _standing_retraction(net, fact_id)
+            if retraction is not None:
+                with contextlib.suppress(SyncnetError):
+                    net.record(cmd.Retract(retraction, reason=f"ticked off again in {target.name}"))
+            continue
         note = f"ticked off in {target.name}"
         command: cmd.Command
         if item.rule == "promise":
@@ -153,6 +159,16 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
 
 
 TAKEN_IN = ("followup", "season", "cadence", "promise")
+
+
+def _standing_retraction(net: Network, fact_id: uuid.UUID) -> str | None:
+    """The id of the retraction that stands against a fact, if one does."""
+    from syncnet.domain.corrections import Corrections
+    from syncnet.domain.events import CORRECTIONS
+
+    corrections = Corrections(f for _, f in net.store.log.after(0, 10**9, CORRECTIONS))
+    retraction = corrections.retraction(fact_id.hex)
+    return None if retraction is None else retraction.originator_id.hex
 
 
 def agenda_to_items(agenda: Iterable[AgendaItem], today: date, horizon_days: int) -> list[CalendarItem]:
