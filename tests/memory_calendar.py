@@ -73,6 +73,7 @@ class MemoryCalendar:
         self.entries: dict[str, Entry] = {}
         self.calls: list[tuple[str, str]] = []  # server API calls: (method, href)
         self.clobbered: list[tuple[str, str, Entry]] = []  # (method, href, the user's version)
+        self.completed_removed: list[str] = []  # hrefs of ticked-off items of the user's deleted
         self.faults_fired = 0
         self._seq = 0  # the sync token's counter: moves on every change
         self._oldest_token = 0  # tokens before this one are no longer valid
@@ -202,8 +203,10 @@ class MemoryCalendar:
             if lost:
                 raise self._lost("DELETE", href)
             raise Conflict(f"DELETE {href}: HTTP 412")
-        if old.by == USER:
+        if old.by == USER and not old.completed:  # a ticked-off item may go (docs/sync.md)
             self.clobbered.append(("DELETE", href, old))
+        if old.by == USER and old.completed:
+            self.completed_removed.append(href)
         del self.entries[href]
         self._touch(href)
         if lost:
@@ -296,7 +299,10 @@ class MemoryPort:
 
     def read(self, href: str) -> Seen | None:
         entry = self.calendar.get(href)
-        return None if entry is None else Seen(entry.etag if self.etags else None, content_print(entry))
+        if entry is None:
+            return None
+        done = "" if entry.completed else None  # ticked off without a date (the sync day)
+        return Seen(entry.etag if self.etags else None, content_print(entry), done)
 
     def fingerprint(self, item: StampedItem) -> str:
         return f"{item.item.content_hash}:open"

@@ -120,7 +120,8 @@ def test_the_users_edit_and_completion_are_kept(cal: MemoryCalendar, port: Memor
 
     # the agenda changes A and drops B: neither is written
     report, state = sync(port, [A2, C], state)
-    assert actions(report) == {(USER_CHANGED, A.item.uid), (USER_CHANGED, B.item.uid)}
+    assert actions(report) == {
+        (USER_CHANGED, A.item.uid), (USER_CHANGED, B.item.uid), ("completed", B.item.uid)}  # fmt: skip
     assert cal.writes() == []
     assert (cal.entries[href_a].etag, cal.entries[href_a].item.summary) == (etag_a, "Slides: by Friday")  # type: ignore[union-attr]
     assert (cal.entries[href_b].etag, cal.entries[href_b].completed) == (etag_b, True)
@@ -306,6 +307,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.maybe_forgotten: set[str] = set()  # of those, ones a failed sync may have let go
         self.touched: set[str] = set()  # UIDs the user ever changed or deleted
         self.unreported: dict[str, str] = {}  # UID -> the user's change the next report must name
+        self.completed: set[str] = set()  # UIDs of syncnet's items the user ticked off
         self.quiet = False  # nothing happened since the last complete sync
         self.render = self.port.render = calendars.RENDER_VERSION  # of the syncnet installed
 
@@ -361,7 +363,13 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(which=st.integers(0, 4), kept=st.booleans())
     def close_promise(self, which: int, kept: bool) -> None:
         pid = self.open_promises.pop(which % len(self.open_promises)).hex
-        self.record(cmd.Kept(pid, on=self.today) if kept else cmd.Dropped(pid, on=self.today))
+        if self.still_open(pid):
+            self.record(cmd.Kept(pid, on=self.today) if kept else cmd.Dropped(pid, on=self.today))
+
+    def still_open(self, pid: str) -> bool:
+        """False for a promise kept already: ticked off on the phone (a completion taken in)."""
+        self.net.refresh()
+        return bool(self.net.views.row("promise", pid).status == "open")
 
     @precondition(lambda self: self.met)
     @rule(who=st.integers(0, 4), keep=st.booleans())
@@ -381,7 +389,9 @@ class SyncMachine(RuleBasedStateMachine):
         for name in self.met:
             self.record(cmd.Pocket(name, False, on=self.today))
         while also_promises and self.open_promises:
-            self.record(cmd.Dropped(self.open_promises.pop().hex, on=self.today))
+            pid = self.open_promises.pop().hex
+            if self.still_open(pid):
+                self.record(cmd.Dropped(pid, on=self.today))
 
     @rule(days=st.integers(1, 40))
     def days_pass(self, days: int) -> None:
@@ -421,6 +431,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def user_completes_an_item(self) -> None:
         href = self.pick(syncnet_only=True)
+        self.completed.add(self.cal.entries[href].uid)
         self.user_changes(href, self.cal.user_complete(href))
 
     @precondition(lambda self: self.cal.entries)
@@ -428,6 +439,7 @@ class SyncMachine(RuleBasedStateMachine):
     def user_deletes_an_item(self) -> None:
         href = self.pick(syncnet_only=False)
         uid = self.cal.entries[href].uid
+        self.completed.discard(uid)  # gone before syncnet saw it ticked off
         self.cal.user_delete(href)
         self.user_left.pop(href, None)
         if uid.endswith("@syncnet"):
@@ -511,6 +523,8 @@ class SyncMachine(RuleBasedStateMachine):
             # SIGKILL: the saves after the failure never happen
             self.net.state.put(f"target:{TARGET.name}", "state", saved[-1] if saved else state_before)
         shortcut = self.port.listings[listings]  # the agenda was known to be the one last written
+        for href in self.cal.completed_removed:  # ticked-off items syncnet may remove (horizon)
+            self.user_left.pop(href, None)
         self.quiet = False
         fired = not self.cal.cancel_fault() and fault_after is not None
         if outcome.error is not None:
@@ -539,7 +553,13 @@ class SyncMachine(RuleBasedStateMachine):
             assert outcome.report.actions == [] and self.cal.calls[start:] == [("REPORT", "/cal/")]
             assert shortcut or force
         self.check_complete(desired, shortcut)
-        self.quiet = True
+        # Every reminder ticked off while due is a fact now, with the id of its completion
+        # (once: the store refuses a second fact with that id, after a killed sync too).
+        due = {s.item.uid for s in desired if s.item.rule in calendars.TAKEN_IN}
+        for uid in sorted(self.completed & due):
+            assert self.net.store.log.positions_of_ids(calendars.completion_fact_id(uid, "").hex), uid
+        # a completion taken in recorded a fact: the agenda changed since this sync began
+        self.quiet = not any(a.action in ("completed", "reopened") for a in outcome.report.actions)
 
     # checks ----------------------------------------------------------------------------
     def check_report(self, report: Report, wanted: set[str]) -> None:
@@ -549,6 +569,11 @@ class SyncMachine(RuleBasedStateMachine):
         for a in report.actions:
             if a.action in (USER_CHANGED, USER_DELETED):
                 assert a.uid in self.touched, f"{a.action} reported for {a.uid}, which the user never touched"
+            if a.action == "completed":
+                assert a.uid in self.completed, f"completed reported for {a.uid}, never ticked off"
+            if a.action == "deleted" and a.result == "completed":
+                # a ticked-off item syncnet removed (older than the horizon)
+                assert self.port.href_for(a.uid) in self.cal.completed_removed, a
         if not report.dry_run:
             noticed = {(a.action, a.uid) for a in report.actions}
             missed = {(kind, uid) for uid, kind in self.unreported.items()} - noticed

@@ -116,25 +116,35 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
     from syncnet.domain import commands as cmd
     from syncnet.errors import SyncnetError
 
+    # This sync's completions, and, when the agenda was computed anyway, earlier ones not
+    # taken in yet: reported while the reminder was not due (its contact let go, then kept
+    # again), or by a sync that failed before it got here.
+    todo = [(a.uid, a.result) for a in report.actions if a.action == COMPLETED]
+    if desired is not None:
+        reported = set(todo)
+        for u, st in state.items.items():
+            if st.completed is not None and st.completed_on is None and (u, st.completed) not in reported:
+                todo.append((u, st.completed))
+    reopened = [a for a in report.actions if a.action == REOPENED]
+    if not todo and not reopened:
+        return
     if desired is None:  # the agenda was not computed (nothing changed in the store)
         desired = calendar_items(net, target.horizon_days, today, target.max_items)
-    items = desired
-    by_uid = {s.item.uid: s.item for s in items}
+    by_uid = {s.item.uid: s.item for s in desired}
     log = net.store.log
-    for action in report.actions:
-        if action.action == REOPENED:
-            fact_id = completion_fact_id(action.uid, action.result)
-            if log.positions_of_ids(fact_id.hex):
-                with contextlib.suppress(SyncnetError):  # retracted already, by hand
-                    net.record(cmd.Retract(fact_id.hex, reason=f"reopened in {target.name}"))
-            continue
-        item = by_uid.get(action.uid)
-        if action.action != COMPLETED or item is None or item.rule not in TAKEN_IN:
-            continue
+    for action in reopened:
         fact_id = completion_fact_id(action.uid, action.result)
-        day = min(completion_day(action.result, net.config.timezone, today), net.clock())
-        if action.uid in state.items:
-            state.items[action.uid].completed_on = day.isoformat()  # when it may go (`completed`)
+        if log.positions_of_ids(fact_id.hex):
+            with contextlib.suppress(SyncnetError):  # retracted already, by hand
+                net.record(cmd.Retract(fact_id.hex, reason=f"reopened in {target.name}"))
+    for uid, completed in todo:
+        item = by_uid.get(uid)
+        if item is None or item.rule not in TAKEN_IN:
+            continue
+        fact_id = completion_fact_id(uid, completed)
+        day = min(completion_day(completed, net.config.timezone, today), net.clock())
+        if uid in state.items:
+            state.items[uid].completed_on = day.isoformat()  # taken in; when it may go (`completed`)
         if log.positions_of_ids(fact_id.hex):
             # Recorded before: by another target, another process, or before a crash. If
             # a reopening retracted it since, ticked off again restores it.
@@ -300,7 +310,7 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
         reconcile(target.name, port, desired, state, force=force, dry_run=dry_run, on_progress=progress,
                   render_version=RENDER_VERSION, save=save, refuse_deletes=wrong_store(net, state),
                   report=report, drop_completed=drop_completed)  # fmt: skip
-        if not dry_run and any(a.action in (COMPLETED, REOPENED) for a in report.actions):
+        if not dry_run:
             take_in_completions(net, target, report, desired, today or net.today(), state)
         if not dry_run:
             if desired is not None:

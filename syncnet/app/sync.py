@@ -222,6 +222,8 @@ def _settle(uid: str, st: ItemState, verdict: str, seen: Seen | None, state: Tar
         st.expect = None
         st.status = USER_CHANGED
         report.actions.append(Action(USER_CHANGED, uid, st.contact_id, None, "kept the server's version"))
+    if uid in state.items:  # whatever the verdict, a client may have ticked it off
+        _took_in(uid, st, seen, report)
 
 
 def _took_in(uid: str, st: ItemState, seen: Seen | None, report: Report) -> None:
@@ -291,7 +293,6 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
             else:
                 seen = port.read(href)
                 _settle(uid, s, _resolve(s, seen), seen, state, report)
-                _took_in(uid, s, seen, report)
         elif s.status == USER_CHANGED and etag != s.etag:
             # The user's item changed again: ticked off, or unticked, since.
             seen = port.read(href)
