@@ -216,3 +216,52 @@ def test_ticked_off_again_after_a_reopening_the_fact_stands_again(run, home, rad
     (touch,) = facts(run, "touch")
     assert touch["retracted"] is None  # restored: its retraction retracted
     assert "followup" not in {i["rule"] for i in run.json("due", *NOW)["agenda"]}
+
+
+def test_two_targets_showing_the_same_reminder_ticked_off_on_both_record_one_fact(
+    run, home, radicale_server, xandikos_calendar
+):
+    from caldav_fixtures import make_calendar
+
+    phone, laptop = make_calendar(radicale_server), xandikos_calendar
+    init_store(home)
+    write_config(home, phone=caldav_target(phone.url, style="todo"),
+                 laptop=caldav_target(laptop.url, style="todo"))  # fmt: skip
+    record(home, cmd.Meet("Ada Lovelace", on=date(2026, 11, 18)))
+    doc = run.json("sync", *NOW)
+    assert all(t["ok"] for t in doc["targets"])
+    items = agenda_items(run, horizon_end(TODAY, 60), *NOW)
+    (followup,) = [uid_for(i["key"]) for i in items.values() if i["rule"] == "followup"]
+    complete_with_caldav(phone, followup)
+    put_variant(laptop, followup, lambda c: c.__setitem__("STATUS", "COMPLETED"))  # at another moment
+    doc = run.json("sync", *NOW)
+    completed = [a for t in doc["targets"] for a in t["actions"] if a["action"] == "completed"]
+    assert len(completed) == 2  # both seen ...
+    assert len(facts(run, "touch")) == 1  # ... one fact: the second reminder was no longer due
+    run.json("sync", *NOW)
+    assert len(facts(run, "touch")) == 1
+
+
+def test_the_store_refuses_a_second_fact_for_one_completion_when_the_check_is_raced(
+    run, home, radicale_calendar, monkeypatch
+):
+    """Two daemons, or a crash between the fact and the saved sync state: both sides see
+    the completion and find no fact yet; the store's primary key keeps one."""
+    import sqlite3
+
+    from syncnet.storage.factlog import FactLog
+
+    cal = radicale_calendar
+    uids = setup(home, cal, run)
+    complete_with_caldav(cal, uids["followup"])
+    with sqlite3.connect(home / "store.db") as db:  # the sync state, as a crash would leave it
+        saved = db.execute("SELECT * FROM syncnet_state").fetchall()
+    sync(run)
+    assert len(facts(run, "touch")) == 1
+    with sqlite3.connect(home / "store.db") as db:
+        db.execute("DELETE FROM syncnet_state")
+        db.executemany(f"INSERT INTO syncnet_state VALUES ({', '.join('?' * len(saved[0]))})", saved)
+    monkeypatch.setattr(FactLog, "positions_of_ids", lambda self, prefix: [])  # the check races
+    t = sync(run)
+    assert [a["uid"] for a in t["actions"] if a["action"] == "completed"] == [uids["followup"]]
+    assert len(facts(run, "touch")) == 1
