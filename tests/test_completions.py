@@ -4,7 +4,7 @@ the `caldav` library and `icalendar`."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -265,3 +265,33 @@ def test_the_store_refuses_a_second_fact_for_one_completion_when_the_check_is_ra
     t = sync(run)
     assert [a["uid"] for a in t["actions"] if a["action"] == "completed"] == [uids["followup"]]
     assert len(facts(run, "touch")) == 1
+
+
+def test_a_client_that_acknowledged_the_alarm_and_added_categories_keeps_them(run, home, xandikos_calendar):
+    from icalendar import Alarm
+
+    cal = xandikos_calendar
+    uids = setup(home, cal, run)
+
+    def thunderbird_like(c: Any) -> None:
+        c["STATUS"] = "COMPLETED"
+        c["PERCENT-COMPLETE"] = 100
+        c.add("COMPLETED", datetime(2026, 11, 20, 8, 0, tzinfo=UTC))
+        c.add("CATEGORIES", ["Networking"])
+        for alarm in c.walk("VALARM"):
+            alarm["ACKNOWLEDGED"] = "20261120T080000Z"
+        if not c.walk("VALARM"):
+            extra = Alarm()
+            extra.add("ACTION", "DISPLAY")
+            extra.add("TRIGGER", timedelta(hours=9))
+            extra["ACKNOWLEDGED"] = "20261120T080000Z"
+            c.add_component(extra)
+
+    put_variant(cal, uids["followup"], thunderbird_like)
+    sync(run)
+    (touch,) = facts(run, "touch")
+    assert touch["on"] == TODAY
+    sync(run)  # the agenda changed: syncnet neither rewrites nor deletes the client's item
+    item = todo_of(cal, uids["followup"])
+    assert "Networking" in str(item.get("CATEGORIES").to_ical())
+    assert all("ACKNOWLEDGED" in a for a in item.walk("VALARM"))
