@@ -52,6 +52,7 @@ __all__ = [
     "Runner",
     "T",
     "agenda_items",
+    "answer_on_terminal",
     "caldav_target",
     "free_port",
     "horizon_end",
@@ -373,3 +374,32 @@ def read_until(fd: int, end: bytes | None, timeout: float = 30.0) -> bytes:
             break
         seen += chunk
     return seen
+
+
+def answer_on_terminal(
+    argv: list[str], env: Mapping[str, str], prompt: bytes, reply: str
+) -> tuple[str, str, int]:
+    """Run `argv` with a pseudo-terminal as its controlling terminal (what getpass and
+    click.confirm need), type `reply` once `prompt` shows; returns (what the terminal
+    showed up to the prompt, what it showed after, the exit code)."""
+    import fcntl
+    import termios
+
+    master, terminal = os.openpty()
+    proc = subprocess.Popen(
+        argv, stdin=terminal, stdout=terminal, stderr=terminal, env=dict(env),
+        start_new_session=True,  # then make the terminal its controlling one
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )  # fmt: skip
+    os.close(terminal)
+    try:
+        asked = read_until(master, prompt).decode()
+        os.write(master, reply.encode() + b"\n")  # typed only once asked: getpass flushes earlier input
+        shown = read_until(master, None).decode()
+        code = proc.wait(timeout=30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return asked, shown, code

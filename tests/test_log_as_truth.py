@@ -5,8 +5,6 @@ Richer contacts: details, reasons, renames, who introduced whom, `show`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import Runner, ics_items, ics_target, read_until, write_config
+from support import Runner, answer_on_terminal, ics_items, ics_target, write_config
 
 from syncnet.app.network import Network
 from syncnet.domain import commands as c
@@ -300,29 +298,12 @@ def test_a_retracted_first_meeting_takes_the_contact_and_its_facts_out_of_every_
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drives a pseudo-terminal")
 @pytest.mark.parametrize("answer", ["n", "y"])
 def test_undo_on_a_terminal_shows_the_fact_and_asks(run_process: Runner, answer: str) -> None:
-    import fcntl
-    import termios
-
     run_process.ok("init")
     run_process.ok("meet", "Ada Lovelace", "--on", "2026-11-01", *NOW)
     run_process.ok("touch", "Ada", "--on", "2026-11-03", *NOW)
-    master, terminal = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "syncnet", "undo"], stdin=terminal, stdout=terminal, stderr=terminal,
-        env=run_process.env(), start_new_session=True,
-        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
-    )  # fmt: skip
-    os.close(terminal)
-    try:
-        asked = read_until(master, b"Retract it? [y/N]: ").decode()
-        os.write(master, answer.encode() + b"\n")
-        shown = read_until(master, None).decode()
-        assert proc.wait(timeout=30) == 0, shown
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    argv = [sys.executable, "-m", "syncnet", "undo"]
+    asked, shown, code = answer_on_terminal(argv, run_process.env(), b"Retract it? [y/N]: ", answer)
+    assert code == 0, shown
     assert "Last fact: 2026-11-03  touch" in asked
     due = {i["rule"] for i in run_process.json("due", *NOW)["agenda"]}
     if answer == "n":

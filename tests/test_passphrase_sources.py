@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import Runner, T, read_until, toml_value
+from support import Runner, T, answer_on_terminal, toml_value
 
 import syncnet.storage.secrets
 
@@ -214,29 +213,8 @@ def test_the_real_keyring_package(run_process: Runner, home: Path, tmp_path: Pat
 # ---------------------------------------------------------------- the prompt
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drives a pseudo-terminal")
 def test_a_terminal_is_prompted_last_with_hidden_input(run_process: Runner, home: Path) -> None:
-    import fcntl
-    import termios
-
     passphrase_store(run_process)
-    master, terminal = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "syncnet", "due", *T, "--until", "2026-12-31"],
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        env=run_process.env(),
-        start_new_session=True,  # then make the terminal its controlling one, for getpass
-        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
-    )
-    os.close(terminal)
-    try:
-        assert read_until(master, b"syncnet passphrase: ").endswith(b"syncnet passphrase: ")
-        os.write(master, PW.encode() + b"\n")  # typed only once asked: getpass flushes earlier input
-        shown = read_until(master, None).decode()
-        assert proc.wait(timeout=30) == 0, shown
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    argv = [sys.executable, "-m", "syncnet", "due", *T, "--until", "2026-12-31"]
+    asked, shown, code = answer_on_terminal(argv, run_process.env(), b"syncnet passphrase: ", PW)
+    assert asked.endswith("syncnet passphrase: ") and code == 0, shown
     assert ADA in shown and PW not in shown  # hidden input: never echoed
