@@ -56,11 +56,10 @@ class Replayed:
     (the log is never held whole), with the cycle collector paused as a rebuild has it."""
 
     def __init__(self, fetch: Fetch, day: date, known_at: datetime | None) -> None:
-        from syncnet.domain.events import CORRECTIONS
         from syncnet.domain.fold import apply
 
         with _collector_paused():
-            self.corrections = Corrections(known_by([f for _, f in fetch(0, 10**9, CORRECTIONS)], known_at))
+            self.corrections = Corrections.in_log(fetch, known_at)
             self.views = Views()
             position = 0
             while batch := fetch(position, PAGE):

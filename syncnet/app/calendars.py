@@ -174,9 +174,8 @@ TAKEN_IN = ("followup", "season", "cadence", "promise")
 def _standing_retraction(net: Network, fact_id: uuid.UUID) -> str | None:
     """The id of the retraction that stands against a fact, if one does."""
     from syncnet.domain.corrections import Corrections
-    from syncnet.domain.events import CORRECTIONS
 
-    corrections = Corrections(f for _, f in net.store.log.after(0, 10**9, CORRECTIONS))
+    corrections = Corrections.in_log(net.store.log.after)
     retraction = corrections.retraction(fact_id.hex)
     return None if retraction is None else retraction.originator_id.hex
 

@@ -297,13 +297,16 @@ class Network:
         from syncnet.app.history import merged_details
         from syncnet.domain import projections as pj
 
-        reads = self.reads()
+        day = self.today()
+        reads = self.reads(day)
         directory = self.directory(reads)
         cid = directory.resolve(contact)
         view = directory.by_id[cid]
-        rows, _ = self.balances(cid)
-        balance = rows[0][1] if rows else pj.Balance(cid)
-        today = self.today().isoformat()
+        # This contact's tally only: the reads and rows above serve the balance too.
+        tally: TallyView | None = reads.row("tally", cid)
+        found = pj.balances([tally] if tally else [], None, day, self.config.minutes, self._ledger_in(reads))
+        balance = found.get(cid) or pj.Balance(cid)
+        today = day.isoformat()
         promises = [
             (p.id, self.unseal_text(p.what), p.due)
             for p in reads.load_all("promise", only_open=True)
@@ -335,7 +338,6 @@ class Network:
         from syncnet.app.asof import known_by
         from syncnet.app.history import corrected, history_entries
         from syncnet.domain.corrections import Corrections
-        from syncnet.domain.events import CORRECTIONS
 
         self.refresh()
         directory = self.finder()
@@ -347,7 +349,7 @@ class Network:
         facts = known_by([f for p in self.views.positions_of(UUID(cid)) if (f := log.at(p))], self.known_at)
         # Every correction, not only this contact's: an introduction is in the history of
         # the contact introduced, its corrections only in the other's.
-        corrections = Corrections(known_by([f for _, f in log.after(0, 10**9, CORRECTIONS)], self.known_at))
+        corrections = Corrections.in_log(log.after, self.known_at)
         day, unseal = self.today(), self.store.keyring.unseal
         entries = []
         for fact in facts:

@@ -376,8 +376,7 @@ class Translator:
 
     def _corrections(self) -> Corrections:
         if self._known_corrections is None:
-            log = self.net.store.log
-            self._known_corrections = Corrections(f for _, f in log.after(0, 10**9, ev.CORRECTIONS))
+            self._known_corrections = Corrections.in_log(self.net.store.log.after)
         return self._known_corrections
 
     def _target(self, ref: str) -> ev.Fact:

@@ -13,7 +13,8 @@ Reads "as known at T" build their Corrections from the corrections recorded up t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from syncnet.domain import events as ev
@@ -29,6 +30,15 @@ class Corrections:
         self._standing: dict[str, bool] | None = None  # retraction id -> it stands
         for fact in facts:
             self.add(fact)
+
+    @classmethod
+    def in_log(
+        cls, fetch: Callable[..., Sequence[tuple[int, Any]]], known_at: datetime | None = None
+    ) -> Corrections:
+        """Every correction of a log (`fetch`: FactLog.after, which selects them by type),
+        or only those recorded up to `known_at`."""
+        facts = (f for _, f in fetch(0, 10**9, ev.CORRECTIONS))
+        return cls(f for f in facts if known_at is None or f.timestamp <= known_at)
 
     def add(self, fact: ev.Fact) -> None:
         if isinstance(fact, ev.Retracted):

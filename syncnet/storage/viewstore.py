@@ -306,7 +306,7 @@ class ViewStore:
         while True:
             start = self._tracked()
             if not start:
-                rebuilding = Corrections(f for _, f in fetch(0, 10**9, CORRECTIONS))
+                rebuilding = Corrections.in_log(fetch)
             corrections = Corrections() if rebuilding is None else rebuilding
             corrected = False
             # From position 0 every row is rebuilt: never read rows of another format.
