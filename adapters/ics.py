@@ -286,6 +286,9 @@ class IcsFilePort:
     def read(self, href: str) -> Seen | None:
         return None  # a file holds no item apart from the whole: nothing is ever pending
 
+    def read_many(self, hrefs: Sequence[str]) -> dict[str, Seen | None]:
+        return dict.fromkeys(hrefs)
+
     def fingerprint(self, item: StampedItem) -> str:
         return item.stamp.content_hash
 

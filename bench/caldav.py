@@ -7,7 +7,9 @@
 - changed_10_of_N_requests: 10 reminders completed among N, then a sync: requests / 12.
 - completions_100_of_1000_requests: 100 reminders of a 1,000-item calendar ticked off by a
   client (GET, then PUT with If-Match: STATUS:COMPLETED and COMPLETED), then one sync:
-  requests / (the sync-collection REPORT + one GET per changed item + syncnet's writes).
+  requests / (the sync-collection REPORT + one GET per changed item + syncnet's writes),
+  the bound the issue sets. syncnet reads the changed items back with calendar-multiget,
+  so it sends the ctag probe, the REPORT and one multiget.
 - noop_sync_{cli,inprocess}_N_vs_vdirsyncer: a sync with nothing to do on a calendar
   holding N reminders, as `syncnet sync` (CLI) and in-process, against `vdirsyncer sync`
   (a vdir and a caldav storage on the same calendar). Target <= 0.3, N = 1,000 and 5,000

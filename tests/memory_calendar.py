@@ -7,7 +7,8 @@ switch. It has two faces:
 - the server API (`listing`, `get`, `put`, `remove`), which a port calls and which
   faults hit: the next call, or one a few calls later, raises `TargetDown`, optionally
   after applying a write (a lost response);
-- the user API (`user_edit`, `user_complete`, `user_replace`, `user_delete`, `user_add`),
+- the user API (`user_edit`, `user_complete`, `user_reopen`, `user_replace`, `user_delete`,
+  `user_add`),
   what a phone does, never faulted.
 Every write through the server API that replaces or removes a version the user wrote is
 kept in `clobbered`: the engine must leave that list empty.
@@ -230,7 +231,19 @@ class MemoryCalendar:
     def user_complete(self, href: str) -> str:
         """The user ticks the item off (a VTODO marked COMPLETED)."""
         old = self.entries[href]
-        return self._store(href, old.uid, old.item, USER, completed=True)
+        return self._store(href, old.uid, old.content, USER, completed=True, render=old.render)
+
+    def user_reopen(self, href: str, *, as_written: bool) -> str:
+        """The user unticks an item; returns its new ETag. `as_written`: nothing else
+        changed since syncnet wrote it, so what is left is syncnet's version again (a
+        read-back cannot tell it from what syncnet wrote, and syncnet may rewrite it)."""
+        old = self.entries[href]
+        assert old.completed, href
+        etag = self._new_etag()
+        self.entries[href] = dataclasses.replace(old, etag=etag, completed=False,
+                                                 by=SYNCNET if as_written else USER)  # fmt: skip
+        self._touch(href)
+        return etag
 
     def user_delete(self, href: str) -> None:
         del self.entries[href]
@@ -303,6 +316,9 @@ class MemoryPort:
             return None
         done = "" if entry.completed else None  # ticked off without a date (the sync day)
         return Seen(entry.etag if self.etags else None, content_print(entry), done)
+
+    def read_many(self, hrefs: Sequence[str]) -> dict[str, Seen | None]:
+        return {h: self.read(h) for h in hrefs}  # each a server call: faults hit it as they would
 
     def fingerprint(self, item: StampedItem) -> str:
         return f"{item.item.content_hash}:open"

@@ -140,6 +140,24 @@ def test_unticked_after_the_sync_the_fact_is_retracted(run, home, radicale_calen
     assert "followup" in {i["rule"] for i in run.json("due", *NOW)["agenda"]}
 
 
+def test_a_completion_with_nothing_left_to_record_is_reported_once(run, home, radicale_calendar):
+    """The follow-up was done by a touch recorded by hand before the phone's tick reached
+    syncnet: no second touch, and the sync says why, once."""
+    cal = radicale_calendar
+    uids = setup(home, cal, run)
+    record(home, cmd.Touch("Ada", "me", "email", on=date(2026, 11, 20)))
+    complete_with_caldav(cal, uids["followup"])
+    t = sync(run)
+    assert [(a["action"], a["result"]) for a in t["actions"]
+            if a["action"] in ("completed", "not-taken-in")] == [
+        ("completed", todo_of(cal, uids["followup"])["COMPLETED"].dt.isoformat()),
+        ("not-taken-in", "not due now")]  # fmt: skip
+    assert t["counts"]["not-taken-in"] == 1
+    assert [f["details"]["channel"] for f in facts(run, "touch")] == ["email"]
+    assert sync(run)["actions"] == []
+    assert todo_of(cal, uids["followup"])["STATUS"] == "COMPLETED"  # still shown as done
+
+
 def test_the_daemon_takes_in_a_completion_within_seconds(run, home, radicale_calendar):
     import io
     import threading

@@ -6,10 +6,12 @@ empty agenda does not empty the calendar unless forced; a failed sync is finishe
 the next one.
 
 Then a hypothesis state machine (after vdirsyncer's SyncMachine): facts recorded into a
-real Network, days passing, the user editing, completing, deleting and adding items,
-the server expiring its sync tokens, a new render version, and syncs (run by the
-calendars service, as `syncnet sync` does) plain, forced, dry or failing half-way,
-interleaved. Invariants: never two items with one UID; syncnet never overwrites or
+real Network, days passing, the user editing, completing, unticking, deleting and adding
+items, the server expiring its sync tokens, a new render version, and syncs (run by the
+calendars service, as `syncnet sync` does) plain, forced, dry, failing half-way or killed
+(at a request, or right after recording a completion's fact), interleaved. Invariants:
+never two items with one UID; every reminder ticked off while due is one fact in force,
+every item unticked has none; syncnet never overwrites or
 deletes a version the user wrote (nor an item the user made); an item the user deleted
 is not re-created; the report names each of the user's changes and never calls
 syncnet's own work the user's; a sync with nothing to do is one request; after a sync
@@ -42,7 +44,9 @@ from syncnet.app import calendars
 from syncnet.app.network import Network
 from syncnet.app.sync import OURS, USER_CHANGED, USER_DELETED, Report, TargetState, reconcile
 from syncnet.domain import commands as cmd
+from syncnet.domain import events as ev
 from syncnet.domain.config import Target
+from syncnet.domain.corrections import Corrections
 from syncnet.domain.reminders import StampedItem
 from syncnet.errors import Refused, TargetDown
 from syncnet.storage.store import init_store
@@ -308,6 +312,11 @@ class SyncMachine(RuleBasedStateMachine):
         self.touched: set[str] = set()  # UIDs the user ever changed or deleted
         self.unreported: dict[str, str] = {}  # UID -> the user's change the next report must name
         self.completed: set[str] = set()  # UIDs of syncnet's items the user ticked off
+        # ticked off since the last sync that saved anything: uid -> (who owned the item
+        # before, the change the report then owed), for an untick that undoes it all
+        self.ticked_unseen: dict[str, tuple[str, str | None]] = {}
+        self.ticked_seen: set[str] = set()  # ticked off, and a complete sync has seen it so
+        self.taken_on: dict[str, date] = {}  # uid -> the earliest day its completion may be dated
         self.quiet = False  # nothing happened since the last complete sync
         self.render = self.port.render = calendars.RENDER_VERSION  # of the syncnet installed
 
@@ -425,14 +434,49 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def user_edits_an_item(self) -> None:
         href = self.pick(syncnet_only=True)
+        uid = self.cal.entries[href].uid
+        if uid in self.ticked_unseen:  # unticked later, it is the user's version still
+            self.ticked_unseen[uid] = (USER, None)
         self.user_changes(href, self.cal.user_edit(href))
 
     @precondition(has_syncnet_items)
     @rule()
     def user_completes_an_item(self) -> None:
         href = self.pick(syncnet_only=True)
-        self.completed.add(self.cal.entries[href].uid)
+        entry = self.cal.entries[href]
+        if not entry.completed:
+            self.ticked_unseen[entry.uid] = (entry.by, self.unreported.get(entry.uid))
+        self.completed.add(entry.uid)
         self.user_changes(href, self.cal.user_complete(href))
+
+    def reopenable(self) -> list[str]:
+        """Ticked-off items whose completion no sync has seen, or a complete sync has: not
+        those a failed sync may or may not have seen."""
+        seen = self.ticked_seen | set(self.ticked_unseen)
+        return sorted(h for h, e in self.cal.entries.items() if e.completed and e.uid in seen)
+
+    @precondition(reopenable)
+    @rule()
+    def user_reopens_an_item(self) -> None:
+        """The user unticks an item: before a sync saw it ticked, nothing is recorded (and
+        an item only ticked off is syncnet's again); after, the fact is retracted."""
+        hrefs = self.reopenable()
+        self.turn += 1
+        self.quiet = False
+        href = hrefs[self.turn % len(hrefs)]
+        uid = self.cal.entries[href].uid
+        self.completed.discard(uid)
+        self.ticked_seen.discard(uid)
+        before = self.ticked_unseen.pop(uid, None)
+        if before is not None and before[0] == SYNCNET:
+            self.cal.user_reopen(href, as_written=True)
+            self.user_left.pop(href, None)
+            if before[1] is None:
+                self.unreported.pop(uid, None)
+            else:
+                self.unreported[uid] = before[1]
+        else:
+            self.user_changes(href, self.cal.user_reopen(href, as_written=False))
 
     @precondition(lambda self: self.cal.entries)
     @rule()
@@ -440,6 +484,8 @@ class SyncMachine(RuleBasedStateMachine):
         href = self.pick(syncnet_only=False)
         uid = self.cal.entries[href].uid
         self.completed.discard(uid)  # gone before syncnet saw it ticked off
+        self.ticked_unseen.pop(uid, None)
+        self.ticked_seen.discard(uid)
         self.cal.user_delete(href)
         self.user_left.pop(href, None)
         if uid.endswith("@syncnet"):
@@ -482,6 +528,12 @@ class SyncMachine(RuleBasedStateMachine):
         `lost`: a write it was sending is applied, only the answer is lost."""
         self.run_sync(fault_after=after, lost=lost)
 
+    @rule()
+    def sync_killed_after_recording(self) -> None:
+        """The process dies after the sync recorded the facts of the completions it took
+        in, before it saved the state: the next sync finds the state saved before them."""
+        self.run_sync(killed_after_recording=True)
+
     @rule(after=st.integers(0, 8))
     def sync_meets_a_spurious_412(self, after: int) -> None:
         """A write is answered 412 though nothing stands in its way (a proxy, a replica)."""
@@ -494,7 +546,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.run_sync(fault_after=after, lost=lost, killed=True)
 
     def run_sync(self, *, force: bool = False, dry_run: bool = False, fault_after: int | None = None,
-                 lost: bool = False, killed: bool = False, spurious_412: bool = False) -> None:  # fmt: skip
+                 lost: bool = False, killed: bool = False, spurious_412: bool = False,
+                 killed_after_recording: bool = False) -> None:  # fmt: skip
         was_quiet, start, listings = self.quiet, len(self.cal.calls), len(self.port.listings)
         entries_before = dict(self.cal.entries)
         state_before = self.net.state.get(f"target:{TARGET.name}", "state")
@@ -502,26 +555,51 @@ class SyncMachine(RuleBasedStateMachine):
         if fault_after is not None:
             self.cal.fail(fault_after, lost_response=lost, spurious_412=spurious_412)
         installed, calendars.RENDER_VERSION = calendars.RENDER_VERSION, self.render
-        saved: list[object] = []  # what the engine itself made durable (its intents)
-        engine = calendars.reconcile
+        saved: list[object] = []  # what the engine and the service made durable, in order
+        first_fact: list[int] = []  # how many saves there were when the sync recorded its first fact
+        engine, take_in = calendars.reconcile, calendars.take_in_completions
+        position = self.net.position()
 
-        def spy(*args: Any, save: Any = None, **kw: Any) -> Any:
-            def keep(state: TargetState) -> None:
-                saved.append(state.to_json())
-                save(state)
+        def spying(function: Any) -> Any:
+            def spy(*args: Any, save: Any = None, **kw: Any) -> Any:
+                def keep(state: TargetState) -> None:
+                    saved.append(state.to_json())
+                    save(state)
 
-            return engine(*args, save=keep if save is not None else None, **kw)
+                def recording(command: Any) -> Any:
+                    first_fact.append(len(saved))
+                    return Network.record(self.net, command)
 
-        calendars.reconcile = spy  # type: ignore[assignment]
+                self.net.record = recording  # type: ignore[method-assign]
+                try:
+                    return function(*args, save=keep if save is not None else None, **kw)
+                finally:
+                    del self.net.record
+
+            return spy
+
+        calendars.reconcile, calendars.take_in_completions = spying(engine), spying(take_in)
         try:
             outcome = calendars.sync_target(self.net, TARGET, lambda target, state: self.port, force=force,
                                             dry_run=dry_run, today=self.today)  # fmt: skip
         finally:
             calendars.RENDER_VERSION = installed
-            calendars.reconcile = engine  # type: ignore[assignment]
+            calendars.reconcile, calendars.take_in_completions = engine, take_in
         if killed and outcome.cause is not None:
             # SIGKILL: the saves after the failure never happen
             self.net.state.put(f"target:{TARGET.name}", "state", saved[-1] if saved else state_before)
+        if killed_after_recording and first_fact:
+            # SIGKILL right after the first fact: the state is the last one saved before it
+            self.net.state.put(f"target:{TARGET.name}", "state",
+                               saved[first_fact[0] - 1] if first_fact[0] else state_before)  # fmt: skip
+        if not dry_run:
+            # the completions this sync could see are no longer undone by an untick; a
+            # complete sync saw every one on the calendar (a failed one: maybe)
+            self.ticked_unseen.clear()
+            if outcome.cause is None:
+                for uid in {e.uid for e in self.cal.entries.values() if e.completed}:
+                    self.ticked_seen.add(uid)
+                    self.taken_on.setdefault(uid, self.today)
         shortcut = self.port.listings[listings]  # the agenda was known to be the one last written
         for href in self.cal.completed_removed:  # ticked-off items syncnet may remove (horizon)
             self.user_left.pop(href, None)
@@ -553,13 +631,12 @@ class SyncMachine(RuleBasedStateMachine):
             assert outcome.report.actions == [] and self.cal.calls[start:] == [("REPORT", "/cal/")]
             assert shortcut or force
         self.check_complete(desired, shortcut)
-        # Every reminder ticked off while due is a fact now, with the id of its completion
-        # (once: the store refuses a second fact with that id, after a killed sync too).
-        due = {s.item.uid for s in desired if s.item.rule in calendars.TAKEN_IN}
-        for uid in sorted(self.completed & due):
-            assert self.net.store.log.positions_of_ids(calendars.completion_fact_id(uid, "").hex), uid
-        # a completion taken in recorded a fact: the agenda changed since this sync began
-        self.quiet = not any(a.action in ("completed", "reopened") for a in outcome.report.actions)
+        self.check_completions(desired)
+        # a completion taken in (or unticked) changed the facts since this sync began;
+        # a killed sync leaves a state behind that the next sync must finish
+        facts = self.net.store.log.after(position, 10**6)
+        reverted = killed_after_recording and first_fact
+        self.quiet = not reverted and all(isinstance(f, ev.TargetSynced) for _, f in facts)
 
     # checks ----------------------------------------------------------------------------
     def check_report(self, report: Report, wanted: set[str]) -> None:
@@ -572,14 +649,32 @@ class SyncMachine(RuleBasedStateMachine):
             if a.action == "completed":
                 assert a.uid in self.completed, f"completed reported for {a.uid}, never ticked off"
             if a.action == "deleted" and a.result == "completed":
-                # a ticked-off item syncnet removed (older than the horizon)
+                # a ticked-off item syncnet removed, older than the horizon
                 assert self.port.href_for(a.uid) in self.cal.completed_removed, a
+                assert self.taken_on[a.uid] < self.today - timedelta(days=HORIZON), (a, self.taken_on[a.uid])
         if not report.dry_run:
             noticed = {(a.action, a.uid) for a in report.actions}
             missed = {(kind, uid) for uid, kind in self.unreported.items()} - noticed
             missed -= {(USER_DELETED, uid) for uid in self.unreported if uid not in wanted}
             assert not missed, f"the user's changes not reported: {missed}"
             self.unreported.clear()
+
+    def check_completions(self, desired: list[StampedItem]) -> None:
+        """Every reminder ticked off while due is a fact in force, with the id of its
+        completion (recorded once: the store refuses a second fact with that id, after a
+        killed sync too); every item unticked again has none in force."""
+        corrections = Corrections.in_log(self.net.store.log.after)
+        due = {s.item.uid for s in desired if s.item.rule in calendars.TAKEN_IN}
+
+        def in_force(uid: str) -> bool:
+            fact = calendars.completion_fact_id(uid, "").hex
+            return bool(self.net.store.log.positions_of_ids(fact)) and corrections.in_force(fact)
+
+        for uid in sorted(self.completed & due):
+            assert in_force(uid), f"{uid}: ticked off while due, and no fact stands"
+        for entry in self.cal.entries.values():
+            if entry.uid.endswith("@syncnet") and not entry.completed:
+                assert not in_force(entry.uid), f"{entry.uid}: not ticked off, and its fact stands"
 
     def check_complete(self, desired: list[StampedItem], shortcut: bool) -> None:
         """After a sync without a fault the calendar is the agenda, plus the user's items."""
@@ -618,6 +713,39 @@ class SyncMachine(RuleBasedStateMachine):
     def items_the_user_deleted_stay_deleted(self) -> None:
         back = {e.uid for e in self.cal.entries.values()} & (self.user_deleted - self.maybe_forgotten)
         assert not back, back
+
+
+def test_a_completion_survives_a_crash_right_after_its_fact_then_an_untick() -> None:
+    """Steps the machine rarely strings together by chance: the sync records the fact of
+    a completion and dies before saving its state; the user unticks the item before the
+    next sync, which must still retract the fact."""
+    machine = SyncMachine()
+    try:
+        machine.start(etags=True, contacts=1, promise_in=3)
+        machine.user_completes_an_item()
+        machine.sync_killed_after_recording()
+        machine.user_reopens_an_item()
+        machine.sync()
+        machine.sync()
+    finally:
+        machine.teardown()
+
+
+def test_an_untick_survives_a_sync_killed_before_the_retraction() -> None:
+    """The sync that sees the untick saves its intents (with the completion forgotten)
+    and is killed at its first write, before it retracts the fact: the next sync does."""
+    machine = SyncMachine()
+    try:
+        machine.start(etags=True, contacts=1, promise_in=3)
+        machine.user_completes_an_item()
+        machine.sync()
+        machine.user_reopens_an_item()
+        machine.meet(days_ago=0)  # something to write
+        machine.sync_killed(after=2, lost=False)
+        machine.sync()
+        machine.sync()
+    finally:
+        machine.teardown()
 
 
 SyncMachine.TestCase.settings = settings(

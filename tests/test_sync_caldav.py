@@ -152,7 +152,7 @@ def test_server_holds_exactly_the_agenda_through_changes_and_days(run, home, any
         ("season", "Grace Hopper")]  # fmt: skip
     assert actions(t, "created") == set(uids(items))
     assert t["counts"] == {"created": 4, "updated": 0, "deleted": 0, "user-changed": 0, "user-deleted": 0,
-                           "completed": 0, "reopened": 0}  # fmt: skip
+                           "completed": 0, "reopened": 0, "not-taken-in": 0}  # fmt: skip
 
     # a new contact: a new follow-up, nothing else sent
     run.ok("meet", "Linus Torvalds", "--today", T0)
@@ -385,6 +385,74 @@ def test_a_no_op_check_asks_only_the_ctag_and_still_sees_the_users_changes(any_c
         assert client.requests == 3  # the ctag moved: the changes since the token; the edit read back
         client.requests = 0
         assert reconcile("t", port, None, state).actions == [] and client.requests == 1
+
+
+def complete_on_server(cal: Calendar, uid: str, when: str) -> None:
+    """Another client ticks an item off: GET, COMPLETED and STATUS set, PUT with If-Match."""
+    r = httpx.get(href(cal, uid), auth=cal.auth, timeout=10)
+    ical = ICalendar.from_ical(r.content)
+    for c in ical.walk("VTODO"):
+        c["STATUS"] = "COMPLETED"
+        c.add("COMPLETED", datetime.fromisoformat(when))
+    headers = {"If-Match": r.headers["ETag"], "Content-Type": "text/calendar; charset=utf-8"}
+    put = httpx.put(href(cal, uid), content=ical.to_ical(), auth=cal.auth, timeout=10, headers=headers)
+    assert put.status_code in (201, 204), put.text
+
+
+@pytest.mark.parametrize("batch", [200, 4])
+def test_items_ticked_off_elsewhere_are_read_back_in_one_multiget(any_calendar, monkeypatch, batch):
+    """Ten of thirty items completed by another client: the changes since the token, then
+    one calendar-multiget (one per batch of items) reads them back, each with its own
+    completion and ETag; nothing is fetched one by one."""
+    import syncnet_adapters.caldav as caldav
+
+    monkeypatch.setattr(caldav, "MULTIGET_BATCH", batch)
+    cal = any_calendar
+    items = [stamped(f"k{n:02}:promise:p", f"Send the paper, take {n}", date(2026, 12, 1) + timedelta(days=n))
+             for n in range(30)]  # fmt: skip
+    with in_process(cal) as (client, port, _, _, state):
+        reconcile("t", port, items, state)
+        reconcile("t", port, None, state)  # learns the ctag
+        ticked = {s.item.uid: f"2026-11-{10 + n:02}T08:30:00+00:00" for n, s in enumerate(items[::3])}
+        for uid, when in ticked.items():
+            complete_on_server(cal, uid, when)
+        client.requests = 0
+        report = reconcile("t", port, None, state)
+        assert {(a.uid, a.result) for a in report.actions if a.action == "completed"} == set(ticked.items())
+        assert client.requests == 2 + -(-len(ticked) // batch)  # the ctag, the changes, the multigets
+        etags = {uid: httpx.get(href(cal, uid), auth=cal.auth, timeout=10).headers["ETag"] for uid in ticked}
+        assert {uid: state.items[uid].etag for uid in ticked} == etags
+        client.requests = 0
+        assert reconcile("t", port, None, state).actions == [] and client.requests == 1
+
+
+def test_without_multiget_items_are_read_back_one_by_one(radicale_calendar, monkeypatch):
+    cal = radicale_calendar
+    with in_process(cal) as (client, port, a, b, state):
+        reconcile("t", port, [a, b], state)
+        complete_on_server(cal, a.item.uid, "2026-11-19T10:00:00+00:00")
+        edit_on_server(cal, b.item.uid, "Paper: ask Grace first")
+        monkeypatch.setattr(client, "request", refusing_multiget(client))
+        client.requests = 0
+        report = reconcile("t", port, [a, b], state)
+        assert {(x.action, x.uid, x.result) for x in report.actions} == {
+            ("user-changed", a.item.uid, "kept the server's version"),
+            ("completed", a.item.uid, "2026-11-19T10:00:00+00:00"),
+            ("user-changed", b.item.uid, "kept the server's version")}  # fmt: skip
+        assert client.requests == 4  # the changes, the multiget refused, two GETs
+
+
+def refusing_multiget(client: CalDAVClient) -> Any:
+    """A server that answers calendar-multiget with 501, as one without it would."""
+    request = client.request
+
+    def send(method: str, url: str, **kw: Any) -> httpx.Response:
+        if method == "REPORT" and "calendar-multiget" in str(kw.get("body")):
+            client.requests += 1
+            return httpx.Response(501, request=httpx.Request(method, url))
+        return request(method, url, **kw)
+
+    return send
 
 
 class EditLandsAfterTheListing(CalDAVPort):

@@ -24,7 +24,7 @@ from uuid import UUID, uuid4
 from syncnet.app.sync import (
     COMPLETED,
     COUNTED,
-    REOPENED,
+    NOT_TAKEN_IN,
     Action,
     CalendarPort,
     ItemState,
@@ -108,43 +108,55 @@ def completion_day(completed: str, timezone: str, today: date) -> date:
 
 
 def take_in_completions(net: Network, target: Target, report: Report, desired: list[StampedItem] | None,
-                        today: date, state: TargetState) -> None:  # fmt: skip
+                        today: date, state: TargetState,
+                        save: Callable[[TargetState], None] | None = None) -> None:  # fmt: skip
     """Record the fact each reminder ticked off on the target asked for: a follow-up,
     season or cadence reminder becomes a touch initiated by me (channel "other"), a
-    promise becomes kept; unticked again after that, the fact is retracted. Items that
-    are not one reminder (a group of the calendar cap) or no longer due record nothing."""
-    from syncnet.domain import commands as cmd
-    from syncnet.errors import SyncnetError
+    promise becomes kept; unticked again after that, the fact is retracted.
 
-    # This sync's completions, and, when the agenda was computed anyway, earlier ones not
-    # taken in yet: reported while the reminder was not due (its contact let go, then kept
-    # again), or by a sync that failed before it got here.
-    todo = [(a.uid, a.result) for a in report.actions if a.action == COMPLETED]
-    if desired is not None:
-        reported = set(todo)
-        for u, st in state.items.items():
-            if st.completed is not None and st.completed_on is None and (u, st.completed) not in reported:
-                todo.append((u, st.completed))
-    reopened = [a for a in report.actions if a.action == REOPENED]
-    if not todo and not reopened:
+    A completion with no fact to record (an item that is not one reminder, a reminder
+    not due now, a fact the store refuses) is reported as `not-taken-in` by the sync
+    that sees it, and stays in the state: whenever the agenda is computed again and the
+    reminder is due (its contact kept again), it is taken in then. `completed_on` marks
+    a completion taken in.
+
+    Crash safety, with the store's primary key on the fact's id: a fact is retracted
+    before the state forgets the completion it came from (`retract`), and a completion is
+    saved in the state (`save`, with the agenda marked unknown) before its fact is
+    recorded, so whichever step a crash cuts short is done again by the next sync, and
+    done once."""
+    from syncnet.domain import commands as cmd
+
+    log = net.store.log
+    for uid, unticked in state.items.items():
+        if unticked.retract is not None:
+            fact_id = completion_fact_id(uid, unticked.retract)
+            if log.positions_of_ids(fact_id.hex):
+                with contextlib.suppress(SyncnetError):  # retracted already (by hand, or before a crash)
+                    net.record(cmd.Retract(fact_id.hex, reason=f"reopened in {target.name}"))
+            unticked.retract = None
+    seen_now = {a.uid for a in report.actions if a.action == COMPLETED}
+    # (uid, completion, contact, its state: None when the sync removed the item already);
+    # earlier completions not taken in are tried again when the agenda is computed anyway
+    todo: list[tuple[str, str, str | None, ItemState | None]] = [
+        (a.uid, a.result, a.contact_id, None)
+        for a in report.actions if a.action == COMPLETED and a.uid not in state.items]  # fmt: skip
+    todo += [(u, i.completed, i.contact_id, i) for u, i in state.items.items()
+             if i.completed is not None and i.completed_on is None
+             and (desired is not None or u in seen_now)]  # fmt: skip
+    if not todo:
         return
     if desired is None:  # the agenda was not computed (nothing changed in the store)
         desired = calendar_items(net, target.horizon_days, today, target.max_items)
+    state.agenda_key = None  # until the sync completes: cut short, the next one computes the agenda
+    if save is not None:
+        save(state)
     by_uid = {s.item.uid: s.item for s in desired}
-    log = net.store.log
-    for action in reopened:
-        fact_id = completion_fact_id(action.uid, action.result)
-        if log.positions_of_ids(fact_id.hex):
-            with contextlib.suppress(SyncnetError):  # retracted already, by hand
-                net.record(cmd.Retract(fact_id.hex, reason=f"reopened in {target.name}"))
-    for uid, completed in todo:
-        item = by_uid.get(uid)
-        if item is None or item.rule not in TAKEN_IN:
-            continue
+    for uid, completed, contact_id, st in todo:
         fact_id = completion_fact_id(uid, completed)
         day = min(completion_day(completed, net.config.timezone, today), net.clock())
-        if uid in state.items:
-            state.items[uid].completed_on = day.isoformat()  # taken in; when it may go (`completed`)
+        item = by_uid.get(uid)
+        why: str | None = None
         if log.positions_of_ids(fact_id.hex):
             # Recorded before: by another target, another process, or before a crash. If
             # a reopening retracted it since, ticked off again restores it.
@@ -152,20 +164,26 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
             if retraction is not None:
                 with contextlib.suppress(SyncnetError):
                     net.record(cmd.Retract(retraction, reason=f"ticked off again in {target.name}"))
-            continue
-        note = f"ticked off in {target.name}"
-        command: cmd.Command
-        if item.rule == "promise":
-            command = cmd.Kept(item.key.rsplit(":", 1)[1], on=day, note=note, fact_id=fact_id)
+        elif item is None or item.rule not in TAKEN_IN:
+            why = "not due now" if item is None else "not one reminder"
         else:
-            channel = target.completion_channel
-            command = cmd.Touch(item.contact_id, "me", channel, on=day, note=note, fact_id=fact_id)
-        try:
-            net.record(command)
-        except SyncnetError:
-            # Recorded meanwhile by another process (the same id), or no longer possible
-            # (the promise closed by hand): nothing to take in.
-            continue
+            note = f"ticked off in {target.name}"
+            command: cmd.Command
+            if item.rule == "promise":
+                command = cmd.Kept(item.key.rsplit(":", 1)[1], on=day, note=note, fact_id=fact_id)
+            else:
+                channel = target.completion_channel
+                command = cmd.Touch(item.contact_id, "me", channel, on=day, note=note, fact_id=fact_id)
+            try:
+                net.record(command)
+            except SyncnetError as e:
+                if not log.positions_of_ids(fact_id.hex):  # not recorded meanwhile by another process
+                    why = " ".join(str(e).split())
+        if why is None:
+            if st is not None:
+                st.completed_on = day.isoformat()  # taken in; the day from which it may go (`completed`)
+        elif uid in seen_now:
+            report.actions.append(Action(NOT_TAKEN_IN, uid, contact_id, None, why))
 
 
 TAKEN_IN = ("followup", "season", "cadence", "promise")
@@ -310,7 +328,7 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
                   render_version=RENDER_VERSION, save=save, refuse_deletes=wrong_store(net, state),
                   report=report, drop_completed=drop_completed)  # fmt: skip
         if not dry_run:
-            take_in_completions(net, target, report, desired, today or net.today(), state)
+            take_in_completions(net, target, report, desired, today or net.today(), state, save=save)
         if not dry_run:
             if desired is not None:
                 outcome.extra.update(port.finish(desired))

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 OURS, USER_CHANGED, USER_DELETED = "ours", "user-changed", "user-deleted"
 COMPLETED, REOPENED = "completed", "reopened"  # a client ticked a reminder off, or unticked it
+NOT_TAKEN_IN = "not-taken-in"  # a completion that records no fact (calendars.take_in_completions)
 # what reports count
-COUNTED = ("created", "updated", "deleted", USER_CHANGED, USER_DELETED, COMPLETED, REOPENED)
+COUNTED = ("created", "updated", "deleted", USER_CHANGED, USER_DELETED, COMPLETED, REOPENED, NOT_TAKEN_IN)
 
 
 @dataclass
@@ -75,6 +76,10 @@ class CalendarPort(Protocol):
         """The item at `href` as the target holds it now; None when there is none."""
         ...
 
+    def read_many(self, hrefs: Sequence[str]) -> dict[str, Seen | None]:
+        """`read` for each of `hrefs`, in as few requests as the target allows."""
+        ...
+
     def fingerprint(self, item: StampedItem) -> str:
         """The fingerprint `read` gives for the item as this port writes it."""
         ...
@@ -100,6 +105,7 @@ class ItemState:
     written: str | None = None  # the fingerprint of what syncnet last wrote there (known to be)
     completed: str | None = None  # a client's completion, taken in (see `_took_in`)
     completed_on: str | None = None  # the day the fact it became is dated (calendars.py)
+    retract: str | None = None  # a completion unticked since, whose fact is still to be retracted
 
 
 @dataclass
@@ -239,7 +245,8 @@ def _took_in(uid: str, st: ItemState, seen: Seen | None, report: Report) -> None
         report.actions.append(Action(COMPLETED, uid, st.contact_id, None, seen.completed))
     elif seen.completed is None and st.completed is not None:
         report.actions.append(Action(REOPENED, uid, st.contact_id, None, st.completed))
-        st.completed = st.completed_on = None
+        # kept until its fact is retracted, so that a crash before that does not lose it
+        st.retract, st.completed, st.completed_on = st.completed, None, None
 
 
 def _settle_pending(state: TargetState, changes: RemoteChanges, report: Report, port: CalendarPort) -> None:
@@ -276,6 +283,13 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
     gone = set(changes.deleted)
     if changes.full:
         gone |= {s.href for s in state.items.values() if s.href not in changes.changed}
+    # Items of ours that moved are read back, all at once (one multiget on CalDAV): a
+    # phone that ticked off a hundred reminders costs one request, not a hundred.
+    moved = [href for href, etag in changes.changed.items()
+             if href not in ours and (s := state.items.get(by_href.get(href, ""))) is not None
+             and ((s.status == OURS and s.written is not None and (s.etag is None or etag != s.etag))
+                  or (s.status == USER_CHANGED and etag != s.etag))]  # fmt: skip
+    read = port.read_many(moved) if moved else {}
     for href, etag in changes.changed.items():
         uid = by_href.get(href)
         if uid is None:
@@ -291,11 +305,11 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
                 report.actions.append(Action(USER_CHANGED, uid, s.contact_id, None,
                                              "kept the server's version"))  # fmt: skip
             else:
-                seen = port.read(href)
+                seen = read[href]
                 _settle(uid, s, _resolve(s, seen), seen, state, report)
         elif s.status == USER_CHANGED and etag != s.etag:
             # The user's item changed again: ticked off, or unticked, since.
-            seen = port.read(href)
+            seen = read[href]
             if seen is not None:
                 s.etag = seen.etag
                 _took_in(uid, s, seen, report)
