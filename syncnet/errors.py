@@ -53,8 +53,17 @@ class StoreError(SyncnetError):
     """The store could not be read or written."""
 
 
+class ViewsDamaged(StoreError):
+    """Derived data (a view row, the history index) does not match the store key or the
+    log: it has been reset, and the next command rebuilds it from the log."""
+
+
 class MissingKey(StoreError):
     """A data key that should be there is not: the store is damaged (no fact erased it)."""
+
+
+class DamagedKey(MissingKey):
+    """A data key that is there but does not open with the key that opened the store."""
 
 
 class TargetError(SyncnetError):

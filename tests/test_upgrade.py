@@ -4,6 +4,7 @@ resolves as an alias of today's `syncnet.domain.events`."""
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -11,16 +12,30 @@ from pathlib import Path
 from syncnet.app.network import Network
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
+from syncnet.storage import keys
 from syncnet.storage.factlog import LEGACY
 from syncnet.storage.store import init_store
 
 TODAY = date(2026, 11, 20)
 
 
+def as_before_the_seal(conn: sqlite3.Connection, home: Path) -> None:
+    """Make the store one from before the seal of the log (chain.py): no chain, and the
+    store key wrapped for the old subject (a key-file store)."""
+    kek = base64.b64decode((home / "key").read_text())
+    (wrapped,) = conn.execute("SELECT wrapped FROM syncnet_keys WHERE subject = 'store'").fetchone()
+    store_key = keys.unwrap(kek, keys.SEALED_STORE, wrapped)
+    conn.execute("UPDATE syncnet_keys SET wrapped = ? WHERE subject = 'store'",
+                 (keys.wrap(kek, keys.STORE_SUBJECT, store_key),))  # fmt: skip
+    conn.execute("DELETE FROM syncnet_chain")
+
+
 def as_before_the_layers(home: Path) -> None:
-    """Give every stored fact its old topic and drop the views, so all is folded again."""
+    """Give every stored fact its old topic and drop the views, so all is folded again
+    (a store that old has no seal of its log either)."""
     conn = sqlite3.connect(home / "store.db")
     with conn:
+        as_before_the_seal(conn, home)
         conn.execute("UPDATE stored_events SET topic = replace(topic, 'syncnet.domain.events:', ?)",
                      (f"{LEGACY}:",))  # fmt: skip
         for table in ("syncnet_views", "syncnet_view_index", "syncnet_view_tracking"):

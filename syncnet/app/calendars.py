@@ -406,8 +406,8 @@ def status(net: Network, today: date | None = None) -> list[dict[str, Any]]:
 
 def feed_secret(net: Network, rotate: bool = False) -> str:
     """The secret in the feed's URL: created once, replaced by `rotate`."""
-    current = net.state.get(FEED, "secret")
-    if current and not rotate:
+    current = None if rotate else net.state.get(FEED, "secret")  # rotate: a damaged one too
+    if current:
         return str(current)
     secret = secrets.token_urlsafe(32)
     net.state.put(FEED, "secret", secret)

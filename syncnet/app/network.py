@@ -119,7 +119,32 @@ class Network:
         """Fold new facts into the views; returns how many were folded."""
         if self.views.position() >= self.position():
             return 0  # up to date: no write lock, and no need for the library's application
-        return self.views.catch_up(self.store.log.after, progress=progress, name_of=self._name_of)
+        folded = self.views.catch_up(self.store.log.after, progress=progress, name_of=self._name_of)
+        if self.store.log.damaged:
+            self.views.note_damaged(self.store.log.damaged)
+        return folded
+
+    def notices(self) -> list[str]:
+        """What was found damaged and is left out or rebuilt, one line each, for stderr:
+        damaged facts (every command says them until they are dealt with), views and
+        state rebuilt in this process."""
+        lines = list(self.views.notices) + self.store.keyring.notices
+        damaged = self.views.load_damaged()
+        if self._state is not None:
+            lines += self._state.notices
+        if self.store._log is not None:  # facts read by this command (history, replays)
+            damaged.update({str(p): why for p, why in self.store.log.damaged.items()})
+        end, last = self.views.sealed_end(), self.position()
+        if end is None and last:
+            lines.append("the seal of the log is missing or damaged: nothing can be recorded; "
+                         "run 'syncnet verify'")  # fmt: skip
+        elif end is not None and end > last:
+            lines.append(f"the log was cut short: the facts after position {last} (to {end}) are missing; "
+                         "run 'syncnet verify'")  # fmt: skip
+        for position, why in sorted(damaged.items(), key=lambda pw: int(pw[0])):
+            lines.append(f"the fact at position {position} is damaged ({why}): it is left out; "
+                         "run 'syncnet verify'")  # fmt: skip
+        return lines
 
     def _name_of(self, view: ContactView) -> str | None:
         return self.unseal_text(view.name)
@@ -333,6 +358,22 @@ class Network:
         fact = None if position is None else log.at(position)
         return None if fact is None else history_entry(fact, self.finder(), self.store.keyring.unseal)
 
+    def _facts_of(self, contact_id: UUID) -> list[Any]:
+        """The facts of a contact, through the history index; an entry that points at a
+        fact of someone else means the index was edited: it is rebuilt, never shown."""
+        from syncnet.domain.events import contact_ids_of
+
+        log, facts = self.store.log, []
+        for position in self.views.positions_of(contact_id):
+            fact = log.at(position)
+            if fact is None:
+                continue  # damaged: left out, and said (`damaged`)
+            if contact_id not in contact_ids_of(fact):
+                raise self.views.damaged(f"the history index points at position {position} "
+                                         "for another contact")  # fmt: skip
+            facts.append(fact)
+        return facts
+
     def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:
         """Every fact about a contact, by the day it happened (see syncnet.app.history)."""
         from syncnet.app.asof import known_by
@@ -346,7 +387,7 @@ class Network:
         # Every fact of the contact recorded by --known-at, corrections among them (they
         # carry the contact of the fact they name), dated by --today: as corrected, when
         # it stands.
-        facts = known_by([f for p in self.views.positions_of(UUID(cid)) if (f := log.at(p))], self.known_at)
+        facts = known_by(self._facts_of(UUID(cid)), self.known_at)
         # Every correction, not only this contact's: an introduction is in the history of
         # the contact introduced, its corrections only in the other's.
         corrections = Corrections.in_log(log.after, self.known_at)

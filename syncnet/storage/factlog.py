@@ -14,15 +14,20 @@ layers carry the topic `syncnet.events:<Class>`, which still resolves (see `LEGA
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from cryptography.exceptions import InvalidTag
+
 from syncnet.errors import StoreError
+from syncnet.storage import chain
 from syncnet.storage.db import LOCK_TIMEOUT_S
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
     from eventsourcing.sqlite import SQLiteApplicationRecorder
 
     from syncnet.domain import events as ev
@@ -53,6 +58,10 @@ def last_position(db_path: Path) -> int:
     return int(row[0] or 0)
 
 
+def _row(n: Notification) -> chain.Row:
+    return (n.id, n.originator_id.hex, n.originator_version, n.topic, n.state)  # type: ignore[union-attr]
+
+
 class FactLog:
     """The ordered, encrypted log of facts (positions 1, 2, 3, ... without gaps)."""
 
@@ -60,10 +69,18 @@ class FactLog:
         from eventsourcing.utils import register_topic
 
         from syncnet.domain import events
-        from syncnet.storage.library import LibraryApp, library_env
+        from syncnet.storage.library import LibraryApp, SyncnetRecorder, library_env
 
         register_topic(LEGACY, events)  # idempotent: the same module each time
         self._app = LibraryApp(env=library_env(db_path, store_key))
+        recorder = self._sqlite()
+        assert isinstance(recorder, SyncnetRecorder)
+        recorder.store_key = store_key
+        self._store_key = store_key
+        self._chain_key = chain.chain_key(store_key)
+        # position -> what is wrong with the fact there: damaged facts met by reads, which
+        # leave them out (the rest of the log stays usable; `syncnet verify` lists them)
+        self.damaged: dict[int, str] = {}
 
     def append(self, facts: Sequence[ev.Fact], wrapped_keys: Sequence[WrappedKey] = ()) -> None:
         """Append facts, and the wrapped keys they need, in one transaction."""
@@ -82,7 +99,94 @@ class FactLog:
         """Up to `limit` facts after `position`, in order, optionally of these types only."""
         topics = topics_of(types) if types is not None else ()
         notes = self._app.recorder.select_notifications(start=position + 1, limit=limit, topics=topics)
-        return [(n.id, cast("ev.Fact", self._app.mapper.to_domain_event(n))) for n in notes]
+        return self._checked(notes, position + 1 if types is None else None)
+
+    def _checked(self, notes: Sequence[Notification], first: int | None) -> list[tuple[int, ev.Fact]]:
+        """The facts of `notes` whose rows match their seal (chain.py), decrypted; the others
+        are noted in `damaged` and left out. `first`: the position the notes should start
+        at, when they are every fact from there (no type filter): a gap is a missing fact."""
+        if not notes:
+            return []
+        bad = chain.check(self._chain_key, (_row(n) for n in notes), self._links(notes))
+        if first is not None:
+            expected = first
+            for n in notes:
+                bad.update(dict.fromkeys(range(expected, n.id), "it is missing from the log"))
+                expected = n.id + 1
+        out = []
+        for n in notes:
+            if n.id in bad:
+                continue
+            try:
+                out.append((n.id, cast("ev.Fact", self._app.mapper.to_domain_event(n))))
+            except Exception as e:  # sealed, yet unreadable: written with another key, say
+                bad[n.id] = f"it cannot be decrypted or decoded ({type(e).__name__})"
+        self.damaged.update(bad)
+        return out
+
+    def _links(self, notes: Sequence[Notification]) -> dict[int, bytes]:
+        """The seal's links of these facts and of the ones just before them."""
+        recorder = self._sqlite()
+        ids = sorted({n.id for n in notes} | {n.id - 1 for n in notes})
+        links: dict[int, bytes] = {}
+        with recorder.datastore.transaction(commit=False) as cursor:
+            if ids[-1] - ids[0] < 2 * len(ids):  # (nearly) contiguous: one range
+                cursor.execute(f"SELECT position, link FROM {chain.TABLE} WHERE position BETWEEN ? AND ?",
+                               (max(ids[0], 1), ids[-1]))  # fmt: skip
+                links.update((int(r[0]), bytes(r[1])) for r in cursor.fetchall())
+            else:
+                for start in range(0, len(ids), 500):
+                    part = [i for i in ids[start : start + 500] if i > 0]
+                    marks = ",".join("?" * len(part))
+                    sql = f"SELECT position, link FROM {chain.TABLE} WHERE position IN ({marks})"
+                    cursor.execute(sql, part)
+                    links.update((int(r[0]), bytes(r[1])) for r in cursor.fetchall())
+        return links
+
+    def head(self) -> chain.Head | None:
+        """The sealed end of the log; None when the head is missing or damaged."""
+        recorder = self._sqlite()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT link FROM {chain.TABLE} WHERE position = ?", (chain.HEAD,))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        try:
+            return chain.open_head(self._store_key, bytes(row[0]))
+        except (InvalidTag, ValueError):
+            return None
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> dict[int, str]:
+        """Every fact against the seal: {position: what is wrong}, empty when the log is whole."""
+        self.damaged = {}
+        position, last = 0, 0
+        while True:
+            notes = self._app.recorder.select_notifications(start=position + 1, limit=1000)
+            if not notes:
+                break
+            self._checked(notes, position + 1)
+            position = last = notes[-1].id
+            if progress:
+                progress(position)
+        problems = dict(self.damaged)
+        head = self.head()
+        if head is None:
+            problems[0] = "the seal of the log (its head) is missing or damaged"
+        elif head.position > last:
+            gone = f"{last + 1}" if head.position == last + 1 else f"{last + 1} to {head.position}"
+            problems[last + 1] = f"the log was cut short: the facts at positions {gone} are missing"
+        elif head.position < last:
+            problems[head.position + 1] = f"facts after position {head.position} were added without the key"
+        elif last and not hmac.compare_digest(head.link, self._links_at(last)):
+            problems[last] = "the last fact does not match the seal of the log"
+        return problems
+
+    def _links_at(self, position: int) -> bytes:
+        recorder = self._sqlite()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT link FROM {chain.TABLE} WHERE position = ?", (position,))
+            row = cursor.fetchone()
+        return b"" if row is None else bytes(row[0])
 
     def _sqlite(self) -> SQLiteApplicationRecorder:
         """The library's SQLite recorder, for the queries its API has no call for."""
@@ -115,8 +219,14 @@ class FactLog:
         return None if row is None or row[0] is None else int(row[0])
 
     def at(self, position: int) -> ev.Fact | None:
+        """The fact at `position`; None when there is none, or it is damaged (see `damaged`)."""
         notes = self._app.recorder.select_notifications(start=position, stop=position, limit=1)
-        return cast("ev.Fact", self._app.mapper.to_domain_event(notes[0])) if notes else None
+        if not notes and position > 0:
+            head = self.head()
+            if self._links_at(position) or head is None or position <= head.position:  # it was there
+                self.damaged[position] = "it is missing from the log"
+        found = self._checked(notes, None)
+        return found[0][1] if found else None
 
     def close(self) -> None:
         self._app.close()

@@ -27,16 +27,20 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from syncnet.domain.sealed import Sealed
-from syncnet.errors import MissingKey, WrongKey
+from syncnet.errors import DamagedKey, MissingKey, WrongKey
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
 STORE_SUBJECT = "store"
+# The store key of a store whose log is sealed (chain.py) is wrapped for this subject: a
+# store cannot be passed off as one from before the seal without the key-encryption key.
+SEALED_STORE = "store:sealed-log"
 SCRYPT_PARAMS = {"n": 2**15, "r": 8, "p": 1}
 
 # "unsealed": personal fields decrypted in this process (tests check that a command
 # unseals what it shows, not every name).
 STATS: Counter[str] = Counter()
+UNREADABLE = "[unreadable: damaged key]"  # what a field sealed with a damaged data key reads as
 
 
 def random_key() -> bytes:
@@ -104,6 +108,7 @@ class KeyRing:
         self._keys: dict[UUID, bytes] = {}
         self._by_hex: dict[str, bytes] = {}  # the same keys, by subject hex (unseal_text)
         self.pending: list[tuple[str, str, bytes]] = []  # (subject, kind, wrapped)
+        self.notices: list[str] = []  # damaged data keys met by reads, for the caller to say
 
     def new_key(self, subject: UUID, kind: str) -> None:
         key = random_key()
@@ -132,7 +137,25 @@ class KeyRing:
                 f"the data key of {subject_hex[:8]} is missing from the store, and no fact "
                 "erased it: the store is damaged (restore it from a backup)"
             )
-        return unwrap(self._kek, subject_hex, wrapped)
+        try:
+            return unwrap(self._kek, subject_hex, wrapped)
+        except WrongKey:  # the store key opened with this KEK: this one key is damaged
+            raise DamagedKey(f"the data key of {subject_hex[:8]} is damaged: what it seals cannot be read "
+                             "(run 'syncnet verify'; restore the store from a backup)") from None  # fmt: skip
+
+    def subjects(self) -> list[str]:
+        """Every subject with a wrapped data key (contacts, goals, me)."""
+        return list(self._load_wrapped())
+
+    def damaged(self) -> list[str]:
+        """The subjects whose wrapped key does not open with the key-encryption key."""
+        out = []
+        for subject, wrapped in self._load_wrapped().items():
+            try:
+                unwrap(self._kek, subject, wrapped)
+            except WrongKey:
+                out.append(subject)
+        return out
 
     def has_key(self, subject: UUID) -> bool:
         """Whether a data key exists for `subject` (e.g. the one for facts about me)."""
@@ -151,7 +174,9 @@ class KeyRing:
         key_hex, blob = text.split(":", 1)
         key = self._by_hex.get(key_hex)
         if key is None:
-            key = self._by_hex[key_hex] = self._unwrap(key_hex)
+            key = self._by_hex[key_hex] = self._readable_key(key_hex)
+        if not key:
+            return UNREADABLE
         STATS["unsealed"] += 1
         sealed = a2b_base64(blob)
         aad = bytes.fromhex(key_hex)
@@ -161,5 +186,19 @@ class KeyRing:
         """The plain text, or None when the field is empty."""
         if sealed is None:
             return None
+        key = self._by_hex.get(sealed.key_id.hex)
+        if key is None:
+            key = self._by_hex[sealed.key_id.hex] = self._readable_key(sealed.key_id.hex)
+        if not key:
+            return UNREADABLE
         STATS["unsealed"] += 1
-        return decrypt(self._key(sealed.key_id), sealed.blob, sealed.key_id.bytes).decode("utf-8")
+        return decrypt(key, sealed.blob, sealed.key_id.bytes).decode("utf-8")
+
+    def _readable_key(self, subject_hex: str) -> bytes:
+        """The key, or b"" when it is damaged (said once in `notices`): one damaged key
+        leaves its fields unreadable, not every read of the network."""
+        try:
+            return self._unwrap(subject_hex)
+        except DamagedKey as e:
+            self.notices.append(str(e))
+            return b""

@@ -2,14 +2,20 @@
 of calendar items and the sync state and health of each target.
 
 Unlike facts, this state may change in place; losing it costs one full listing
-of each target, never data.
+of each target, never data. So a value that no longer opens (damaged on disk) reads as
+missing, and is said (`notices`), except the feed secret: a new one would change the
+feed's address behind its subscribers' backs.
 """
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+
+from syncnet.errors import StoreError
 from syncnet.storage.db import connect, immediate
 from syncnet.storage.keys import open_json, seal_json
 
@@ -25,6 +31,7 @@ class StateStore:
         self._key = store_key
         self._conn = connect(db_path, timeout)
         self._conn.execute(SCHEMA)
+        self.notices: list[str] = []  # damaged values read as missing, for the caller to say
 
     def close(self) -> None:
         self._conn.close()
@@ -33,7 +40,32 @@ class StateStore:
         row = self._conn.execute(
             "SELECT data FROM syncnet_state WHERE scope = ? AND key = ?", (scope, key)
         ).fetchone()
-        return None if row is None else open_json(self._key, row[0], f"{scope}:{key}")
+        if row is None:
+            return None
+        try:
+            return open_json(self._key, row[0], f"{scope}:{key}")
+        except (InvalidTag, ValueError, zlib.error):
+            if (scope, key) == ("feed", "secret"):
+                raise StoreError("the feed secret is damaged: run 'syncnet feed rotate' for a new one "
+                                 "(subscribers then need the new URL)") from None  # fmt: skip
+            note = f"the stored {scope.replace(':', ' ')} ({key}) was damaged: it is rebuilt"
+            if note not in self.notices:
+                self.notices.append(note)
+            return None
+
+    def damaged(self) -> list[tuple[str, str]]:
+        """(scope, key) of every value that no longer opens (syncnet verify, repair)."""
+        out = []
+        for scope, key, blob in self._conn.execute("SELECT scope, key, data FROM syncnet_state").fetchall():
+            try:
+                open_json(self._key, blob, f"{scope}:{key}")
+            except (InvalidTag, ValueError, zlib.error):
+                out.append((str(scope), str(key)))
+        return out
+
+    def drop(self, items: list[tuple[str, str]]) -> None:
+        with immediate(self._conn) as conn:
+            conn.executemany("DELETE FROM syncnet_state WHERE scope = ? AND key = ?", items)
 
     def put_many(self, scope: str, values: dict[str, Any]) -> None:
         """Write several keys of a scope in one transaction."""

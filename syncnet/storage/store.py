@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import sqlite3
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,7 +98,7 @@ def _kek(home: Path, meta: dict[str, Any], passphrase: str | None) -> bytes:
         return keys.derive_kek(passphrase, salt, int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
     path = home / KEY_FILE
     try:
-        kek = base64.b64decode(path.read_text(encoding="ascii").strip(), validate=True)
+        kek = base64.b64decode(_read_key_file(path).strip(), validate=True)
     except FileNotFoundError:
         raise WrongKey(f"key file {path} is missing: this store cannot be opened") from None
     except (OSError, ValueError):
@@ -104,6 +106,36 @@ def _kek(home: Path, meta: dict[str, Any], passphrase: str | None) -> bytes:
     if len(kek) != keys.KEY_BYTES:
         raise WrongKey(f"key file {path} is not a syncnet key")
     return kek
+
+
+def _open_to(mode: int) -> str:
+    """Who else may use a file of this mode, in words ("readable by group and others")."""
+    can = [verb for verb, bits in (("readable", 0o044), ("writable", 0o022), ("executable", 0o011))
+           if mode & bits]  # fmt: skip
+    who = [name for name, bits in (("group", 0o070), ("others", 0o007)) if mode & bits]
+    return f"{' and '.join(can)} by {' and '.join(who)}"
+
+
+def _read_key_file(path: Path) -> str:
+    """The key file's text, refused (like ssh refuses a private key) when its group or
+    others may use it: a key others could read is no longer a secret, and one they could
+    write could be swapped. The mode is read from the open file, so it is the mode of
+    what is read."""
+    fd = os.open(path, os.O_RDONLY)
+    with os.fdopen(fd, "r", encoding="ascii") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode) and mode & 0o077:
+            raise WrongKey(f"key file {path} is {_open_to(mode)} (mode {stat.S_IMODE(mode):04o}): "
+                           f"run 'chmod 600 {shlex.quote(str(path))}'")  # fmt: skip
+        return f.read()
+
+
+def _tighten_home(home: Path) -> None:
+    """The data directory accessible to its owner only (0700): it was made so when
+    created; an existing one, with its group or others allowed in, is tightened."""
+    mode = stat.S_IMODE(home.stat().st_mode)
+    if mode & 0o077:
+        os.chmod(home, mode & 0o700)
 
 
 def _write_private(path: Path, data: str) -> None:
@@ -122,8 +154,13 @@ def store_exists(home: Path) -> bool:
 def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     """Create a store; returns (created, key mode). Never touches an existing one."""
     if store_exists(home):
-        return False, str(_read_meta(home).get("key"))
+        mode = str(_read_meta(home).get("key"))
+        if mode == "file":
+            with suppress(OSError):  # missing or unreadable: the commands that open the store say so
+                _read_key_file(home / KEY_FILE)  # a key open to others is refused here too
+        return False, mode
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten_home(home)  # before anything is written in it
     meta: dict[str, Any] = {"format": FORMAT}
     if passphrase:
         salt = os.urandom(16)
@@ -149,22 +186,52 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     store_key = keys.random_key()
     from syncnet.storage.factlog import FactLog
 
+    # Created 0600 before SQLite opens it (an empty file is an empty database), so that it
+    # is never open to others, whatever the umask; SQLite gives the -wal and -shm files
+    # the database's mode.
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     FactLog(tmp, store_key).close()  # creates the library's tables and syncnet_keys
-    os.chmod(tmp, 0o600)  # SQLite gives the -wal and -shm files the same mode
     conn = sqlite3.connect(tmp)
     with conn:
         conn.execute(
             "INSERT INTO syncnet_keys VALUES (?, ?, ?)",
-            (keys.STORE_SUBJECT, "store", keys.wrap(kek, keys.STORE_SUBJECT, store_key)),
+            (keys.STORE_SUBJECT, "store", keys.wrap(kek, keys.SEALED_STORE, store_key)),
         )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode=DELETE")  # fold the WAL in before the rename
     conn.close()
     meta_tmp = home / (META_FILE + ".init")
-    meta_tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    meta_tmp.unlink(missing_ok=True)  # left by an interrupted init, with whatever mode
+    _write_private(meta_tmp, json.dumps(meta, indent=2) + "\n")  # 0600, whatever the umask
     os.replace(tmp, home / DB_NAME)
     os.replace(meta_tmp, home / META_FILE)
     return True, meta["key"]
+
+
+def _seal_legacy(db_path: Path, kek: bytes, store_key: bytes) -> None:
+    """Seal the log of a store from before the seal, once, and wrap its store key for
+    the sealed subject, in one transaction (chain.py)."""
+    from syncnet.storage import chain
+    from syncnet.storage.db import connect, immediate
+
+    conn = connect(db_path, LOCK_TIMEOUT_S)
+    try:
+        with immediate(conn):
+            wrapped = conn.execute(
+                "SELECT wrapped FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
+            ).fetchone()[0]
+            try:
+                keys.unwrap(kek, keys.SEALED_STORE, wrapped)
+                return  # sealed meanwhile by another process
+            except WrongKey:
+                pass
+            chain.seal_legacy(conn, store_key)
+            conn.execute("UPDATE syncnet_keys SET wrapped = ? WHERE subject = ?",
+                         (keys.wrap(kek, keys.SEALED_STORE, store_key), keys.STORE_SUBJECT))  # fmt: skip
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{db_path} could not be upgraded (the seal of its log): {e}") from None
+    finally:
+        conn.close()
 
 
 def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
@@ -182,7 +249,11 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
         raise StoreError(f"{db_path} is not a readable syncnet store: {e}") from None
     if row is None:
         raise StoreError(f"{db_path} has no store key: the store is damaged")
-    store_key = keys.unwrap(kek, keys.STORE_SUBJECT, row[0])  # raises WrongKey
+    try:
+        store_key = keys.unwrap(kek, keys.SEALED_STORE, row[0])
+    except WrongKey:  # a store from before the seal of the log, or a wrong key
+        store_key = keys.unwrap(kek, keys.STORE_SUBJECT, row[0])  # raises WrongKey
+        _seal_legacy(db_path, kek, store_key)
 
     def load_wrapped() -> dict[str, bytes]:
         with _connect(db_path) as conn:

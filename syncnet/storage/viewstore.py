@@ -26,19 +26,26 @@ import hashlib
 import hmac
 import json
 import json.scanner
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
+
 from syncnet.domain.rows import KINDS, META_KEY, Views, decode_row, encode_row, fingerprint
+from syncnet.errors import ViewsDamaged
 from syncnet.storage.db import connect, immediate
 from syncnet.storage.keys import decrypt, seal_json
 
 PAGE = 1000
 CHUNK = 50_000  # facts folded in memory between two writes: bounds memory and lock time
 NAME = "syncnet-views"
+DAMAGED = "damaged"  # the global row of damaged facts the fold left out
+HIST = "hist"  # rows of sealed history-index counts, by bucket of the contact's index id
+OPEN_PROMISES = "open-promises"  # the global row with the sealed count of open promises
 AGENDA = "syncnet-agenda"  # position of the last fact that can change the agenda (not a push record)
 
 SCHEMA = (
@@ -69,8 +76,8 @@ def bucket_of(key: str) -> str:
 def stored_fingerprint() -> str:
     """The rows' format and how they are bucketed: a change rebuilds the views. No
     setting is part of it: settings apply when the views are read."""
-    # names-2: the name index folds accents too (fold_name)
-    return f"{fingerprint()}:buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}:names-2"
+    # names-2: the name index folds accents too (fold_name); sealed-2: rows sealed to their flag
+    return f"{fingerprint()}:buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}:names-2:sealed-3"
 
 
 # fetch(after_position, limit, types=None) -> [(position, domain event)], of those types only
@@ -141,7 +148,10 @@ class ViewStore:
         self._key = store_key
         self._index_key = hmac.new(store_key, b"syncnet-history-index", hashlib.sha256).digest()
         self._name_key = hmac.new(store_key, b"syncnet-name-index", hashlib.sha256).digest()
+        self._tracking_key = hmac.new(store_key, b"syncnet-view-tracking", hashlib.sha256).digest()
         self._fingerprint = stored_fingerprint()
+        # what was found damaged and rebuilt from the log, for the caller to say (stderr)
+        self.notices: list[str] = []
         self._conn = connect(db_path, timeout)
         self._conn.execute("PRAGMA secure_delete = ON")
         for statement in SCHEMA:
@@ -151,19 +161,24 @@ class ViewStore:
         self._conn.close()
 
     # rows -------------------------------------------------------------------
-    def _seal(self, kind: str, key: str, row: Any) -> bytes:
-        return seal_json(self._key, encode_row(row), f"{kind}:{key}", compress=False)
+    # A row is sealed to its kind, key and `open` flag (the one plain column, which reads
+    # filter on): a row moved, or its flag flipped, no longer opens.
+    def _seal(self, kind: str, key: str, row: Any, is_open: int | None = None) -> bytes:
+        return seal_json(self._key, encode_row(row), f"{kind}:{key}:{is_open or ''}", compress=False)
 
-    def _open(self, kind: str, key: str, blob: bytes) -> Any:
+    def _open(self, kind: str, key: str, blob: bytes, is_open: int | None = None) -> Any:
         STATS["rows"] += 1
-        plain = decrypt(self._key, blob, f"{kind}:{key}".encode())
+        try:
+            plain = decrypt(self._key, blob, f"{kind}:{key}:{is_open or ''}".encode())
+        except (InvalidTag, ValueError):
+            raise self.damaged(f"the view row {kind} {key[:8]} does not match its seal") from None
         return _scan(plain.decode(), 0)[0]
 
     def _stored(self, kind: str, key: str) -> Any:
         row = self._conn.execute(
-            "SELECT data FROM syncnet_views WHERE kind = ? AND key = ?", (kind, key)
+            "SELECT data, open FROM syncnet_views WHERE kind = ? AND key = ?", (kind, key)
         ).fetchone()
-        return None if row is None else self._open(kind, key, row[0])
+        return None if row is None else self._open(kind, key, row[0], row[1])
 
     def _bucket(self, kind: str, bucket: str, cache: Buckets | None = None) -> dict[str, Any]:
         """The rows of one bucket by key, as stored ({} when it has none)."""
@@ -187,14 +202,18 @@ class ViewStore:
 
     @_gc_paused  # thousands of small objects that make no cycle
     def load_all(self, kind: str, only_open: bool = False) -> list[Any]:
-        sql = "SELECT key, data FROM syncnet_views WHERE kind = ?"
+        sql = "SELECT key, data, open FROM syncnet_views WHERE kind = ?"
         if only_open:
             sql += " AND open = 1"
         rows = self._conn.execute(sql, (kind,)).fetchall()
+        if only_open and kind == "promise":
+            sealed = (self._stored("global", OPEN_PROMISES) or {}).get("open", 0)
+            if len(rows) != sealed:
+                raise self.damaged("the open promises do not match their seal")
         cls = KINDS[kind]
         if kind in BUCKETED:
-            return [cls(*row) for key, blob in rows for row in self._open(kind, key, blob).values()]
-        return [cls(*self._open(kind, key, blob)) for key, blob in rows]
+            return [cls(*row) for key, blob, _ in rows for row in self._open(kind, key, blob).values()]
+        return [cls(*self._open(kind, key, blob, is_open)) for key, blob, is_open in rows]
 
     def keys_with_prefix(self, kind: str, prefix: str, only_open: bool = False) -> list[str]:
         """The keys of `kind` starting with `prefix` (a short id): without decrypting a row,
@@ -207,6 +226,75 @@ class ViewStore:
         if only_open:
             sql += " AND open = 1"
         return [r[0] for r in self._conn.execute(sql, (kind, prefix, prefix + "\U0010ffff"))]
+
+    # checks (syncnet verify) ------------------------------------------------
+    def check(self, fetch_index: Callable[[], set[tuple[bytes, int]]] | None = None,
+              skip: frozenset[int] = frozenset()) -> list[str]:  # fmt: skip
+        """What is damaged in the views, without changing anything: rows that do not open,
+        a tracking row that does not match its seal, and (given the index the log says it
+        should be) history-index entries added, moved or removed, except at the positions
+        of `skip` (damaged facts, whose entries cannot be checked)."""
+        problems = []
+        for name in (NAME, AGENDA):
+            row = self._conn.execute(
+                "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (name,)
+            ).fetchone()
+            if row is not None and str(row[1]).startswith(self._fingerprint + "#"):
+                if not hmac.compare_digest(str(row[1]), self._stamp(name, int(row[0]))):
+                    problems.append(f"the views' position ({name}) does not match its seal")
+        for kind, key, blob, is_open in self._conn.execute("SELECT kind, key, data, open FROM syncnet_views"):
+            try:
+                decrypt(self._key, blob, f"{kind}:{key}:{is_open or ''}".encode())
+            except (InvalidTag, ValueError):
+                problems.append(f"the view row {kind} {key[:8]} does not match its seal")
+        if fetch_index is not None and self._tracked():
+            stored = {(bytes(c), int(p)) for c, p in self._conn.execute(
+                "SELECT contact, position FROM syncnet_view_index WHERE position <= ?", (self._tracked(),))
+                if int(p) not in skip}  # fmt: skip
+            expected = {(c, p) for c, p in fetch_index() if p <= self._tracked()}
+            if stored != expected:
+                problems.append(f"the history index is damaged ({len(stored - expected)} entries that should "
+                                f"not be there, {len(expected - stored)} missing)")  # fmt: skip
+        return problems
+
+    def index_entries(self, facts: Sequence[tuple[int, Any]]) -> set[tuple[bytes, int]]:
+        """The history-index entries of these facts, as the fold writes them."""
+        from syncnet.domain.events import contact_ids_of
+
+        index_id = functools.cache(self._index_id)
+        return {(index_id(c), pos) for pos, fact in facts for c in contact_ids_of(fact)}
+
+    def reset(self) -> None:
+        """Forget the views: the next refresh rebuilds them from the log (syncnet repair)."""
+        with immediate(self._conn) as conn:
+            conn.execute("DELETE FROM syncnet_view_tracking")
+
+    def sealed_end(self) -> int | None:
+        """The position the seal of the log says it ends at (chain.py); None when the
+        head is missing or damaged. Read here, on the views' connection, so that a
+        command need not load the fact log to check it."""
+        from syncnet.storage import chain
+
+        try:
+            sql = f"SELECT link FROM {chain.TABLE} WHERE position = ?"
+            row = self._conn.execute(sql, (chain.HEAD,)).fetchone()
+            return None if row is None else chain.open_head(self._key, bytes(row[0])).position
+        except (InvalidTag, ValueError, sqlite3.OperationalError):
+            return None
+
+    def load_damaged(self) -> dict[str, str]:
+        """Damaged facts the fold left out: {position: what is wrong} (see `note_damaged`)."""
+        return dict(self.load("global", DAMAGED) or {})
+
+    def note_damaged(self, found: dict[int, str]) -> None:
+        """Remember damaged facts the fold left out, so that every command can say so
+        (they are folded past, never read again until the views are rebuilt)."""
+        known = self.load_damaged()
+        new = {str(p): why for p, why in found.items() if str(p) not in known}
+        if new:
+            with immediate(self._conn) as conn:
+                row = ("global", DAMAGED, None, self._seal("global", DAMAGED, known | new))
+                conn.execute("INSERT OR REPLACE INTO syncnet_views VALUES (?, ?, ?, ?)", row)
 
     def load_days(self) -> dict[str, list[int]]:
         return self.load("global", "days") or {}
@@ -221,12 +309,18 @@ class ViewStore:
         return hmac.new(self._index_key, contact_id.bytes, hashlib.sha256).digest()[:16]
 
     def positions_of(self, contact_id: UUID) -> list[int]:
-        """The log positions of every fact of a contact, in recording order."""
+        """The log positions of every fact of a contact, in recording order; checked
+        against the contact's sealed count and last position, so that an entry deleted
+        or moved away cannot hide a fact (`damaged`)."""
+        index_id = self._index_id(contact_id)
         rows = self._conn.execute(
-            "SELECT position FROM syncnet_view_index WHERE contact = ? ORDER BY position",
-            (self._index_id(contact_id),),
+            "SELECT position FROM syncnet_view_index WHERE contact = ? ORDER BY position", (index_id,)
         )
-        return [r[0] for r in rows]
+        positions = [r[0] for r in rows]
+        sealed = (self._stored(HIST, index_id.hex()[:BUCKET_CHARS]) or {}).get(index_id.hex(), [0, 0])
+        if [len(positions), positions[-1] if positions else 0] != sealed:
+            raise self.damaged(f"the history index of contact {contact_id.hex[:8]} does not match its seal")
+        return positions
 
     # name index -------------------------------------------------------------
     def _name_id(self, name: str) -> bytes:
@@ -264,24 +358,43 @@ class ViewStore:
         return entries
 
     # tracking ---------------------------------------------------------------
-    def _tracked(self) -> int:
+    def _stamp(self, name: str, position: int) -> str:
+        """The tracking row's fingerprint, sealed to its name and position: a position
+        edited without the store key (lowered, the facts after it would be counted twice)
+        no longer matches, and the views are rebuilt from the log."""
+        mac = hmac.new(self._tracking_key, f"{name}:{position}:{self._fingerprint}".encode(), hashlib.sha256)
+        return f"{self._fingerprint}#{mac.hexdigest()[:32]}"
+
+    def _tracking(self, name: str) -> int:
         row = self._conn.execute(
-            "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (NAME,)
+            "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (name,)
         ).fetchone()
-        if row is None or row[1] != self._fingerprint:
-            return 0  # never folded, or folded with other settings: start again
+        if row is None or not str(row[1]).startswith(self._fingerprint + "#"):
+            return 0  # never folded, or folded in another format: start again
+        if not hmac.compare_digest(str(row[1]), self._stamp(name, int(row[0]))):
+            note = "the views' position was altered: they are rebuilt from the log"
+            if note not in self.notices:
+                self.notices.append(note)
+            return 0
         return int(row[0])
+
+    def _tracked(self) -> int:
+        return self._tracking(NAME)
 
     def position(self) -> int:
         return self._tracked()
 
     def agenda_position(self) -> int:
         """The position of the last folded fact that can change the agenda (0: none)."""
-        row = self._conn.execute(
-            "SELECT position FROM syncnet_view_tracking WHERE name = ? AND fingerprint = ?",
-            (AGENDA, self._fingerprint),
-        ).fetchone()
-        return 0 if row is None else int(row[0])
+        return self._tracking(AGENDA)
+
+    def damaged(self, what: str) -> ViewsDamaged:
+        """Derived data found damaged: reset, so that the next command rebuilds it from the
+        log; the error to raise, which says so."""
+        with immediate(self._conn) as conn:
+            conn.execute("DELETE FROM syncnet_view_tracking")
+        return ViewsDamaged(f"{what}: the views were reset and are rebuilt from the log by the next "
+                            "command; run this one again")  # fmt: skip
 
     @_gc_paused
     def catch_up(self, fetch: Fetch, page: int = PAGE, progress: Callable[[int], None] | None = None,
@@ -355,6 +468,24 @@ class ViewStore:
             if self._flush(start, position, views, buckets, index, agenda, names):
                 done += folded
 
+    def _seal_counts(self, conn: Any, start: int, index: list[tuple[bytes, int]]) -> None:
+        """Per contact, how many facts the history index holds and the last one, sealed in
+        buckets (HIST); and how many promises are open (OPEN_PROMISES): what a read of the
+        index, or of the open promises, checks that nothing was removed from it."""
+        changed: dict[str, dict[str, list[int]]] = {}
+        for contact, position in index:
+            key = contact.hex()
+            bucket = key[:BUCKET_CHARS]
+            if bucket not in changed:
+                changed[bucket] = dict((self._stored(HIST, bucket) if start else None) or {})
+            count, last = changed[bucket].get(key, [0, 0])
+            changed[bucket][key] = [count + 1, max(last, position)]
+        rows = [(HIST, b, None, self._seal(HIST, b, counts)) for b, counts in changed.items()]
+        sql = "SELECT COUNT(*) FROM syncnet_views WHERE kind = 'promise' AND open = 1"
+        (open_now,) = conn.execute(sql).fetchone()
+        rows.append(("global", OPEN_PROMISES, None, self._seal("global", OPEN_PROMISES, {"open": open_now})))
+        conn.executemany("INSERT OR REPLACE INTO syncnet_views VALUES (?, ?, ?, ?)", rows)
+
     def _flush(
         self,
         start: int,
@@ -385,7 +516,7 @@ class ViewStore:
                     changed[bucket][key] = encode_row(row)
                     continue
                 is_open = 1 if kind == "promise" and row.status == "open" else None
-                params.append((kind, key, is_open, self._seal(kind, key, row)))
+                params.append((kind, key, is_open, self._seal(kind, key, row, is_open)))
             params += [(kind, b, None, self._seal(kind, b, rows)) for (kind, b), rows in changed.items()]
             if views.last_recorded is not None:  # a rebuild of only retracted facts has no last_on
                 stored = (self._stored("global", META_KEY) if start else None) or {}
@@ -400,10 +531,11 @@ class ViewStore:
                 params,
             )
             conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
+            self._seal_counts(conn, start, index)
             conn.executemany("INSERT OR IGNORE INTO syncnet_name_index VALUES (?, ?)", names)
-            track = [(NAME, position, self._fingerprint)]
+            track = [(NAME, position, self._stamp(NAME, position))]
             if agenda:
-                track.append((AGENDA, agenda, self._fingerprint))
+                track.append((AGENDA, agenda, self._stamp(AGENDA, agenda)))
             conn.executemany(
                 "INSERT INTO syncnet_view_tracking VALUES (?, ?, ?) ON CONFLICT (name) "
                 "DO UPDATE SET position = excluded.position, fingerprint = excluded.fingerprint",

@@ -26,7 +26,7 @@ from syncnet.domain.dates import parse_date, parse_days
 from syncnet.domain.vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
 from syncnet.entrypoints.cli import render
 from syncnet.entrypoints.cli.exits import exit_code_for
-from syncnet.errors import BadInput
+from syncnet.errors import BadInput, SyncnetError
 from syncnet.storage.store import init_store
 
 if TYPE_CHECKING:
@@ -54,7 +54,13 @@ class Ctx:
             net.refresh(progress=_progress("folding facts into views"))
             yield net
         finally:
-            net.close()
+            try:
+                for line in net.notices():  # damage found and left out or rebuilt
+                    click.echo(f"syncnet: warning: {line}", err=True)
+            except SyncnetError:
+                pass  # the views are damaged themselves: the error on its way says so
+            finally:
+                net.close()
 
 
 def _passphrase(home: str | None) -> str | None:
@@ -706,6 +712,64 @@ def status(c: Ctx, today: str | None, as_json: bool) -> None:
     with c.network(today) as net:
         rows = target_status(net, net.today())
     render.status(rows, as_json)
+
+
+@cli.command()
+@json_option
+@pass_ctx
+def verify(c: Ctx, as_json: bool) -> None:
+    """Check the whole store against its seals; changes nothing.
+
+    Every fact against the seal of the log (an edited, moved, swapped, deleted or
+    added fact, a log cut short), every wrapped key, every view row, the views'
+    position and history index, and every stored sync state. Exit 0 when the store
+    is whole, 1 with one line per problem otherwise. What is derived from the log is
+    rebuilt by 'syncnet repair'; damaged facts are left out of every read, and a
+    backup is the way to get them back.
+    """
+    from syncnet.app import integrity
+    from syncnet.entrypoints.cli.terminal import printable
+
+    net = open_network(c.home, c.config, _passphrase(c.home))
+    try:
+        report = integrity.verify(net, _progress("verifying facts"))
+    finally:
+        net.close()
+    if as_json:
+        render.emit_json(report.to_json())
+    elif report.whole:
+        click.echo(f"The store is whole: {report.facts:,} facts and {report.keys:,} keys match their seals.")
+    else:
+        click.echo(f"The store is damaged: {len(report.problems())} problem(s) in {report.facts:,} facts.")
+        for line in report.problems():
+            click.echo(f"  {printable(line)}")
+    if not report.whole:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@json_option
+@pass_ctx
+def repair(c: Ctx, as_json: bool) -> None:
+    """Rebuild what is derived from the log: the views and the history index, and
+    drop stored sync states that no longer open (the next sync rebuilds them with a
+    full listing). Facts are never changed: damaged ones stay left out."""
+    from syncnet.app import integrity
+
+    net = open_network(c.home, c.config, _passphrase(c.home))
+    try:
+        done = integrity.repair(net, _progress("folding facts into views"))
+    finally:
+        net.close()
+    if as_json:
+        render.emit_json(done)
+        return
+    click.echo(f"Views rebuilt from {done['views_rebuilt_from']:,} facts.")
+    for item in done["state_dropped"]:
+        click.echo(f"Dropped the damaged state {item['scope']} ({item['key']}): the next sync rebuilds it.")
+    for position, why in done["damaged_facts"].items():
+        click.echo(f"The fact at position {position} is damaged ({why}): left out; "
+                   "restore a backup to get it back.")  # fmt: skip
 
 
 @cli.group()
