@@ -161,6 +161,7 @@ def test_wrong_or_corrupt_key_file_is_never_an_empty_store(run, home, state):
     key.unlink()
     assert "missing" in run.fails("contacts")
     key.write_bytes(good)
+    key.chmod(0o600)  # restored as a key is kept: readable by its owner only
     assert state(home) == (1, 2)
     assert [c["name"] for c in run.json("contacts", *T)["contacts"]] == ["Ada Lovelace"]
 

@@ -150,6 +150,7 @@ def test_init_never_replaces_and_reuses_a_key_left_by_an_interrupted_init(store_
     interrupted = tmp_path / "interrupted"
     interrupted.mkdir()
     (interrupted / "key").write_bytes(key)  # the key was written, the database was not
+    (interrupted / "key").chmod(0o600)  # as init writes it
     assert init_store(interrupted) == (True, "file")
     assert (interrupted / "key").read_bytes() == key
     open_store(interrupted).close()

@@ -120,6 +120,24 @@ def without_userinfo(text: str) -> str:
     return _USERINFO.sub("", text)
 
 
+def refuse_userinfo(where: str, url: str, env_prefix: str) -> None:
+    """Raise ConfigError when the URL at `where` has a user or a password written into it
+    (http://me:pw@host/): a config file is read by editors, backups and bug reports, and
+    a URL is shown in messages and logs. The message never shows the URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:  # e.g. a malformed IPv6 host: look at it as the redaction does
+        netloc = ""
+    if "@" in netloc or without_userinfo(url) != url:
+        table = where.rpartition(".")[0]
+        raise ConfigError(
+            f"config: {where} holds a user name or password (user:password@): remove it and set "
+            f"{table}.user, and {table}.password_cmd or the {env_prefix}_PASSWORD variable"
+        )
+
+
 @dataclass(frozen=True)
 class Target:
     """A calendar that reminders go to: a CalDAV collection or an .ics file."""
@@ -265,12 +283,14 @@ def _target(name: str, table: Any) -> Target:
         default = getattr(Target("x", "ics"), key)
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if type(value) is not type(default):
-            raise ConfigError(f"config: {where}.{key} must be {type(default).__name__}, got {value!r}")
+        if type(value) is not type(default):  # the value shown without a password (a url in a list)
+            got = without_userinfo(repr(value))
+            raise ConfigError(f"config: {where}.{key} must be {type(default).__name__}, got {got}")
         if isinstance(value, int | float) and not isinstance(value, bool):
             _in_range(f"{where}.{key}", value)
         values[key] = value
     target = Target(**values)
+    refuse_userinfo(f"{where}.url", target.url, target.env_prefix)  # first: no message shows it
     if not target.style:
         target = replace(target, style="todo" if kind == "caldav" else "event")
     if target.style not in ("todo", "event"):

@@ -38,12 +38,15 @@ PRETTY = {"on": False}  # set by each command's --pretty option
 def emit_json(doc: dict[str, Any]) -> None:
     """One JSON document: indented on a terminal or with --pretty; otherwise compact,
     which Python writes with its C encoder (an indented dump is pure Python, and the
-    slowest part of `due --json` on a large network)."""
+    slowest part of `due --json` on a large network). json.dumps escapes C0 controls
+    only: json_safe escapes DEL, C1 and the bidi controls a stored text may hold too."""
+    from syncnet.entrypoints.cli.terminal import json_safe
+
     doc = {"schema_version": SCHEMA_VERSION, **doc}
     if PRETTY["on"] or sys.stdout.isatty():
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json_safe(json.dumps(doc, indent=2, ensure_ascii=False)))
     else:
-        click.echo(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+        click.echo(json_safe(json.dumps(doc, ensure_ascii=False, separators=(",", ":"))))
 
 
 def table(rows: list[list[str]], header: list[str]) -> None:
@@ -185,7 +188,9 @@ def warnings(found: Sequence[tuple[pj.Warning, ContactRef | None]], as_json: boo
     if not found:
         click.echo("No warnings.")
         return
-    click.echo("\n".join(f"{w.kind}: {f'{ref.label()}: ' if ref else ''}{w.detail}"
+    from syncnet.entrypoints.cli.terminal import printable
+
+    click.echo("\n".join(f"{w.kind}: {f'{printable(ref.label())}: ' if ref else ''}{printable(w.detail)}"
                          f"{f' ({w.on.isoformat()})' if w.on else ''}" for w, ref in found))  # fmt: skip
 
 
@@ -247,7 +252,9 @@ def demo(home: Path, day: date, facts: int, items: Sequence[AgendaItem], ics: Pa
     agenda(items)
     click.echo(f"\n{n_ics} reminders (overdue and due within 60 days) written to {ics}")
     if pushed is not None and pushed.report is not None and target is not None:
-        where = without_userinfo(target.url)
+        from syncnet.entrypoints.cli.terminal import printable
+
+        where = printable(without_userinfo(target.url))
         click.echo(f"{pushed.report.count('created')} reminders pushed to {where}")
     click.echo(f"Explore it: syncnet --home {home} balance | split | warnings | contacts")
 
@@ -264,6 +271,8 @@ def sync_report(outcomes: Sequence[Outcome], dry_run: bool, as_json: bool,
             "counts": None if o.report is None else {k: o.report.count(k) for k in COUNTED},
         } for o in outcomes]})  # fmt: skip
         return
+    from syncnet.entrypoints.cli.terminal import printable
+
     for o in outcomes:
         if o.report is None or (o.error is not None and not o.report.actions):
             continue
@@ -272,15 +281,18 @@ def sync_report(outcomes: Sequence[Outcome], dry_run: bool, as_json: bool,
         click.echo(f"{o.target}: {verb}: {r.count('created')} created, {r.count('updated')} updated, "
                    f"{r.count('deleted')} deleted ({plural(o.requests, 'request')})")  # fmt: skip
         for a in r.actions:
-            click.echo(f"  {a.action:<12} {label(a)}" + ("" if a.result == "ok" else f" ({a.result})"))
+            result = "" if a.result == "ok" else f" ({printable(a.result)})"
+            click.echo(f"  {a.action:<12} {printable(label(a))}{result}")  # a summary holds a name
 
 
 def sync_errors(outcomes: Sequence[Outcome]) -> None:
+    from syncnet.entrypoints.cli.terminal import printable
+
     for o in outcomes:
         if o.error is None:
             continue
         prefix = "" if o.error.startswith(f"target {o.target}") else f"target {o.target}: "
-        click.echo(f"syncnet: error: {prefix}{o.error}", err=True)
+        click.echo(f"syncnet: error: {prefix}{printable(o.error)}", err=True)  # may quote a server
 
 
 def status(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
@@ -289,13 +301,16 @@ def status(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
         return
     if not rows:
         click.echo("No targets configured.")
+    from syncnet.entrypoints.cli.terminal import printable
+
     for r in rows:
         p = r["pending"]
-        click.echo(f"{r['target']} ({r['type']} {r['where']}): holds {r['holds']}, pending "
+        click.echo(f"{r['target']} ({r['type']} {printable(r['where'])}): holds {r['holds']}, pending "
                    f"{p['create']} new / {p['update']} changed / {p['delete']} to delete")  # fmt: skip
         click.echo(f"  last success: {r['last_success'] or 'never'}")
         if r["last_error"] and r["failures"]:
-            click.echo(f"  last error:   {r['last_error_at']}: {r['last_error']} ({r['failures']} in a row)")
+            error = printable(r["last_error"])  # a server's words, saved by an earlier sync
+            click.echo(f"  last error:   {r['last_error_at']}: {error} ({r['failures']} in a row)")
 
 
 # ---------------------------------------------------------------- a contact, a fact

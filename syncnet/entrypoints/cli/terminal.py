@@ -11,8 +11,14 @@ import re
 import unicodedata
 
 # Characters that move the cursor or break the line: C0, DEL, C1 (category Cc) and
-# the Unicode line and paragraph separators (str.splitlines breaks on both).
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# the Unicode line and paragraph separators (str.splitlines breaks on both); and the
+# bidirectional controls (embeddings, overrides, isolates, marks), which reorder what
+# follows them on the line, so a name could show as another text ("Trojan Source").
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+# What a JSON document may still hold raw after json.dumps(ensure_ascii=False), which
+# escapes only C0: DEL, C1, the separators and the bidi controls (see json_safe).
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029{_BIDI}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ZERO_WIDTH = frozenset(("Mn", "Me", "Cf"))  # combining marks, joiners, direction marks
 
@@ -27,9 +33,21 @@ def _escape(m: re.Match[str]) -> str:
 
 
 def printable(text: str) -> str:
-    """`text` on one line: newlines, tabs and other control characters escaped
-    (\\n, \\t, \\x1b, \\u2028); everything else as it is."""
+    """`text` on one line, inert on a terminal: newlines, tabs, other control characters
+    and bidi controls escaped (\\n, \\t, \\x1b, \\x9b, \\u2028, \\u202e); everything else
+    as it is."""
     return text if text.isprintable() else _CONTROLS.sub(_escape, text)
+
+
+def json_safe(document: str) -> str:
+    """A JSON text from json.dumps(ensure_ascii=False) with the characters a terminal
+    would act on written as \\uXXXX escapes: the same document to a JSON parser (such
+    characters can only stand inside its strings), inert on a terminal."""
+    if document.isascii():  # the common case, and then DEL is the only one: two C-level scans
+        return document.replace("\x7f", "\\u007f") if "\x7f" in document else document
+    if document.isprintable():  # compact JSON of ordinary text
+        return document
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
 def width(text: str) -> int:
