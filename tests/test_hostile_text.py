@@ -209,8 +209,6 @@ def test_a_sync_error_and_the_status_that_keeps_it_show_no_control_character(
     assert "last error:" in status and all(part in status for part in visible), status
 
 
-@pytest.mark.xfail(strict=True, reason="syncnet/entrypoints/cli/__init__.py prints a SyncnetError's "
-                   "message raw, and the message of an ambiguous name lists the contacts' names")  # fmt: skip
 def test_an_error_that_lists_names_shows_no_control_character(run: Runner, network: dict[str, Any]) -> None:
     ok(run, "meet", "Eve Other", "--on", "2026-10-01", *T)
     code, out, err = cli(run, "touch", "Eve", *T)  # two contacts named Eve...: which one?

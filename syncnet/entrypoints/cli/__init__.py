@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 
 import click
 
 from syncnet.entrypoints.cli.commands import cli
 from syncnet.entrypoints.cli.exits import BAD_INPUT, FAILED, INTERRUPTED, exit_code_for
+from syncnet.entrypoints.cli.terminal import printable
 from syncnet.errors import SyncnetError
 
 __all__ = ["cli", "exit_code_for", "main"]
@@ -31,22 +33,27 @@ def main(argv: list[str] | None = None) -> int:
         return BAD_INPUT
     except click.exceptions.UsageError as e:  # one line, like every other error
         hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
-        click.echo(f"syncnet: error: {' '.join(e.format_message().split())}{hint}", err=True)
+        click.echo(f"syncnet: error: {printable(' '.join(e.format_message().split()))}{hint}", err=True)
         return BAD_INPUT
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.exceptions.Abort:
         click.echo("syncnet: aborted", err=True)
         return FAILED
-    except SyncnetError as e:
-        click.echo(f"syncnet: error: {e}", err=True)
+    except SyncnetError as e:  # a message may quote names and paths: never raw to the terminal
+        click.echo(f"syncnet: error: {printable(str(e))}", err=True)
         return exit_code_for(e)
+    except sqlite3.DatabaseError as e:  # a damaged or truncated database file
+        click.echo(f"syncnet: error: the store's database cannot be read ({printable(str(e))}): "
+                   "restore it from a backup", err=True)  # fmt: skip
+        return FAILED
     except KeyboardInterrupt:
         return INTERRUPTED
     except Exception as e:  # a bug or an environment failure: one line, details on request
         if os.environ.get("SYNCNET_DEBUG"):
             raise
-        click.echo(f"syncnet: error: {type(e).__name__}: {e} (SYNCNET_DEBUG=1 shows details)", err=True)
+        click.echo(f"syncnet: error: {type(e).__name__}: {printable(' '.join(str(e).split()))} "
+                   "(SYNCNET_DEBUG=1 shows details)", err=True)  # fmt: skip
         return FAILED
     return 0
 
