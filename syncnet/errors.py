@@ -62,6 +62,15 @@ class MissingKey(StoreError):
     """A data key that should be there is not: the store is damaged (no fact erased it)."""
 
 
+class ContactsMoved(StoreError):
+    """Another process met a contact between the checks of a recording and its write:
+    the recording is checked again (a name may have been taken meanwhile)."""
+
+
+class ErasedKey(MissingKey):
+    """The data key of a contact that was forgotten: destroyed on purpose, with a fact."""
+
+
 class DamagedKey(MissingKey):
     """A data key that is there but does not open with the key that opened the store."""
 

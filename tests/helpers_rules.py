@@ -116,6 +116,9 @@ class Facts:
     def reason(self, cid: UUID, on: date, why: str, recorded: datetime | None = None) -> None:
         self._add(ev.ReasonSet(**self._meta(on, recorded), contact_id=cid, why=why))
 
+    def forgotten(self, cid: UUID, on: date) -> None:
+        self._add(ev.ContactForgotten(**self._meta(on), contact_id=cid))
+
     def retract(self, fact: Any, on: date, cid: UUID | None = None) -> Any:
         """Retract a fact (an event of self.events, or a retraction)."""
         retraction = ev.Retracted(**self._meta(on), fact_id=fact.originator_id, contact_id=cid, reason=None)

@@ -168,6 +168,7 @@ def one_of_each() -> dict[type[ev.Fact], ev.Fact]:
     f.details(c, d("2026-01-08"))
     f.renamed(c, d("2026-01-08"))
     f.reason(c, d("2026-01-08"), "complement")
+    f.forgotten(f.met(d("2026-01-05")), d("2026-01-08"))
     f.amend(f.retract(f.events[1], d("2026-01-09"), c), d("2026-01-09"), c)
     found = {type(e): e for e in f.events}
     assert set(found) == set(ev.Fact.__subclasses__())

@@ -56,20 +56,27 @@ class Replayed:
     (the log is never held whole), with the cycle collector paused as a rebuild has it."""
 
     def __init__(self, fetch: Fetch, day: date, known_at: datetime | None) -> None:
-        from syncnet.domain.fold import apply
+        from syncnet.domain.events import ContactForgotten
+        from syncnet.domain.fold import apply, erase
 
         with _collector_paused():
             self.corrections = Corrections.in_log(fetch, known_at)
             self.views = Views()
             position = 0
+            erased: list[ContactForgotten] = []  # applied whatever the day or moment read
             while batch := fetch(position, PAGE):
                 for _, fact in batch:
+                    if isinstance(fact, ContactForgotten):
+                        erased.append(fact)
+                        continue
                     if known_at is not None and fact.timestamp > known_at:
                         continue
                     effective = self.corrections.effective(fact)
                     if effective is not None and effective.on <= day:
                         apply(self.views, effective)
                 position = batch[-1][0]
+            for fact in erased:
+                erase(self.views, fact)
 
     def load_all(self, kind: str, only_open: bool = False) -> list[Any]:
         rows = sorted(self.views.all(kind), key=lambda r: r.id)  # in key order, as stored

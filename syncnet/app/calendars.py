@@ -35,7 +35,7 @@ from syncnet.app.sync import (
 )
 from syncnet.domain.config import Target, without_userinfo
 from syncnet.domain.reminders import CalendarItem, uid_for
-from syncnet.errors import SyncnetError
+from syncnet.errors import MissingKey, SyncnetError
 
 if TYPE_CHECKING:
     from syncnet.app.agenda import AgendaItem
@@ -228,7 +228,10 @@ def record_pushes(net: Network, target: str, actions: Sequence[Action], today: d
     changes = []
     for a in actions:
         contact = UUID(a.contact_id) if a.contact_id else None
-        summary = keyring.seal(contact, a.summary) if contact is not None and a.summary else None
+        try:
+            summary = keyring.seal(contact, a.summary) if contact is not None and a.summary else None
+        except MissingKey:  # a forgotten contact's item leaving the calendar: nothing to seal it with
+            summary = None
         changes.append(ev.Push(a.uid, a.action, a.result, contact, summary))
     net.store.log.append([ev.TargetSynced(
         originator_id=uuid4(), originator_version=1, timestamp=ev.Fact.create_timestamp(),

@@ -83,8 +83,8 @@ class Directory:
     def by_name(self) -> dict[str, list[str]]:
         if self._by_name is None:
             self._by_name = {}
-            for cid in self.by_id:
-                name = self.name(cid)
+            for cid, view in self.by_id.items():
+                name = None if view.forgotten else self.name(cid)  # forgotten: found by id only
                 if name is not None:
                     self._by_name.setdefault(fold_name(name), []).append(cid)
         return self._by_name

@@ -44,7 +44,7 @@ KIND_WORDS: dict[type[ev.Fact], str] = {
     ev.Pocketed: "pocket", ev.CadenceSet: "cadence", ev.GoalSet: "GoalSet",
     ev.GoalAchieved: "GoalAchieved", ev.GoalLinked: "goal link", ev.ReminderPushed: "pushed",
     ev.DetailsSet: "details", ev.Renamed: "renamed", ev.ReasonSet: "reason", ev.Retracted: "retraction",
-    ev.Amended: "amendment",
+    ev.Amended: "amendment", ev.ContactForgotten: "forgotten",
 }  # fmt: skip
 PLAIN = ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action", "result",
          "new_on", "new_minutes", "new_kind", "new_channel")  # fmt: skip
@@ -108,10 +108,11 @@ def history_entries(fact: ev.Fact, contact_id: UUID, directory: Refs, unseal: Un
 
 
 def details_of(text: str | None) -> dict[str, Any]:
-    """The fields of a sealed DetailsSet ({} when erased)."""
+    """The fields of a sealed DetailsSet ({} when erased, or unreadable: its key
+    destroyed by `forget`, or damaged, the text is a placeholder, not JSON)."""
     import json
 
-    if text is None:
+    if text is None or not text.startswith("{"):
         return {}
     found: dict[str, Any] = json.loads(text)
     return found

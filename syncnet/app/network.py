@@ -246,7 +246,8 @@ class Network:
         # None: the promises are read from the tallies, not from a row each
         found = pj.balances(tallies, None, as_of, self.config.minutes, self._ledger_in(reads))
         overall = pj.credibility(found.values())
-        wanted = [directory.resolve(contact)] if contact else sorted(directory.by_id)
+        wanted = [directory.resolve(contact)] if contact else sorted(
+            c for c, view in directory.by_id.items() if not view.forgotten)  # fmt: skip
         rows = []
         for cid in wanted:
             if contact is None and directory.by_id[cid].met_on > as_of.isoformat():
@@ -277,9 +278,10 @@ class Network:
         today = today or self.today()
         reads = self.reads(today)
         directory = self.directory(reads)
+        gone = {c.id for c in directory.by_id.values() if c.forgotten}
         found = pj.warnings(
-            directory.by_id.values(),
-            reads.load_all("tally"),
+            [c for c in directory.by_id.values() if c.id not in gone],
+            [t for t in reads.load_all("tally") if t.id not in gone],
             reads.load_days(),
             today,
             self.config,
@@ -301,7 +303,7 @@ class Network:
         wanted_org = None if org is None else org.strip().casefold()
         rows = []
         for cid, view in directory.by_id.items():
-            if goal_id and goal_id not in view.goals:
+            if view.forgotten or (goal_id and goal_id not in view.goals):
                 continue
             if wanted_org is not None:
                 found = merged_details(view, self.unseal_text).get("org") or ""

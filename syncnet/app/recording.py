@@ -23,7 +23,7 @@ from syncnet.domain.config import CADENCE_DAYS, MINUTES, out_of_range
 from syncnet.domain.corrections import AMENDABLE, Corrections
 from syncnet.domain.dates import check_date
 from syncnet.domain.rows import ContactView, GoalView, PromiseView
-from syncnet.errors import BadInput, NotFound, SyncnetError
+from syncnet.errors import BadInput, ContactsMoved, NotFound, StoreError, SyncnetError
 
 if TYPE_CHECKING:
     from syncnet.app.network import Network
@@ -112,6 +112,9 @@ class Translator:
         """Nothing happens with a contact before the first meeting (the row of a contact met
         earlier in this batch is the Finder's already)."""
         view = None if contact is None else self.dir.view(contact.hex)
+        if view is not None and view.forgotten:
+            raise BadInput(f"contact {view.id[:8]} was forgotten on {view.forgotten}: nothing more "
+                           "is recorded about them")  # fmt: skip
         if view is not None and on.isoformat() < view.met_on:
             who = self.dir.ref(view.id).label()
             raise BadInput(f"{on.isoformat()} is before the first meeting with {who}, on {view.met_on}")
@@ -368,6 +371,10 @@ class Translator:
             name=self.keyring.seal(contact, name),
         )  # fmt: skip
 
+    def _forget(self, c: cmd.Forget) -> ev.Fact:
+        contact = self._contact(c.contact)
+        return ev.ContactForgotten(**self._meta(c.on, contact), note=None, contact_id=contact)
+
     def _why(self, c: cmd.Why) -> ev.Fact:
         contact = self._contact(c.contact)
         why = self._choice(c.why, ev.REASONS, "reason")
@@ -509,6 +516,7 @@ TRANSLATIONS: dict[type[Any], Callable[[Translator, Any], ev.Fact]] = {
     cmd.Why: Translator._why,
     cmd.Retract: Translator._retract,
     cmd.Amend: Translator._amend,
+    cmd.Forget: Translator._forget,
 }
 
 FACT_PREFIX = 6  # hex digits of a fact id that name it (history shows 8)
@@ -526,7 +534,24 @@ def record_commands(
     Nothing is written when any command is bad. A failure while writing (disk
     full, lock timeout) can leave the earlier batches written, never half a batch.
     """
+    commands = list(commands)
+    for attempt in range(3):
+        try:
+            return _record_once(net, commands, batch_size, progress)
+        except ContactsMoved:
+            if attempt == 2:
+                raise StoreError("other processes keep meeting contacts: nothing was recorded; "
+                                 "run the command again") from None  # fmt: skip
+    raise AssertionError("unreachable")
+
+
+def _record_once(
+    net: Network, commands: Sequence[cmd.Command], batch_size: int, progress: Callable[[int], None] | None
+) -> list[Recorded]:
+    """One attempt of `record_commands`: ContactsMoved (nothing written) when another
+    process met a contact after the checks, which are then made again."""
     net.refresh()
+    guard = net.views.position()  # what the checks of a new name saw
     goals = {g.id: g for g in net.views.load_all("goal")}  # a few: goals are not per contact
     translator = Translator(net, net.finder(), Promises(net.views), goals)
     facts: list[ev.Fact] = []
@@ -549,7 +574,14 @@ def record_commands(
             chunk_ids.add(ME.hex)
             keyring = net.store.keyring
             keys = [k for k in keyring.pending if k[0] in chunk_ids]
-            net.store.log.append(chunk, wrapped_keys=keys)
+            # a contact forgotten: its data key is destroyed in the transaction of the fact
+            erase = [c.contact_id.hex for c in chunk if isinstance(c, ev.ContactForgotten)]
+            # A new contact's name was checked against the contacts the views held: had
+            # another process met one since, the check is made again (first chunk only:
+            # later ones follow our own writes, and a retry would record earlier ones twice).
+            meets = not written and any(isinstance(c, ev.ContactMet) for c in chunk)
+            net.store.log.append(chunk, wrapped_keys=keys, erase_keys=erase,
+                                 no_contacts_after=guard if meets else None)  # fmt: skip
             keyring.pending = [k for k in keyring.pending if k[0] not in chunk_ids]
             written += len(chunk)
             if progress:

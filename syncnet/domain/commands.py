@@ -203,6 +203,14 @@ class Why:
 
 
 @dataclass(frozen=True)
+class Forget:
+    """Erase a contact for good (see events.ContactForgotten)."""
+
+    contact: str
+    on: date | None = None
+
+
+@dataclass(frozen=True)
 class Retract:
     """A recorded fact was a mistake (`fact`: its id or a prefix of at least 6 hex digits)."""
 
@@ -228,4 +236,5 @@ class Amend:
 Command = (
     Meet | Touch | Give | Receive | Ask | Asked | Pitch | Promise | Kept | Dropped
     | Pocket | Cadence | GoalAdd | GoalAchieved | Link | SetDetails | Rename | Why | Retract | Amend
+    | Forget
 )  # fmt: skip

@@ -168,6 +168,15 @@ class ReasonSet(Fact):
     why: str
 
 
+class ContactForgotten(Fact):
+    """A contact erased for good: recorded with the destruction of the contact's data
+    key (in the same transaction), so every field sealed with it (name, notes, details,
+    the texts of requests and promises) is unreadable from then on. What stays: dates,
+    kinds, minutes, and this fact, which says that and when (never a note)."""
+
+    contact_id: UUID
+
+
 class Retracted(Fact):
     """A recorded fact was a mistake: every read ignores it from now on (its own
     retraction, retracted in turn, restores it). `contact_id`: the contact of the

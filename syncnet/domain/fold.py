@@ -226,6 +226,29 @@ def _renamed(views: Views, event: ev.Renamed, day: str, contact: Row, days: Days
         views.renamed.add(contact.id)
 
 
+def _forgotten(views: Views, event: ev.ContactForgotten, day: str, contact: Row, days: Days) -> None:
+    """An erased contact leaves every list and reminder: no pocket, no open promise."""
+    if contact is None:
+        return
+    contact.forgotten, contact.keep = day, False
+    views.forgotten.add(contact.id)
+    for entry in views.tally(contact.id).promises:
+        if entry[3] == "open":
+            entry[3:] = ["forgotten", day]
+            promise = views.get("promise", entry[0])
+            if promise is not None:
+                promise.status, promise.closed_on = "forgotten", day
+                views.touch("promise", promise.id)
+
+
+def erase(views: Views, event: ev.ContactForgotten) -> None:
+    """An erasure in a replay of an earlier day or moment (app/asof.py): whatever the
+    day read, a forgotten contact is gone from it, since what made it up is."""
+    contact = views.get("contact", event.contact_id.hex)
+    if contact is not None:
+        _forgotten(views, event, event.on.isoformat(), contact, {})
+
+
 def _reason_set(views: Views, event: ev.ReasonSet, day: str, contact: Row, days: Days) -> None:
     stamp = _stamp(event, day)
     if contact is not None and stamp >= contact.why_at:
@@ -255,6 +278,7 @@ _HANDLERS: dict[type[ev.Fact], Handler] = {
     ev.DetailsSet: _details_set,
     ev.Renamed: _renamed,
     ev.ReasonSet: _reason_set,
+    ev.ContactForgotten: _forgotten,
 }
 
 

@@ -65,6 +65,7 @@ class ContactView:
     name_at: str = ""  # (on, recorded) of the name in force: a rename, latest wins
     why_at: str = ""  # (on, recorded) of the reason in force
     details: list[list[str]] = field(default_factory=list)  # [(on, recorded), sealed JSON] per DetailsSet
+    forgotten: str = ""  # the day the contact was erased (events.ContactForgotten)
 
 
 @dataclass
@@ -114,7 +115,7 @@ class PromiseView:
     what: str  # sealed
     made_on: str
     due: str
-    status: str = "open"  # open | kept | dropped
+    status: str = "open"  # open | kept | dropped | forgotten (its contact erased)
     closed_on: str | None = None
 
 
@@ -150,6 +151,7 @@ class Views:
         self.created: set[tuple[str, str]] = set()  # put, not only changed: e.g. a contact met
         self._days: dict[str, list[int]] | None = None  # the global row, once it is dirty
         self.renamed: set[str] = set()  # contacts renamed: their new names join the name index
+        self.forgotten: set[str] = set()  # contacts erased: their entries leave the name index
         # The latest day among the facts folded here, and the latest recording among the
         # facts seen (the view store sets it, and keeps both as the global "meta" row): a
         # read of an earlier day or moment cannot use the views, and replays instead.

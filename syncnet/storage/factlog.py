@@ -73,6 +73,7 @@ class FactLog:
 
         register_topic(LEGACY, events)  # idempotent: the same module each time
         self._app = LibraryApp(env=library_env(db_path, store_key))
+        self._db_path = db_path
         recorder = self._sqlite()
         assert isinstance(recorder, SyncnetRecorder)
         recorder.store_key = store_key
@@ -82,16 +83,40 @@ class FactLog:
         # leave them out (the rest of the log stays usable; `syncnet verify` lists them)
         self.damaged: dict[int, str] = {}
 
-    def append(self, facts: Sequence[ev.Fact], wrapped_keys: Sequence[WrappedKey] = ()) -> None:
-        """Append facts, and the wrapped keys they need, in one transaction."""
+    def append(self, facts: Sequence[ev.Fact], wrapped_keys: Sequence[WrappedKey] = (),
+               erase_keys: Sequence[str] = (), no_contacts_after: int | None = None) -> None:  # fmt: skip
+        """Append facts, the wrapped keys they need, and the destruction of the data keys
+        of `erase_keys` (subjects), in one transaction; then, when keys were destroyed,
+        fold the write-ahead log back into the database and empty it, so that no old
+        copy of those keys stays in a file (docs/architecture.md, "Forgetting").
+        `no_contacts_after`: refuse (ContactsMoved, nothing written) when a first meeting
+        was appended after that position: two processes meeting one name at once."""
         from eventsourcing.persistence import PersistenceError
+
+        from syncnet.domain.events import ContactMet
 
         try:
             # The event store directly: Application.save checks each event against a
             # runtime Protocol (slow isinstance), and facts need neither snapshots nor hooks.
-            self._app.events.put(list(facts), wrapped_keys=list(wrapped_keys))
+            guard = None if no_contacts_after is None else (no_contacts_after, topics_of([ContactMet]))
+            self._app.events.put(list(facts), wrapped_keys=list(wrapped_keys), erase_keys=list(erase_keys),
+                                 no_contacts_after=guard)  # fmt: skip
         except PersistenceError as e:
             raise StoreError(f"could not write to the store: {e}") from None
+        if erase_keys:
+            self.scrub()
+
+    def scrub(self) -> bool:
+        """Checkpoint the WAL into the database and truncate it: erased content (zeroed
+        in the database by secure_delete) leaves its old copies in the WAL until then.
+        False when another process's read kept part of the WAL (it goes at their next
+        checkpoint)."""
+        conn = sqlite3.connect(self._db_path, timeout=LOCK_TIMEOUT_S)
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+        return not busy
 
     def after(
         self, position: int, limit: int, types: Iterable[type[ev.Fact]] | None = None

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from syncnet.domain.sealed import Sealed
-from syncnet.errors import DamagedKey, MissingKey, WrongKey
+from syncnet.errors import DamagedKey, ErasedKey, MissingKey, WrongKey
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -41,6 +41,7 @@ SCRYPT_PARAMS = {"n": 2**15, "r": 8, "p": 1}
 # unseals what it shows, not every name).
 STATS: Counter[str] = Counter()
 UNREADABLE = "[unreadable: damaged key]"  # what a field sealed with a damaged data key reads as
+FORGOTTEN = "[forgotten]"  # what a field of a forgotten contact reads as (its key destroyed)
 
 
 def random_key() -> bytes:
@@ -106,7 +107,8 @@ class KeyRing:
         self._load_wrapped = load_wrapped  # every wrapped key by subject
         self._wrapped: dict[str, bytes] | None = None
         self._keys: dict[UUID, bytes] = {}
-        self._by_hex: dict[str, bytes] = {}  # the same keys, by subject hex (unseal_text)
+        # the same keys, by subject hex (unseal_text); None: forgotten, b"": damaged
+        self._by_hex: dict[str, bytes | None] = {}
         self.pending: list[tuple[str, str, bytes]] = []  # (subject, kind, wrapped)
         self.notices: list[str] = []  # damaged data keys met by reads, for the caller to say
 
@@ -132,6 +134,8 @@ class KeyRing:
         if wrapped is None:  # first use, or a key written by another process since
             self._wrapped = self._load_wrapped()
             wrapped = self._wrapped.get(subject_hex)
+        if wrapped == b"":  # the tombstone of a forgotten contact (library.SyncnetRecorder)
+            raise ErasedKey(f"{subject_hex[:8]} was forgotten: what was sealed with its key is gone")
         if wrapped is None:
             raise MissingKey(
                 f"the data key of {subject_hex[:8]} is missing from the store, and no fact "
@@ -151,6 +155,8 @@ class KeyRing:
         """The subjects whose wrapped key does not open with the key-encryption key."""
         out = []
         for subject, wrapped in self._load_wrapped().items():
+            if wrapped == b"":
+                continue  # erased on purpose
             try:
                 unwrap(self._kek, subject, wrapped)
             except WrongKey:
@@ -172,11 +178,11 @@ class KeyRing:
         """A field as the views hold it (`Sealed.to_text()`), opened without building a
         Sealed and a UUID per field: reads that list the network open thousands."""
         key_hex, blob = text.split(":", 1)
-        key = self._by_hex.get(key_hex)
-        if key is None:
-            key = self._by_hex[key_hex] = self._readable_key(key_hex)
+        if key_hex not in self._by_hex:
+            self._by_hex[key_hex] = self._readable_key(key_hex)
+        key = self._by_hex[key_hex]
         if not key:
-            return UNREADABLE
+            return FORGOTTEN if key is None else UNREADABLE
         STATS["unsealed"] += 1
         sealed = a2b_base64(blob)
         aad = bytes.fromhex(key_hex)
@@ -186,19 +192,21 @@ class KeyRing:
         """The plain text, or None when the field is empty."""
         if sealed is None:
             return None
-        key = self._by_hex.get(sealed.key_id.hex)
-        if key is None:
-            key = self._by_hex[sealed.key_id.hex] = self._readable_key(sealed.key_id.hex)
+        if sealed.key_id.hex not in self._by_hex:
+            self._by_hex[sealed.key_id.hex] = self._readable_key(sealed.key_id.hex)
+        key = self._by_hex[sealed.key_id.hex]
         if not key:
-            return UNREADABLE
+            return FORGOTTEN if key is None else UNREADABLE
         STATS["unsealed"] += 1
         return decrypt(key, sealed.blob, sealed.key_id.bytes).decode("utf-8")
 
-    def _readable_key(self, subject_hex: str) -> bytes:
-        """The key, or b"" when it is damaged (said once in `notices`): one damaged key
-        leaves its fields unreadable, not every read of the network."""
+    def _readable_key(self, subject_hex: str) -> bytes | None:
+        """The key; None for a forgotten subject; b"" when it is damaged (said once in
+        `notices`): one damaged key leaves its fields unreadable, not every read."""
         try:
             return self._unwrap(subject_hex)
+        except ErasedKey:
+            return None
         except DamagedKey as e:
             self.notices.append(str(e))
             return b""

@@ -19,7 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, EnvType
 
-from syncnet.errors import StoreError
+from syncnet.errors import ContactsMoved, StoreError
 from syncnet.storage import chain
 from syncnet.storage.db import LOCK_TIMEOUT_S
 from syncnet.storage.transcodings import DateAsISO, SealedAsText
@@ -48,7 +48,24 @@ class SyncnetRecorder(SQLiteApplicationRecorder):
         wrapped_keys = kwargs.get("wrapped_keys")
         if wrapped_keys:
             c.executemany("INSERT INTO syncnet_keys VALUES (?, ?, ?)", wrapped_keys)
+        erase = kwargs.get("erase_keys")
+        if erase:
+            # Forgotten: the wrapped key is deleted with its bytes zeroed (secure_delete),
+            # and an empty tombstone says the subject was erased, not lost (keys.KeyRing).
+            c.execute("PRAGMA secure_delete = ON")
+            c.executemany("DELETE FROM syncnet_keys WHERE subject = ?", [(s,) for s in erase])
+            c.executemany("INSERT INTO syncnet_keys VALUES (?, 'erased', X'')", [(s,) for s in erase])
         ids = super()._insert_events(c, stored_events, **kwargs)
+        guard = kwargs.get("no_contacts_after")
+        if guard is not None and ids:
+            # After the writes, which took the lock: this read sees every commit (a read
+            # first would pin a snapshot, and the write after it fail as "locked").
+            position, topics = guard
+            marks = ",".join("?" * len(topics))
+            sql = f"SELECT 1 FROM {self.events_table_name} WHERE rowid > ? AND rowid < ? AND topic IN ({marks})"
+            c.execute(sql + " LIMIT 1", (position, ids[0], *topics))
+            if c.fetchone() is not None:
+                raise ContactsMoved("another process met a contact meanwhile")
         if ids:
             self._seal(c, list(ids), stored_events)
         return ids

@@ -349,6 +349,8 @@ class ViewStore:
         # hit is checked against the name in force).
         met = [(kind, key) for kind, key in views.created if kind == "contact"]
         for kind, key in met + [("contact", key) for key in views.renamed]:
+            if views.rows[(kind, key)].forgotten:
+                continue
             try:
                 name = name_of(views.rows[(kind, key)])
             except MissingKey:  # reported by the reads that need that name, not by the fold
@@ -533,6 +535,10 @@ class ViewStore:
             conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
             self._seal_counts(conn, start, index)
             conn.executemany("INSERT OR IGNORE INTO syncnet_name_index VALUES (?, ?)", names)
+            # a forgotten contact's name hashes go (zeroed: secure_delete): with the store
+            # key, they would confirm a guessed name
+            gone = [(c,) for c in views.forgotten]
+            conn.executemany("DELETE FROM syncnet_name_index WHERE contact = ?", gone)
             track = [(NAME, position, self._stamp(NAME, position))]
             if agenda:
                 track.append((AGENDA, agenda, self._stamp(AGENDA, agenda)))

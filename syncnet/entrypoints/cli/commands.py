@@ -26,6 +26,7 @@ from syncnet.domain.dates import parse_date, parse_days
 from syncnet.domain.vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
 from syncnet.entrypoints.cli import render
 from syncnet.entrypoints.cli.exits import exit_code_for
+from syncnet.entrypoints.cli.terminal import printable as printable_text
 from syncnet.errors import BadInput, SyncnetError
 from syncnet.storage.store import init_store
 
@@ -110,9 +111,41 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (compact).")(f)
 
 
+NOTE_HELP = "'-' reads it from standard input, so it stands in no process list or shell history"
+
+
+def _note(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--note TEXT, or '-' for standard input; --edit: in $EDITOR (see `_edited_note`)."""
+    if value == "-":
+        text = sys.stdin.read()
+        if len(text) > MAX_NOTE:
+            raise BadInput(f"the note on standard input is longer than {MAX_NOTE:,} characters")
+        return text.strip() or None
+    if ctx.meta.get("edit note"):
+        return _edited_note(value)
+    return value
+
+
+def _edit_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta["edit note"] = value
+
+
+MAX_NOTE = 100_000
+
+
+def _edited_note(start: str | None) -> str | None:
+    """A note written in $VISUAL or $EDITOR (a file readable by you only, removed after)."""
+    edited = click.edit(start or "", require_save=True, extension=".txt")
+    if edited is None:
+        raise BadInput("the editor was closed without saving: nothing recorded")
+    return edited.strip() or None
+
+
 def write_options(f: F) -> F:
     f = click.option("--on", metavar="DATE", help="When it happened (default: today; never later).")(f)
-    f = click.option("--note", help="A private note, stored sealed.")(f)
+    f = click.option("--note", callback=_note, help=f"A private note, stored sealed; {NOTE_HELP}.")(f)
+    f = click.option("--edit", is_flag=True, is_eager=True, expose_value=False, callback=_edit_flag,
+                     help="Write the note in $EDITOR instead (it never stands in the process list).")(f)  # fmt: skip
     return json_option(today_option(f))
 
 
@@ -520,6 +553,35 @@ def undo(c: Ctx, yes: bool, as_json: bool) -> None:
     _record(c, None, as_json, lambda n, cmd: cmd.Retract(last.fact_id, "undo"))
 
 
+@cli.command()
+@click.argument("contact")
+@click.option("--yes", is_flag=True, help="Do not ask (for scripts).")
+@json_option
+@pass_ctx
+def forget(c: Ctx, contact: str, yes: bool, as_json: bool) -> None:
+    """Erase CONTACT for good (cannot be undone; asks on a terminal).
+
+    Their data key is destroyed with the fact that records it, so their name, notes,
+    details, and the texts of requests and promises with them are unreadable from then
+    on, even with your key and every file of the store. Dates and counts stay: other
+    contacts' balances and the time split do not change, and 'syncnet history ID' shows
+    that and when they were forgotten. Their reminders leave your calendars and the feed
+    at the next sync. Backups made before hold them still (docs/reliability.md).
+    """
+    with c.network() as net:
+        directory = net.directory()
+        cid = directory.resolve(contact)
+        label = directory.ref(cid).label()
+        if not yes and not sys.stdin.isatty():
+            raise BadInput("forget asks before it erases: pass --yes when not on a terminal")
+        if not yes and not click.confirm(f"Forget {printable_text(label)} for good?", default=False):
+            click.echo("Nothing erased.")
+            return
+    _record(c, None, as_json, lambda n, cmd: cmd.Forget(cid))
+    if not as_json:
+        click.echo("Their reminders leave your calendars at the next 'syncnet sync' (or the daemon's).")
+
+
 @cli.group()
 def goal() -> None:
     """Set, link, achieve and list goals."""
@@ -770,6 +832,87 @@ def repair(c: Ctx, as_json: bool) -> None:
     for position, why in done["damaged_facts"].items():
         click.echo(f"The fact at position {position} is damaged ({why}): left out; "
                    "restore a backup to get it back.")  # fmt: skip
+
+
+# ---------------------------------------------------------------- backup / restore
+BACKUP_PROGRESS_FROM = 64 << 20  # a store this large (bytes) shows the copy's progress on a terminal
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@json_option
+@pass_ctx
+def backup(c: Ctx, file: Path, force: bool, as_json: bool) -> None:
+    """Write a consistent, encrypted copy of the store to FILE (created 0600).
+
+    Safe while the daemon, the feed server and other commands use the store: the copy
+    is one snapshot of it (SQLite's online backup), written to FILE.tmp and renamed.
+    An existing FILE is kept unless --force. The key is never in the backup: keep the
+    key file apart from it (a passphrase store needs only its passphrase); 'syncnet
+    restore FILE' needs both.
+    """
+    from syncnet.app import backup as backups
+    from syncnet.entrypoints.cli.terminal import printable
+
+    net = open_network(c.home, c.config, _passphrase(c.home))
+    try:
+        show = _progress("backing up, MiB copied")
+        if show is None or net.store.db_path.stat().st_size < BACKUP_PROGRESS_FROM:
+            done = backups.backup(net, file, force=force)
+        else:
+            done = backups.backup(net, file, force=force, progress=lambda copied: show(copied >> 20))
+            click.echo(err=True)  # end the progress line
+    finally:
+        net.close()
+    if as_json:
+        render.emit_json(done.to_json())
+        return
+    click.echo(f"Backed up {done.facts:,} facts to {printable(str(file))} ({done.size:,} bytes).")
+    if done.key_file is not None:
+        key_file = printable(str(done.key_file))
+        click.echo(f"The key is not in the backup: keep a copy of the key file {key_file} apart from it; "
+                   "without the key the backup cannot be restored.")  # fmt: skip
+    else:
+        click.echo("The key is not in the backup: restoring it needs the store's passphrase.")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key-file", metavar="PATH", type=click.Path(dir_okay=False, path_type=Path),
+              help="The store's key file, copied into the data directory (mode 0600).")  # fmt: skip
+@json_option
+@pass_ctx
+def restore(c: Ctx, file: Path, key_file: Path | None, as_json: bool) -> None:
+    """Restore the backup FILE into an empty or new data directory (--home, SYNCNET_HOME).
+
+    Nothing lands in the data directory unless the backup is whole: a syncnet backup
+    of a known format, its checksum, SQLite's integrity check, and the store opened with
+    its key and verified as 'syncnet verify' does. A key-file store needs its key: put
+    it in the data directory as 'key' beforehand, or give --key-file PATH; a passphrase
+    store needs SYNCNET_PASSPHRASE (or the passphrase typed at a prompt). A data
+    directory that holds a store is refused; one holding only the key or config.toml
+    keeps them.
+    """
+    import getpass
+
+    from syncnet.app import backup as backups
+    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.storage.paths import data_dir
+
+    def passphrase() -> str | None:  # asked only of a passphrase store's backup
+        if os.environ.get("SYNCNET_PASSPHRASE"):
+            return os.environ["SYNCNET_PASSPHRASE"]
+        return (getpass.getpass("syncnet passphrase: ") or None) if sys.stdin.isatty() else None
+
+    done = backups.restore(file, data_dir(c.home), key_file=key_file, passphrase=passphrase,
+                           progress=_progress("verifying facts"))  # fmt: skip
+    if as_json:
+        render.emit_json(done.to_json())
+        return
+    how = f"key file {done.key_file}" if done.key_file is not None else "its passphrase"
+    click.echo(printable(f"Restored {done.facts:,} facts from {file} into {done.home}, protected by {how}; "
+                         "the store verifies whole."))  # fmt: skip
 
 
 @cli.group()

@@ -1,0 +1,373 @@
+"""The backup file: a consistent copy of the store's database and its store.json, in
+one file, never with the key.
+
+The copy is taken with SQLite's online backup API inside one read transaction: one
+snapshot of the database however many steps the copy takes, while other processes go
+on reading and writing it (WAL mode: the copy blocks no writer). The facts, the chain
+that seals them, the views and the state are whatever one committed transaction left,
+never half of a later one. A copy of the file itself could be torn by a checkpoint, and
+would miss what is still in the WAL.
+
+Format 1, all integers big-endian:
+
+    MAGIC                  16 bytes, b"\\x89SYNCNET-BACKUP\\n"
+    format                 4 bytes (1)
+    manifest length        4 bytes, then the manifest: UTF-8 JSON
+                           {"format", "created", "syncnet", "key", "facts",
+                            "members": [{"name", "size"}, ...]}
+    members                their bytes, in the manifest's order: store.json, store.db
+                           (the database in rollback-journal mode: one self-contained file)
+    checksum               32 bytes, SHA-256 of everything before it
+
+Every byte is under the checksum, so a truncated or altered file is refused as a whole
+before anything is read from it. Every later format keeps MAGIC, the format field and
+the trailing SHA-256, so that an old syncnet can tell "newer format" from "damaged".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import struct
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from syncnet.errors import BadInput, Refused, StoreError
+from syncnet.storage.db import LOCK_TIMEOUT_S
+from syncnet.storage.store import DB_NAME, KEY_FILE, META_FILE, key_mode
+
+MAGIC = b"\x89SYNCNET-BACKUP\n"
+FORMAT = 1
+MEMBERS = (META_FILE, DB_NAME)
+CHECKSUM_BYTES = 32
+STEP_PAGES = 1024  # pages copied per step of the backup API (4 MiB with 4 KiB pages)
+CHUNK = 1 << 20
+# What the home may hold before a restore: the key the user put there, their config.
+RESTORE_KEEPS = frozenset({KEY_FILE, "config.toml"})
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: int
+    created: str
+    key: str  # "file" or "passphrase"
+    facts: int  # the position of the last fact in the copy
+    members: tuple[tuple[str, int], ...]  # (name, size) in file order
+
+    def to_json(self) -> dict[str, Any]:
+        from syncnet import __version__
+
+        members = [{"name": n, "size": s} for n, s in self.members]
+        return {"format": self.format, "created": self.created, "syncnet": __version__, "key": self.key,
+                "facts": self.facts, "members": members}  # fmt: skip
+
+
+# ---------------------------------------------------------------- writing
+def snapshot(db_path: Path, copy: Path, progress: Callable[[int], None] | None = None) -> int:
+    """Copy the database at `db_path` (in use by other processes) to the new file `copy`,
+    created 0600; returns the position of the last fact in the copy. `progress` gets the
+    bytes copied so far after each step."""
+    os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # never open to others
+    try:
+        src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None,
+                              timeout=LOCK_TIMEOUT_S)  # fmt: skip
+    except sqlite3.Error as e:
+        raise StoreError(f"cannot read {db_path} to back it up: {e}") from None
+    dst = sqlite3.connect(copy, isolation_level=None)
+    try:
+        # One read transaction around every step: a step sees the snapshot the first one
+        # saw, whatever other processes commit meanwhile (without it, each commit by
+        # another process would restart the copy, and a busy store might never finish).
+        src.execute("BEGIN")
+        (facts,) = src.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+        (page_size,) = src.execute("PRAGMA page_size").fetchone()
+
+        def step(status: int, remaining: int, total: int) -> None:
+            if progress is not None:
+                progress((total - remaining) * page_size)
+
+        src.backup(dst, pages=STEP_PAGES, progress=step)
+        src.execute("COMMIT")
+        dst.execute("PRAGMA journal_mode=DELETE")  # the copy is one file, with no WAL beside it
+        problems = [str(r[0]) for r in dst.execute("PRAGMA integrity_check(3)")]
+    except sqlite3.Error as e:
+        raise StoreError(f"cannot back up {db_path}: {e}") from None
+    finally:
+        src.close()
+        dst.close()
+    if problems != ["ok"]:
+        first = " ".join(problems[0].replace("*** in database main ***", "").split())  # one line
+        raise StoreError(f"{db_path} fails SQLite's integrity check ({first}): no backup written; "
+                         "restore an earlier backup")  # fmt: skip
+    return int(facts or 0)
+
+
+class _Hashing:
+    """A binary file that hashes what is written to it."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.f.write(data)
+
+
+def _create_private(path: Path) -> BinaryIO:
+    """A new file open for writing, 0600 whatever the umask; a leftover of an interrupted
+    run of the same command is replaced."""
+    path.unlink(missing_ok=True)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _put(tmp: Path, dest: Path, force: bool) -> None:
+    """Move the finished `tmp` to `dest`; an existing `dest` only with `force`. Without it
+    the move is a hard link, which fails rather than replace a file made meanwhile."""
+    if force:
+        os.replace(tmp, dest)
+        return
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise Refused(f"{dest} exists: use --force to replace it") from None
+    except OSError:  # a file system without hard links
+        if dest.exists():
+            raise Refused(f"{dest} exists: use --force to replace it") from None
+        os.replace(tmp, dest)
+        return
+    tmp.unlink()
+
+
+def write_backup(home: Path, db_path: Path, dest: Path, *, force: bool = False,
+                 progress: Callable[[int], None] | None = None) -> tuple[Manifest, int]:  # fmt: skip
+    """Back up the store in `home` to `dest` (written to dest.tmp, then renamed); returns
+    the manifest and the size of the file written."""
+    if dest.is_dir():
+        raise BadInput(f"{dest} is a directory: name the backup file to write")
+    if not force and dest.exists():
+        raise Refused(f"{dest} exists: use --force to replace it")
+    if not dest.parent.is_dir():
+        raise BadInput(f"cannot write {dest}: {dest.parent} is not a directory")
+    try:
+        meta = (home / META_FILE).read_bytes()
+    except OSError as e:
+        raise StoreError(f"cannot read {home / META_FILE}: {e.strerror}") from None
+    mode = key_mode(home)
+    if mode not in ("file", "passphrase"):
+        raise StoreError(f"{home / META_FILE}: unknown store format")
+    tmp = dest.with_name(dest.name + ".tmp")
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))  # 0700
+    except OSError as e:
+        raise StoreError(f"cannot write in {dest.parent}: {e.strerror}") from None
+    done = False
+    try:
+        copy = scratch / DB_NAME
+        facts = snapshot(db_path, copy, progress)
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        members = ((META_FILE, len(meta)), (DB_NAME, copy.stat().st_size))
+        manifest = Manifest(FORMAT, created, mode, facts, members)
+        with _create_private(tmp) as f:
+            out = _Hashing(f)
+            doc = json.dumps(manifest.to_json(), sort_keys=True).encode()
+            out.write(MAGIC + struct.pack(">II", FORMAT, len(doc)) + doc)
+            out.write(meta)
+            with copy.open("rb") as db:
+                while chunk := db.read(CHUNK):
+                    out.write(chunk)
+            f.write(out.sha.digest())
+            f.flush()
+            os.fsync(f.fileno())
+        _put(tmp, dest, force)
+        _fsync_dir(dest.parent)
+        done = True
+        return manifest, dest.stat().st_size
+    except OSError as e:
+        raise StoreError(f"cannot write {dest}: {e.strerror or e}") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not done:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- reading
+def _damaged(file: Path) -> BadInput:
+    return BadInput(f"{file} is damaged (truncated or altered: its checksum does not match); "
+                    "nothing was restored")  # fmt: skip
+
+
+def _check_sum(f: BinaryIO, file: Path, size: int) -> None:
+    """The trailing SHA-256 against everything before it."""
+    f.seek(0)
+    sha, left = hashlib.sha256(), size - CHECKSUM_BYTES
+    while left > 0:
+        chunk = f.read(min(CHUNK, left))
+        if not chunk:
+            raise _damaged(file)
+        sha.update(chunk)
+        left -= len(chunk)
+    if f.read(CHECKSUM_BYTES) != sha.digest():
+        raise _damaged(file)
+
+
+def _manifest(raw: bytes, file: Path, body: int) -> Manifest:
+    """The manifest, checked: the two known members, once each, filling the file."""
+    try:
+        doc = json.loads(raw)
+        members = tuple((str(m["name"]), int(m["size"])) for m in doc["members"])
+        manifest = Manifest(int(doc["format"]), str(doc["created"]), str(doc["key"]), int(doc["facts"]),
+                            members)  # fmt: skip
+    except (ValueError, KeyError, TypeError):
+        raise BadInput(f"{file}: its manifest cannot be read; nothing was restored") from None
+    names = sorted(n for n, _ in members)
+    if (names != sorted(MEMBERS) or any(s < 0 for _, s in members) or sum(s for _, s in members) != body
+            or manifest.key not in ("file", "passphrase")):  # fmt: skip
+        raise BadInput(f"{file}: its manifest does not describe a syncnet store; nothing was restored")
+    return manifest
+
+
+def read_backup(file: Path, into: Path) -> Manifest:
+    """Check the backup `file` and write its members into the directory `into` (0600
+    each): a syncnet backup of a known format, whole (its checksum), with a store.json
+    of a known store format and a database that passes SQLite's integrity check."""
+    try:
+        f = file.open("rb")
+    except OSError as e:
+        raise BadInput(f"cannot read {file}: {e.strerror}") from None
+    with f:
+        try:
+            size = os.fstat(f.fileno()).st_size
+            if f.read(len(MAGIC)) != MAGIC:
+                raise BadInput(f"{file} is not a syncnet backup")
+            if size < len(MAGIC) + 8 + CHECKSUM_BYTES:
+                raise _damaged(file)
+            _check_sum(f, file, size)
+            f.seek(len(MAGIC))
+            version, length = struct.unpack(">II", f.read(8))
+            if version != FORMAT:
+                raise BadInput(f"{file} is a syncnet backup of an unknown format ({version}): "
+                               "a newer syncnet wrote it")  # fmt: skip
+            header = len(MAGIC) + 8 + length
+            if header > size - CHECKSUM_BYTES:
+                raise BadInput(f"{file}: its manifest cannot be read; nothing was restored")
+            manifest = _manifest(f.read(length), file, size - CHECKSUM_BYTES - header)
+            for name, member_size in manifest.members:
+                with _create_private(into / name) as out:
+                    left = member_size
+                    while left > 0:
+                        chunk = f.read(min(CHUNK, left))
+                        if not chunk:  # the file shrank since its checksum was read
+                            raise _damaged(file)
+                        out.write(chunk)
+                        left -= len(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+        except OSError as e:
+            raise StoreError(f"cannot restore from {file}: {e.strerror or e}") from None
+    if key_mode(into) != manifest.key:
+        raise BadInput(f"{file}: its store.json is not that of a syncnet store it can restore")
+    _integrity_check(into / DB_NAME, file)
+    return manifest
+
+
+def _integrity_check(db: Path, file: Path) -> None:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            problems = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(3)")]
+            if problems == ["ok"]:
+                conn.execute("SELECT 1 FROM stored_events, syncnet_keys, syncnet_chain LIMIT 0").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        problems = [str(e)]
+    if problems != ["ok"]:
+        first = " ".join(problems[0].replace("*** in database main ***", "").split())  # one line
+        raise BadInput(f"{file}: the database in it fails SQLite's integrity check ({first}); "
+                       "nothing was restored")  # fmt: skip
+
+
+# ---------------------------------------------------------------- the home restored into
+def check_restorable(home: Path) -> list[str]:
+    """What the home holds that a restore keeps (the key, the config); a home holding a
+    store, or anything else, is refused: a restore never replaces or mixes with a store."""
+    if home.exists() and not home.is_dir():
+        raise Refused(f"{home} is not a directory: restore into an empty or new data directory")
+    if (home / META_FILE).exists() or (home / DB_NAME).exists():
+        raise Refused(f"{home} already holds a syncnet store: restore into an empty or new data directory "
+                      "(--home DIR)")  # fmt: skip
+    held = sorted(p.name for p in home.iterdir()) if home.exists() else []
+    other = [n for n in held if n not in RESTORE_KEEPS]
+    if other:
+        listed = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
+        raise Refused(f"{home} is not empty (it holds {listed}): restore into an empty or new data directory")
+    return held
+
+
+@contextmanager
+def staging(home: Path) -> Iterator[Path]:
+    """A new directory (0700) beside `home` to build the restored store in; removed
+    unless `commit` has moved it into place."""
+    home.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{home.name}.restore-", dir=home.parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def place_key(source: Path, dest: Path) -> None:
+    """Copy the key file `source` to `dest`, 0600 whatever the source's mode."""
+    try:
+        data = source.read_bytes()
+    except OSError as e:
+        raise BadInput(f"cannot read the key file {source}: {e.strerror}") from None
+    with _create_private(dest) as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def copy_kept(home: Path, names: list[str], tmp: Path) -> None:
+    """Copy what the home held (its key, its config) into the restored store, mode kept."""
+    for name in names:
+        if not (tmp / name).exists():
+            shutil.copy2(home / name, tmp / name)
+
+
+def commit(tmp: Path, home: Path, held: list[str]) -> None:
+    """Move the built store into place: one rename when the home is missing or empty;
+    when it holds a key or a config (copied into `tmp`), the home is renamed aside first,
+    then `tmp` into its place, and the old one removed."""
+    if check_restorable(home) != held:  # something was written to the home meanwhile
+        raise Refused(f"{home} changed during the restore: nothing was restored")
+    if not held:
+        os.rename(tmp, home)  # replaces an empty directory, or makes the missing one
+    else:
+        aside = Path(tempfile.mkdtemp(prefix=f".{home.name}.before-restore-", dir=home.parent))
+        os.rename(home, aside)
+        try:
+            os.rename(tmp, home)
+        except OSError:
+            os.rename(aside, home)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
+    _fsync_dir(home.parent)
