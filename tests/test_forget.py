@@ -87,7 +87,9 @@ def name_index_has(home: Path, prefix: str) -> bool:
     digest = hashlib.blake2b(prefix.encode(), key=name_key, digest_size=16).digest()
     conn = sqlite3.connect(home / "store.db")
     try:
-        return conn.execute("SELECT 1 FROM syncnet_name_index WHERE name = ?", (digest,)).fetchone() is not None
+        return (
+            conn.execute("SELECT 1 FROM syncnet_name_index WHERE name = ?", (digest,)).fetchone() is not None
+        )
     finally:
         conn.close()
 
@@ -96,7 +98,9 @@ def test_forget_destroys_every_copy_of_the_key_and_keeps_the_rest(run: Runner, t
     ics = tmp_path / "reminders.ics"
     build(run, ics)
     ada = contact_id(run, "Ada")
-    grace_before = [r for r in run.json("balance", "--json", *T)["contacts"] if r["contact"]["name"] == "Grace Hopper"]
+    grace_before = [
+        r for r in run.json("balance", "--json", *T)["contacts"] if r["contact"]["name"] == "Grace Hopper"
+    ]
     split_before = run.json("split", "--json", *T)
 
     # Before: the attack works, and the calendar file names her.

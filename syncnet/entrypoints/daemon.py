@@ -35,6 +35,7 @@ from syncnet.app.network import Network
 from syncnet.bootstrap import sync_target
 from syncnet.domain.config import Target, without_userinfo
 from syncnet.domain.events import AGENDA_FACTS
+from syncnet.entrypoints.terminal import printable
 from syncnet.errors import BadInput
 
 MAX_POLL = 3600.0  # seconds; `--poll` is checked at input (0.1 to this)
@@ -83,7 +84,7 @@ class Daemon:
 
     def log(self, message: str) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        print(f"{stamp} {message}", file=self.out, flush=True)
+        print(f"{stamp} {printable(message)}", file=self.out, flush=True)  # errors quote servers and paths
 
     def _networking_facts_since(self, position: int) -> bool:
         return bool(self.net.store.log.after(position, 1, types=AGENDA_FACTS))

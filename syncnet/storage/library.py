@@ -62,8 +62,9 @@ class SyncnetRecorder(SQLiteApplicationRecorder):
             # first would pin a snapshot, and the write after it fail as "locked").
             position, topics = guard
             marks = ",".join("?" * len(topics))
-            sql = f"SELECT 1 FROM {self.events_table_name} WHERE rowid > ? AND rowid < ? AND topic IN ({marks})"
-            c.execute(sql + " LIMIT 1", (position, ids[0], *topics))
+            table = self.events_table_name
+            sql = f"SELECT 1 FROM {table} WHERE rowid > ? AND rowid < ? AND topic IN ({marks}) LIMIT 1"
+            c.execute(sql, (position, ids[0], *topics))
             if c.fetchone() is not None:
                 raise ContactsMoved("another process met a contact meanwhile")
         if ids:

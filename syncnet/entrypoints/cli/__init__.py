@@ -17,7 +17,7 @@ import click
 
 from syncnet.entrypoints.cli.commands import cli
 from syncnet.entrypoints.cli.exits import BAD_INPUT, FAILED, INTERRUPTED, exit_code_for
-from syncnet.entrypoints.cli.terminal import printable
+from syncnet.entrypoints.terminal import printable
 from syncnet.errors import SyncnetError
 
 __all__ = ["cli", "exit_code_for", "main"]

@@ -26,7 +26,7 @@ from syncnet.domain.dates import parse_date, parse_days
 from syncnet.domain.vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
 from syncnet.entrypoints.cli import render
 from syncnet.entrypoints.cli.exits import exit_code_for
-from syncnet.entrypoints.cli.terminal import printable as printable_text
+from syncnet.entrypoints.terminal import printable as printable_text
 from syncnet.errors import BadInput, SyncnetError
 from syncnet.storage.store import init_store
 
@@ -145,7 +145,7 @@ def write_options(f: F) -> F:
     f = click.option("--on", metavar="DATE", help="When it happened (default: today; never later).")(f)
     f = click.option("--note", callback=_note, help=f"A private note, stored sealed; {NOTE_HELP}.")(f)
     f = click.option("--edit", is_flag=True, is_eager=True, expose_value=False, callback=_edit_flag,
-                     help="Write the note in $EDITOR instead (it never stands in the process list).")(f)  # fmt: skip
+                     help="Write the note in $EDITOR instead (never in the process list).")(f)  # fmt: skip
     return json_option(today_option(f))
 
 
@@ -790,7 +790,7 @@ def verify(c: Ctx, as_json: bool) -> None:
     backup is the way to get them back.
     """
     from syncnet.app import integrity
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     net = open_network(c.home, c.config, _passphrase(c.home))
     try:
@@ -853,7 +853,7 @@ def backup(c: Ctx, file: Path, force: bool, as_json: bool) -> None:
     restore FILE' needs both.
     """
     from syncnet.app import backup as backups
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     net = open_network(c.home, c.config, _passphrase(c.home))
     try:
@@ -897,7 +897,7 @@ def restore(c: Ctx, file: Path, key_file: Path | None, as_json: bool) -> None:
     import getpass
 
     from syncnet.app import backup as backups
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
     from syncnet.storage.paths import data_dir
 
     def passphrase() -> str | None:  # asked only of a passphrase store's backup

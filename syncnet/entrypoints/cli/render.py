@@ -40,7 +40,7 @@ def emit_json(doc: dict[str, Any]) -> None:
     which Python writes with its C encoder (an indented dump is pure Python, and the
     slowest part of `due --json` on a large network). json.dumps escapes C0 controls
     only: json_safe escapes DEL, C1 and the bidi controls a stored text may hold too."""
-    from syncnet.entrypoints.cli.terminal import json_safe
+    from syncnet.entrypoints.terminal import json_safe
 
     doc = {"schema_version": SCHEMA_VERSION, **doc}
     if PRETTY["on"] or sys.stdout.isatty():
@@ -57,7 +57,7 @@ def table(rows: list[list[str]], header: list[str]) -> None:
     rows = [header, *rows]
     if any(len(r) != len(header) for r in rows):
         raise ValueError("a table row has the wrong number of cells")
-    from syncnet.entrypoints.cli.terminal import printable, width
+    from syncnet.entrypoints.terminal import printable, width
 
     columns = [list(map(str, column)) for column in zip(*rows, strict=True)]
     specs = []
@@ -92,7 +92,7 @@ def recorded(r: Recorded, contact: ContactRef | None, as_json: bool) -> None:
             "goal_id": r.goal_id,
         }})  # fmt: skip
         return
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     who = f" {printable(contact.label())}" if contact else ""  # a name may hold control characters
     if r.kind in ("retract", "amend"):
@@ -188,7 +188,7 @@ def warnings(found: Sequence[tuple[pj.Warning, ContactRef | None]], as_json: boo
     if not found:
         click.echo("No warnings.")
         return
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     click.echo("\n".join(f"{w.kind}: {f'{printable(ref.label())}: ' if ref else ''}{printable(w.detail)}"
                          f"{f' ({w.on.isoformat()})' if w.on else ''}" for w, ref in found))  # fmt: skip
@@ -203,7 +203,7 @@ def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool) -> 
                                "amended": [_correction_json(a) for a in e.amended]}
                               for e in entries]})  # fmt: skip
         return
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     # One line per fact, whatever a note holds; the JSON above keeps the text as it is.
     click.echo(f"History of {printable(ref.label())}:")
@@ -252,7 +252,7 @@ def demo(home: Path, day: date, facts: int, items: Sequence[AgendaItem], ics: Pa
     agenda(items)
     click.echo(f"\n{n_ics} reminders (overdue and due within 60 days) written to {ics}")
     if pushed is not None and pushed.report is not None and target is not None:
-        from syncnet.entrypoints.cli.terminal import printable
+        from syncnet.entrypoints.terminal import printable
 
         where = printable(without_userinfo(target.url))
         click.echo(f"{pushed.report.count('created')} reminders pushed to {where}")
@@ -271,7 +271,7 @@ def sync_report(outcomes: Sequence[Outcome], dry_run: bool, as_json: bool,
             "counts": None if o.report is None else {k: o.report.count(k) for k in COUNTED},
         } for o in outcomes]})  # fmt: skip
         return
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     for o in outcomes:
         if o.report is None or (o.error is not None and not o.report.actions):
@@ -286,7 +286,7 @@ def sync_report(outcomes: Sequence[Outcome], dry_run: bool, as_json: bool,
 
 
 def sync_errors(outcomes: Sequence[Outcome]) -> None:
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     for o in outcomes:
         if o.error is None:
@@ -301,7 +301,7 @@ def status(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
         return
     if not rows:
         click.echo("No targets configured.")
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     for r in rows:
         p = r["pending"]
@@ -316,7 +316,7 @@ def status(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
 # ---------------------------------------------------------------- a contact, a fact
 def fact_line(e: HistoryEntry) -> str:
     """One fact on one line (undo shows what it would retract)."""
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     details = ", ".join(f"{k}={printable(str(v))}" for k, v in e.details.items() if v is not None)
     when = f"recorded {e.recorded:%Y-%m-%d %H:%M} UTC"
@@ -339,7 +339,7 @@ def show(card: Card, as_json: bool) -> None:
     if as_json:
         emit_json(doc)
         return
-    from syncnet.entrypoints.cli.terminal import printable
+    from syncnet.entrypoints.terminal import printable
 
     d = card.details
     lines = [printable(card.contact.label())]
