@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 from syncnet.app import integrity
@@ -57,7 +58,7 @@ def new_store(tmp_path: Path) -> Path:
     init_store(home)
     with Network.open(home) as net:
         for name in NAMES:
-            net.record(cmd.Meet(name, on=__import__("datetime").date(2026, 11, 1)))
+            net.record(cmd.Meet(name, on=date(2026, 11, 1)))
     return home
 
 
@@ -144,7 +145,7 @@ def test_four_writers_and_a_reader_at_once(tmp_path: Path) -> None:
     results = [w.communicate(timeout=300) for w in writers]
     stop.touch()
     read_out, read_err = reader.communicate(timeout=60)
-    for (out, err), w in zip(results, writers, strict=True):
+    for (_, err), w in zip(results, writers, strict=True):
         assert w.returncode == 0 and err == "", err
     assert reader.returncode == 0 and read_err == "" and int(read_out) > 0, read_err
     ids = fact_ids(home)

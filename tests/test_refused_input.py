@@ -27,7 +27,7 @@ from syncnet.app.network import Network
 from syncnet.domain import commands as cmd
 from syncnet.domain.config import CADENCE_DAYS, MAX_MINUTES, RANGES, parse_config
 from syncnet.domain.dates import parse_date, parse_days
-from syncnet.entrypoints.cli.terminal import printable, width
+from syncnet.entrypoints.terminal import printable, width
 from syncnet.errors import BadInput, ConfigError
 
 State = Callable[[Path], tuple[int, int]]
