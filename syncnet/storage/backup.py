@@ -42,6 +42,7 @@ from typing import Any, BinaryIO
 
 from syncnet.errors import BadInput, Refused, StoreError
 from syncnet.storage.db import LOCK_TIMEOUT_S
+from syncnet.storage.factlog import check_tables, last_position_in
 from syncnet.storage.store import DB_NAME, KEY_FILE, META_FILE, key_mode
 
 MAGIC = b"\x89SYNCNET-BACKUP\n"
@@ -87,7 +88,7 @@ def snapshot(db_path: Path, copy: Path, progress: Callable[[int], None] | None =
         # saw, whatever other processes commit meanwhile (without it, each commit by
         # another process would restart the copy, and a busy store might never finish).
         src.execute("BEGIN")
-        (facts,) = src.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+        facts = last_position_in(src)
         (page_size,) = src.execute("PRAGMA page_size").fetchone()
 
         def step(status: int, remaining: int, total: int) -> None:
@@ -294,7 +295,7 @@ def _integrity_check(db: Path, file: Path) -> None:
         try:
             problems = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(3)")]
             if problems == ["ok"]:
-                conn.execute("SELECT 1 FROM stored_events, syncnet_keys, syncnet_chain LIMIT 0").fetchall()
+                check_tables(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as e:

@@ -48,6 +48,17 @@ def topics_of(types: Iterable[type[ev.Fact]]) -> list[str]:
     return out
 
 
+def last_position_in(conn: sqlite3.Connection) -> int:
+    """The last position as a connection's current transaction sees it (a backup's)."""
+    row = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+    return int(row[0] or 0)
+
+
+def check_tables(conn: sqlite3.Connection) -> None:
+    """Raise sqlite3.DatabaseError unless the log's tables are there (a restored copy)."""
+    conn.execute(f"SELECT 1 FROM stored_events, syncnet_keys, {chain.TABLE} LIMIT 0").fetchall()
+
+
 def last_position(db_path: Path) -> int:
     """The notification position of the last stored fact (0 when empty), without the library."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S)

@@ -848,9 +848,9 @@ def backup(c: Ctx, file: Path, force: bool, as_json: bool) -> None:
 
     Safe while the daemon, the feed server and other commands use the store: the copy
     is one snapshot of it (SQLite's online backup), written to FILE.tmp and renamed.
-    An existing FILE is kept unless --force. The key is never in the backup: keep the
-    key file apart from it (a passphrase store needs only its passphrase); 'syncnet
-    restore FILE' needs both.
+    An existing FILE is kept unless --force. The key is never in the backup: keep a
+    copy of the key file apart from it, as 'syncnet restore FILE' needs it (a passphrase
+    store needs only its passphrase). Nor is the config file in it.
     """
     from syncnet.app import backup as backups
     from syncnet.entrypoints.terminal import printable
