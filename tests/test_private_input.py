@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from support import Runner
@@ -32,7 +33,9 @@ def test_a_note_from_standard_input_is_stored_and_not_in_the_command_line(run: R
         """What `ps` shows of a syncnet process, read while it runs."""
         proc = subprocess.Popen([sys.executable, "-m", "syncnet", *args], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=run.env(), text=True)  # fmt: skip
-        seen = Path(f"/proc/{proc.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        seen, deadline = "", time.monotonic() + 10
+        while "syncnet" not in seen and time.monotonic() < deadline:  # until the process is exec'd
+            seen = Path(f"/proc/{proc.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         out, err = proc.communicate(stdin, timeout=60)
         assert proc.returncode == 0, err
         return seen
