@@ -126,16 +126,22 @@ def refuse_userinfo(where: str, url: str, env_prefix: str) -> None:
     a URL is shown in messages and logs. The message never shows the URL."""
     from urllib.parse import urlsplit
 
+    table = where.rpartition(".")[0]
     try:
-        netloc = urlsplit(url).netloc
-    except ValueError:  # e.g. a malformed IPv6 host: look at it as the redaction does
-        netloc = ""
-    if "@" in netloc or without_userinfo(url) != url:
-        table = where.rpartition(".")[0]
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError on a port that is not a number
+        netloc = parts.netloc
+    except ValueError:
+        netloc = None
+    if "@" in (netloc or "") or without_userinfo(url) != url:
         raise ConfigError(
             f"config: {where} holds a user name or password (user:password@): remove it and set "
             f"{table}.user, and {table}.password_cmd or the {env_prefix}_PASSWORD variable"
         )
+    if url.startswith(("http://", "https://")) and (netloc is None or not parts.hostname):
+        # e.g. a password holding "/" (http://me:pw/x@host/ reads as host "me", port "pw"):
+        # refused without quoting it, as any URL whose host or port cannot be read
+        raise ConfigError(f"config: {where} is not a valid URL (its host or port cannot be read)")
 
 
 @dataclass(frozen=True)
@@ -356,7 +362,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
 
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a name too long
             raise ConfigError(f"config: unknown time zone {timezone!r}") from None
     followup = rules.get("followup_days", 3)
     if not isinstance(followup, int) or isinstance(followup, bool):

@@ -159,7 +159,10 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
             with suppress(OSError):  # missing or unreadable: the commands that open the store say so
                 _read_key_file(home / KEY_FILE)  # a key open to others is refused here too
         return False, mode
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as e:  # a file where the directory should be, a name too long
+        raise StoreError(f"cannot create the data directory {home}: {e.strerror or e}") from None
     _tighten_home(home)  # before anything is written in it
     meta: dict[str, Any] = {"format": FORMAT}
     if passphrase:

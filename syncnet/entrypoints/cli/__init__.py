@@ -24,6 +24,13 @@ __all__ = ["cli", "exit_code_for", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    for n, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the locale could not decode (surrogate escapes)
+            click.echo(f"syncnet: error: argument {n} is not valid UTF-8 text", err=True)
+            return BAD_INPUT
     try:
         code = cli.main(args=argv, prog_name="syncnet", standalone_mode=False)
         if isinstance(code, int):  # click returns (not raises) Exit codes in this mode
