@@ -298,3 +298,10 @@ def test_tables_stay_aligned_for_wide_characters(run: Runner) -> None:
     # a table of plain ASCII is as before: padded by characters
     ascii_lines = run.ok("balance", *T).stdout.splitlines()
     assert ascii_lines[0].startswith("contact")
+
+
+def test_an_empty_home_or_config_is_refused_not_taken_for_the_default(run) -> None:
+    """A script's unset variable (`--home "$DIR"`) must not reach the real store."""
+    run.ok("init")
+    for option in ("--home", "--config"):
+        assert run.fails(option, "", "due") == f"syncnet: error: {option} is empty"

@@ -64,6 +64,14 @@ class Ctx:
                 net.close()
 
 
+def _not_empty(value: str | None, option: str) -> str | None:
+    """An empty --home or --config (a script's unset variable) is refused, never taken for
+    the default: it would reach the real store."""
+    if value is not None and not value.strip():
+        raise BadInput(f"{option} is empty")
+    return value
+
+
 def _passphrase(home: str | None) -> str | None:
     """The store's passphrase: SYNCNET_PASSPHRASE, passphrase_cmd, the keyring, then a
     hidden prompt on a terminal (syncnet.storage.secrets); None for a key-file store."""
@@ -180,8 +188,10 @@ def _details(org: str | None, role: str | None, emails: tuple[str, ...], phones:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--home", metavar="DIR", help="Data directory (default: $SYNCNET_HOME or XDG data dir).")
-@click.option("--config", metavar="FILE", help="Config file (default: <home>/config.toml or XDG).")
+@click.option("--home", metavar="DIR", callback=lambda ctx, p, v: _not_empty(v, "--home"),
+              help="Data directory (default: $SYNCNET_HOME or XDG data dir).")
+@click.option("--config", metavar="FILE", callback=lambda ctx, p, v: _not_empty(v, "--config"),
+              help="Config file (default: <home>/config.toml or XDG).")
 @click.version_option(package_name="syncnet")
 @click.pass_context
 def cli(ctx: click.Context, home: str | None, config: str | None) -> None:
