@@ -31,12 +31,13 @@ def test_a_note_from_standard_input_is_stored_and_not_in_the_command_line(run: R
 
     def command_line_while_running(args: list[str], stdin: str) -> str:
         """What `ps` shows of a syncnet process, read while it runs."""
-        proc = subprocess.Popen([sys.executable, "-m", "syncnet", *args], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=run.env(), text=True)  # fmt: skip
+        pipe = subprocess.PIPE
+        proc = subprocess.Popen([sys.executable, "-m", "syncnet", *args], stdin=pipe, stdout=pipe,
+                                stderr=pipe, env=run.env(), text=True)  # fmt: skip
         seen, deadline = "", time.monotonic() + 10
         while "syncnet" not in seen and time.monotonic() < deadline:  # until the process is exec'd
             seen = Path(f"/proc/{proc.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        out, err = proc.communicate(stdin, timeout=60)
+        _, err = proc.communicate(stdin, timeout=60)
         assert proc.returncode == 0, err
         return seen
 

@@ -69,3 +69,12 @@ def test_a_url_of_the_wrong_type_is_refused_without_its_password(run: Runner, st
         "syncnet: error: config: targets.phone.url must be str, got ['http://127.0.0.1:9/']"
     )
     assert PASSWORD not in line
+
+
+def test_a_token_in_a_url_query_is_never_shown(run: Runner, store: Path) -> None:
+    url = "http://127.0.0.1:9/dav/?token=tok-SECRET-42"
+    write_config(store, phone=caldav_target(url, user=USER, timeout=1))
+    shown = [run("status", *T), run("status", "--json", *T), run("sync", *T), run("sync", "--json", *T)]
+    for done in shown:
+        assert "tok-SECRET-42" not in done.stdout + done.stderr, done.stdout + done.stderr
+    assert "?…" in shown[0].stdout

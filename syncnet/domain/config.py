@@ -112,12 +112,13 @@ TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_QUERY = re.compile(r"(https?://[^\s?#]*)\?[^\s#]*")
 
 
 def without_userinfo(text: str) -> str:
     """A URL (or a message naming URLs) as it may be shown: without a user:password@
-    written into it."""
-    return _USERINFO.sub("", text)
+    written into it, and without its query string (where a token may be)."""
+    return _QUERY.sub(r"\1?…", _USERINFO.sub("", text))
 
 
 def refuse_userinfo(where: str, url: str, env_prefix: str) -> None:
@@ -133,7 +134,7 @@ def refuse_userinfo(where: str, url: str, env_prefix: str) -> None:
         netloc = parts.netloc
     except ValueError:
         netloc = None
-    if "@" in (netloc or "") or without_userinfo(url) != url:
+    if "@" in (netloc or "") or _USERINFO.sub("", url) != url:
         raise ConfigError(
             f"config: {where} holds a user name or password (user:password@): remove it and set "
             f"{table}.user, and {table}.password_cmd or the {env_prefix}_PASSWORD variable"
