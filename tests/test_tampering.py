@@ -264,6 +264,11 @@ def test_a_store_that_cannot_open_says_so_in_one_line(untouched, tmp_path, tampe
         assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("syncnet: error:")
 
 
+def test_a_new_store_verifies_whole(run):
+    run.ok("init")
+    assert run.ok("verify").stdout.startswith("The store is whole: 0 facts")
+
+
 def test_an_untouched_store_verifies_whole(untouched, tmp_path):
     run = copy_of(untouched[0], tmp_path)
     result = run("verify", "--json")

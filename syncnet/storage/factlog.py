@@ -206,7 +206,9 @@ class FactLog:
                 progress(position)
         problems = dict(self.damaged)
         head = self.head()
-        if head is None:
+        if head is None and last == 0 and not self._links_at(1):
+            pass  # a store with no fact yet: nothing sealed, nothing to seal
+        elif head is None:
             problems[0] = "the seal of the log (its head) is missing or damaged"
         elif head.position > last:
             gone = f"{last + 1}" if head.position == last + 1 else f"{last + 1} to {head.position}"
