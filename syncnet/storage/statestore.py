@@ -19,6 +19,8 @@ from syncnet.errors import StoreError
 from syncnet.storage.db import connect, immediate
 from syncnet.storage.keys import open_json, seal_json
 
+UNREADABLE = (InvalidTag, ValueError, zlib.error)  # a value damaged on disk, or sealed elsewhere
+
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS syncnet_state ("
     " scope TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL,"
@@ -44,7 +46,7 @@ class StateStore:
             return None
         try:
             return open_json(self._key, row[0], f"{scope}:{key}")
-        except (InvalidTag, ValueError, zlib.error):
+        except UNREADABLE:
             if (scope, key) == ("feed", "secret"):
                 raise StoreError("the feed secret is damaged: run 'syncnet feed rotate' for a new one "
                                  "(subscribers then need the new URL)") from None  # fmt: skip
@@ -59,7 +61,7 @@ class StateStore:
         for scope, key, blob in self._conn.execute("SELECT scope, key, data FROM syncnet_state").fetchall():
             try:
                 open_json(self._key, blob, f"{scope}:{key}")
-            except (InvalidTag, ValueError, zlib.error):
+            except UNREADABLE:
                 out.append((str(scope), str(key)))
         return out
 

@@ -69,6 +69,11 @@ BUCKET_CHARS = 2
 Buckets = dict[tuple[str, str], dict[str, Any]]
 
 
+def _aad(kind: str, key: str, is_open: int | None) -> bytes:
+    """What a view row is sealed to: its kind, key and `open` flag (see ViewStore._seal)."""
+    return f"{kind}:{key}:{is_open or ''}".encode()
+
+
 def bucket_of(key: str) -> str:
     return key[:BUCKET_CHARS]
 
@@ -164,12 +169,12 @@ class ViewStore:
     # A row is sealed to its kind, key and `open` flag (the one plain column, which reads
     # filter on): a row moved, or its flag flipped, no longer opens.
     def _seal(self, kind: str, key: str, row: Any, is_open: int | None = None) -> bytes:
-        return seal_json(self._key, encode_row(row), f"{kind}:{key}:{is_open or ''}", compress=False)
+        return seal_json(self._key, encode_row(row), _aad(kind, key, is_open).decode(), compress=False)
 
     def _open(self, kind: str, key: str, blob: bytes, is_open: int | None = None) -> Any:
         STATS["rows"] += 1
         try:
-            plain = decrypt(self._key, blob, f"{kind}:{key}:{is_open or ''}".encode())
+            plain = decrypt(self._key, blob, _aad(kind, key, is_open))
         except (InvalidTag, ValueError):
             raise self.damaged(f"the view row {kind} {key[:8]} does not match its seal") from None
         return _scan(plain.decode(), 0)[0]
@@ -236,15 +241,12 @@ class ViewStore:
         of `skip` (damaged facts, whose entries cannot be checked)."""
         problems = []
         for name in (NAME, AGENDA):
-            row = self._conn.execute(
-                "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (name,)
-            ).fetchone()
-            if row is not None and str(row[1]).startswith(self._fingerprint + "#"):
-                if not hmac.compare_digest(str(row[1]), self._stamp(name, int(row[0]))):
-                    problems.append(f"the views' position ({name}) does not match its seal")
+            found = self._tracking_row(name)
+            if found is not None and not found[1]:
+                problems.append(f"the views' position ({name}) does not match its seal")
         for kind, key, blob, is_open in self._conn.execute("SELECT kind, key, data, open FROM syncnet_views"):
             try:
-                decrypt(self._key, blob, f"{kind}:{key}:{is_open or ''}".encode())
+                decrypt(self._key, blob, _aad(kind, key, is_open))
             except (InvalidTag, ValueError):
                 problems.append(f"the view row {kind} {key[:8]} does not match its seal")
         if fetch_index is not None and self._tracked():
@@ -367,18 +369,26 @@ class ViewStore:
         mac = hmac.new(self._tracking_key, f"{name}:{position}:{self._fingerprint}".encode(), hashlib.sha256)
         return f"{self._fingerprint}#{mac.hexdigest()[:32]}"
 
-    def _tracking(self, name: str) -> int:
+    def _tracking_row(self, name: str) -> tuple[int, bool] | None:
+        """(position, whether it matches its seal) of a tracking row of this format; None
+        when there is none (never folded, or folded in another format)."""
         row = self._conn.execute(
             "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (name,)
         ).fetchone()
         if row is None or not str(row[1]).startswith(self._fingerprint + "#"):
-            return 0  # never folded, or folded in another format: start again
-        if not hmac.compare_digest(str(row[1]), self._stamp(name, int(row[0]))):
+            return None
+        return int(row[0]), hmac.compare_digest(str(row[1]), self._stamp(name, int(row[0])))
+
+    def _tracking(self, name: str) -> int:
+        found = self._tracking_row(name)
+        if found is None:
+            return 0  # start again
+        if not found[1]:
             note = "the views' position was altered: they are rebuilt from the log"
             if note not in self.notices:
                 self.notices.append(note)
             return 0
-        return int(row[0])
+        return found[0]
 
     def _tracked(self) -> int:
         return self._tracking(NAME)

@@ -802,11 +802,8 @@ def verify(c: Ctx, as_json: bool) -> None:
     from syncnet.app import integrity
     from syncnet.entrypoints.terminal import printable
 
-    net = open_network(c.home, c.config, _passphrase(c.home))
-    try:
+    with open_network(c.home, c.config, _passphrase(c.home)) as net:
         report = integrity.verify(net, _progress("verifying facts"))
-    finally:
-        net.close()
     if as_json:
         render.emit_json(report.to_json())
     elif report.whole:
@@ -828,11 +825,8 @@ def repair(c: Ctx, as_json: bool) -> None:
     full listing). Facts are never changed: damaged ones stay left out."""
     from syncnet.app import integrity
 
-    net = open_network(c.home, c.config, _passphrase(c.home))
-    try:
+    with open_network(c.home, c.config, _passphrase(c.home)) as net:
         done = integrity.repair(net, _progress("folding facts into views"))
-    finally:
-        net.close()
     if as_json:
         render.emit_json(done)
         return
