@@ -5,6 +5,10 @@
     reconcile  the sync engine (sync.py) against the target's port
     record     the target's state, its health and the record of the pushes
 
+An erasure (`syncnet forget`) reaches every target at its next sync: the service tells
+the engine which contacts of the items it holds were forgotten (`forgotten_among`), and
+every item of theirs leaves, the user's versions too (sync.py, `erased`).
+
 Ports are made by the composition root (`syncnet.bootstrap`), one factory per
 target type, so this module never imports an adapter.
 """
@@ -105,6 +109,29 @@ def completion_day(completed: str, timezone: str, today: date) -> date:
         else:
             moment = moment.astimezone()
     return min(moment.date(), today)
+
+
+def forgotten_among(net: Network, contact_ids: Iterable[str]) -> set[str]:
+    """Which of these contacts were forgotten (`syncnet forget`); each bucket of contact
+    rows is decrypted once."""
+    from syncnet.domain.rows import decode_row
+
+    buckets: dict[tuple[str, str], dict[str, Any]] = {}
+    found = set()
+    for cid in set(contact_ids):
+        data = net.views.load("contact", cid, buckets)
+        if data is not None and decode_row("contact", data).forgotten:
+            found.add(cid)
+    return found
+
+
+def drop_stamps(net: Network, uids: Iterable[str]) -> None:
+    """Take items out of the register of stamps: for a forgotten contact's, whose content
+    hash (of a text that named them) is to be kept nowhere once they left the targets."""
+    gone = set(uids)
+    register: dict[str, list[Any]] | None = net.state.get("stamps", "all")
+    if register and not gone.isdisjoint(register):
+        net.state.put("stamps", "all", {u: v for u, v in register.items() if u not in gone})
 
 
 def take_in_completions(net: Network, target: Target, report: Report, desired: list[StampedItem] | None,
@@ -300,6 +327,7 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
     key = agenda_key(net, target, today or net.today())
     outcome = Outcome(target.name)
     port: CalendarPort | None = None
+    erasing: set[str] = set()  # the UIDs of the items of forgotten contacts in the state
     started = datetime.now(UTC)
     try:
         port = open_port(target, state)
@@ -315,6 +343,14 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
             desired = calendar_items(net, target.horizon_days, today, target.max_items)
             state.agenda_key = None  # until this sync completes
         report = outcome.report = Report(target.name, dry_run=dry_run)
+        # The items of forgotten contacts leave: looked for among the items that left the
+        # agenda, when it is computed (the fact of an erasure moves the agenda key).
+        erased: set[str] = set()
+        if desired is not None:
+            wanted = {s.item.uid for s in desired}
+            erased = forgotten_among(net, (s.contact_id for u, s in state.items.items()
+                                           if s.contact_id and u not in wanted))  # fmt: skip
+        erasing = {u for u, s in state.items.items() if s.contact_id in erased}
 
         def save(now: TargetState) -> None:  # intent before effect: durable before the writes
             net.state.put_many(scope, {"state": now.to_json(), "where": where})
@@ -329,13 +365,16 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
 
         reconcile(target.name, port, desired, state, force=force, dry_run=dry_run, on_progress=progress,
                   render_version=RENDER_VERSION, save=save, refuse_deletes=wrong_store(net, state),
-                  report=report, drop_completed=drop_completed)  # fmt: skip
+                  report=report, drop_completed=drop_completed, erased=erased)  # fmt: skip
         if not dry_run:
             take_in_completions(net, target, report, desired, today or net.today(), state, save=save)
         if not dry_run:
             if desired is not None:
                 outcome.extra.update(port.finish(desired))
-            state.agenda_key = key
+            if not any(s.contact_id in erased for s in state.items.values()):
+                # else an item of a forgotten contact is still there (changed again while
+                # it was being deleted): the next sync computes the agenda and tries again
+                state.agenda_key = key
             state.store, state.facts = store_id(net), net.position()
     except BaseException as e:
         # Whatever failed (HTTP, XML, TLS, the file system, the engine) fails this target
@@ -368,6 +407,8 @@ def sync_target(net: Network, target: Target, open_port: OpenPort, *, dry_run: b
             now = state.to_json()
             if now != saved or net.state.get(scope, "where") != where:
                 net.state.put_many(scope, {"state": now, "where": where})
+            if erasing:
+                drop_stamps(net, erasing - set(state.items))
             record_health(net, target.name, outcome, started)
             if outcome.report and outcome.report.actions:
                 record_pushes(net, target.name, outcome.report.actions, today)

@@ -9,13 +9,15 @@ change is unlikely, and a CalDAV port then asks only for the collection's ctag.
 Conflict policy (docs/sync.md): the user's calendar wins. A reminder edited on the
 server is left as the user made it for that occurrence (syncnet stops updating and
 deleting it); one deleted on the server is not re-created. Both are recorded.
-syncnet never deletes an item it did not create, and refuses to empty a calendar
-because the agenda came out empty unless forced.
+One thing outranks the user's version: an erasure. Every item of a contact the user
+forgot (`syncnet forget`) leaves the target, edited or ticked off, reported as deleted
+with the result "forgotten". syncnet never deletes an item it did not create, and
+refuses to empty a calendar because the agenda came out empty unless forced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 OURS, USER_CHANGED, USER_DELETED = "ours", "user-changed", "user-deleted"
 COMPLETED, REOPENED = "completed", "reopened"  # a client ticked a reminder off, or unticked it
 NOT_TAKEN_IN = "not-taken-in"  # a completion that records no fact (calendars.take_in_completions)
+FORGOTTEN = "forgotten"  # the result of a deletion because its contact was forgotten (`erased`)
 # what reports count
 COUNTED = ("created", "updated", "deleted", USER_CHANGED, USER_DELETED, COMPLETED, REOPENED, NOT_TAKEN_IN)
 
@@ -253,6 +256,14 @@ def _settle_pending(state: TargetState, changes: RemoteChanges, report: Report, 
     """Writes planned by an interrupted sync: the listing since the cursor saved with the
     intent says which hrefs changed; only those are read back."""
     for uid, st in list(state.items.items()):
+        if st.pending == "delete" and st.status == USER_CHANGED:
+            # An erasure's delete (reconcile, `erased`): gone since, it arrived (or the user
+            # deleted it too, the same outcome); still there, it is deleted again.
+            st.pending = None
+            if st.href in changes.deleted or (changes.full and st.href not in changes.changed):
+                del state.items[uid]
+                report.actions.append(Action("deleted", uid, st.contact_id, None, FORGOTTEN))
+            continue
         if not st.pending or st.status != OURS:
             continue
         if st.href in changes.changed:
@@ -321,6 +332,27 @@ def _apply_remote(state: TargetState, changes: RemoteChanges, ours: set[str], re
             report.actions.append(Action(USER_DELETED, uid, s.contact_id, None, "not re-created"))
 
 
+def _erase(port: CalendarPort, st: ItemState) -> bool:
+    """Delete an item of a forgotten contact, whichever version is there: with If-Match on
+    the version last seen, and, answered 412 (changed since), on the version read back
+    then. True when it is gone; False when it changed once more in between (`st` then
+    knows its ETag, and the next sync tries again)."""
+    try:
+        port.delete(st.href, st.etag)
+        return True
+    except Conflict:
+        pass
+    seen = port.read(st.href)
+    if seen is None:
+        return True
+    try:
+        port.delete(st.href, seen.etag)
+    except Conflict:
+        st.etag, st.pending = seen.etag, None
+        return False
+    return True
+
+
 SAVE_EVERY = 25  # writes between two saves of the state during a sync
 
 
@@ -338,6 +370,7 @@ def reconcile(
     refuse_deletes: str | None = None,
     report: Report | None = None,
     drop_completed: Callable[[ItemState], bool] | None = None,
+    erased: Collection[str] = frozenset(),
 ) -> Report:
     """One sync of one target. Mutates `state` to what the target now holds.
 
@@ -356,6 +389,11 @@ def reconcile(
     still has what was done when the sync fails half-way.
     `drop_completed`: which reminders a client ticked off (no longer due) syncnet removes
     now (the target's `completed` setting); the others stay, the user's.
+    `erased`: the ids of contacts forgotten (`syncnet forget`). Every item of theirs
+    that syncnet wrote leaves the target, those the user changed or ticked off too (an
+    erasure outranks "the user's calendar wins"), each reported as "deleted" with the
+    result FORGOTTEN; one the user deleted leaves the state. Their deletes are recorded
+    as intents first, like any other write.
     """
     report = report if report is not None else Report(name, dry_run=dry_run)
     before = state.cursor
@@ -381,13 +419,21 @@ def reconcile(
                if uid in state.items and stale(state.items[uid], s, render_version)]  # fmt: skip
     deletes = [uid for uid, s in state.items.items() if uid not in wanted]
     ours_left = [uid for uid in deletes if state.items[uid].status == OURS]
-    if refuse_deletes and ours_left and not force:
-        raise Refused(f"target {name}: {refuse_deletes}; refusing to delete {len(ours_left)} reminders "
-                      "from syncnet (use --force)")  # fmt: skip
+    # the user's versions of items of forgotten contacts: they go too
+    erasing = [uid for uid in deletes if state.items[uid].status == USER_CHANGED
+               and state.items[uid].contact_id in erased]  # fmt: skip
+    if refuse_deletes and (ours_left or erasing) and not force:
+        raise Refused(f"target {name}: {refuse_deletes}; refusing to delete {len(ours_left) + len(erasing)} "
+                      "reminders from syncnet (use --force)")  # fmt: skip
+
+    def why(st: ItemState) -> str:
+        return FORGOTTEN if st.contact_id in erased else "ok"
+
     if dry_run:
         report.actions += [Action("created", s.item.uid, s.item.contact_id, s.item.summary) for s in creates]
         report.actions += [Action("updated", s.item.uid, s.item.contact_id, s.item.summary) for s in updates]
-        report.actions += [Action("deleted", uid, state.items[uid].contact_id, None) for uid in ours_left]
+        report.actions += [Action("deleted", uid, state.items[uid].contact_id, None, why(state.items[uid]))
+                           for uid in ours_left + erasing]  # fmt: skip
         return report
 
     # Intent before effect: what is about to be written is durable before it is written.
@@ -402,9 +448,9 @@ def reconcile(
         # content, nothing is left to redo; should it find the old one, the hash is cleared.
         st.pending, st.expect = "update", port.fingerprint(s)
         st.content_hash, st.render = s.stamp.content_hash, render_version
-    for uid in ours_left:
+    for uid in ours_left + erasing:
         state.items[uid].pending = "delete"
-    if save is not None and (creates or updates or ours_left):
+    if save is not None and (creates or updates or ours_left or erasing):
         save(state)
 
     written: set[str] = set()
@@ -424,7 +470,7 @@ def reconcile(
         _apply_remote(state, after, written, report, port)
         state.cursor = after.cursor
 
-    def lost(uid: str, st: ItemState, kind: str, summary: str | None) -> str | None:
+    def lost(uid: str, st: ItemState, kind: str, summary: str | None, result: str = "ok") -> str | None:
         """A write whose answer never came: read the item back at once, before anyone else
         can have touched it (a later listing may not show an item created and deleted
         since), and settle what it says; the caller then fails the sync (it is retried).
@@ -439,7 +485,7 @@ def reconcile(
         _settle(uid, st, verdict, seen, state, report)
         if verdict == "ours" or (verdict == "gone" and kind == "deleted"):
             written.add(st.href)
-            report.actions.append(Action(kind, uid, st.contact_id, summary))
+            report.actions.append(Action(kind, uid, st.contact_id, summary, result))
         # Move the cursor past what is settled, so that a later change shows as one.
         with suppress(TargetError):
             catch_up()
@@ -507,6 +553,15 @@ def reconcile(
         report.actions.append(Action("updated", s.item.uid, s.item.contact_id, s.item.summary))
     for uid in deletes:
         st = state.items[uid]
+        if st.status == USER_CHANGED and st.contact_id in erased:
+            # The user asked to forget this person: their version goes too, whatever it is
+            # now. Cut short (TargetDown), the intent stays for the next sync to settle.
+            if not _erase(port, st):
+                continue  # changed again at this very moment: the next sync deletes it
+            wrote(st.href)
+            report.actions.append(Action("deleted", uid, st.contact_id, None, FORGOTTEN))
+            del state.items[uid]
+            continue
         if st.status == USER_CHANGED:
             # The user owns this occurrence now; one they ticked off goes when it is old
             # enough, unless they changed it again since (If-Match).
@@ -523,7 +578,7 @@ def reconcile(
             try:
                 port.delete(st.href, st.etag)
             except TargetDown:
-                lost(uid, st, "deleted", None)
+                lost(uid, st, "deleted", None, why(st))
                 raise
             except Conflict:
                 st.pending = None
@@ -531,6 +586,11 @@ def reconcile(
                 verdict = _resolve(st, seen)
                 if verdict == "ours" and seen is not None:
                     port.delete(st.href, seen.etag)  # only its ETag moved: still ours
+                elif verdict == "user" and seen is not None and st.contact_id in erased:
+                    # the user's edit, racing the erasure: it goes too
+                    st.status, st.etag, st.pending = USER_CHANGED, seen.etag, "delete"
+                    if not _erase(port, st):
+                        continue
                 elif verdict == "user":
                     st.status = USER_CHANGED
                     st.etag = None if seen is None else seen.etag  # the user's version, as known
@@ -538,7 +598,7 @@ def reconcile(
                                                  "changed on the server: not deleted"))  # fmt: skip
                     continue
             wrote(st.href)
-            report.actions.append(Action("deleted", uid, st.contact_id, None))
+            report.actions.append(Action("deleted", uid, st.contact_id, None, why(st)))
         del state.items[uid]
 
     if written:
