@@ -29,7 +29,7 @@ from syncnet.app.sync import RemoteChanges, Seen
 from syncnet.domain.reminders import StampedItem
 from syncnet.errors import TargetError
 
-from .icswriter import write_component
+from .icswriter import calendar_text, write_component
 
 PRODID = "-//syncnet//syncnet reminders//EN"
 STYLES = ("event", "todo")
@@ -56,8 +56,8 @@ def component(s: StampedItem, style: str, alarms: Sequence[timedelta]) -> Event 
     comp["UID"] = vText(item.uid)
     comp["DTSTAMP"] = vDDDTypes(st.changed)
     comp["SEQUENCE"] = vInt(st.sequence)
-    comp["SUMMARY"] = vText(item.summary)
-    comp["DESCRIPTION"] = vText(item.description)
+    comp["SUMMARY"] = vText(calendar_text(item.summary))
+    comp["DESCRIPTION"] = vText(calendar_text(item.description))
     if style == "event":
         comp["DTSTART"] = vDDDTypes(item.due)  # a DATE: all day, in any time zone
         comp["DTEND"] = vDDDTypes(item.due + timedelta(days=1))
@@ -69,7 +69,7 @@ def component(s: StampedItem, style: str, alarms: Sequence[timedelta]) -> Event 
     for offset in alarms:
         alarm = Alarm()
         alarm["ACTION"] = vText("DISPLAY")
-        alarm["DESCRIPTION"] = vText(item.summary)
+        alarm["DESCRIPTION"] = vText(calendar_text(item.summary))
         trigger = vDDDTypes(offset)
         if style == "todo":
             trigger.params["RELATED"] = "END"  # relative to DUE; for events, to the due day's start
@@ -85,7 +85,7 @@ def calendar(items: Iterable[StampedItem], style: str = "event", alarms: Sequenc
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     if name:
-        cal.add("x-wr-calname", name)
+        cal.add("x-wr-calname", calendar_text(name))  # feed.name, from the config
     for s in sorted(items, key=lambda s: (s.item.due, s.item.uid)):
         cal.add_component(component(s, style, alarms))
     return cal

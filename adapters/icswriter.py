@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 
 LIMIT = 75  # octets per line, excluding the CRLF (RFC 5545, 3.1)
 
+# RFC 5545 (3.3.11) allows no control character in a TEXT value but HTAB; line ends are
+# written escaped (\n). Names and notes are stored as typed, so the C0 controls, DEL
+# and the C1 controls (which terminals obey) are replaced where a calendar is written.
+_CONTROLS = {c: "\ufffd" for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\t\n\r"}
+
+
+def calendar_text(value: str) -> str:
+    """A summary or description as a calendar may hold it: control characters other than
+    tab and line ends replaced by U+FFFD (visible: the text was not as typed)."""
+    return value if value.isprintable() else value.translate(_CONTROLS)
+
 
 def escape_text(value: str) -> str:
     """TEXT escaping (RFC 5545, 3.3.11), in icalendar's order and with its newline rules."""
@@ -78,7 +89,8 @@ def write_component(s: StampedItem, style: str, triggers: Sequence[str]) -> byte
     """One reminder as a VEVENT or VTODO, the same bytes as `ics.component(...).to_ical()`.
     `triggers` are the alarm offsets as icalendar writes them (see `ics.trigger_values`)."""
     item, st = s.item, s.stamp
-    summary, description = escape_text(item.summary), escape_text(item.description)
+    summary = escape_text(calendar_text(item.summary))
+    description = escape_text(calendar_text(item.description))
     uid, stamp, sequence = escape_text(item.uid), _utc(st.changed), str(st.sequence)
     if style == "event":
         name, related = "VEVENT", ""

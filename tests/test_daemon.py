@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import signal
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from syncnet.app.network import Network
 from syncnet.app.sync import Action
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
+from syncnet.domain.config import without_userinfo
 from syncnet.domain.events import AGENDA_FACTS
 from syncnet.domain.reminders import uid_for
 from syncnet.entrypoints import daemon as daemon_module
@@ -191,6 +193,138 @@ def test_the_loop_syncs_once_per_new_fact_not_on_its_own_push_records(tmp_path, 
     assert not thread.is_alive() and box["code"] == 0
     log = box["daemon"].out.getvalue()
     assert "file: 1 created" in log and "Ada" not in log and "Grace" not in log
+
+
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"
+
+
+def after(lines: list[str], first: str, *then: str) -> None:
+    """The line matching `first` (a regex), then lines matching `then`, in that order
+    (other lines may come between them)."""
+    i = next((n for n, line in enumerate(lines) if re.search(first, line)), None)
+    text = "\n".join(lines)
+    assert i is not None, f"no line matches {first!r} in:\n{text}"
+    for pattern in then:
+        i = next((n for n in range(i + 1, len(lines)) if re.search(pattern, lines[n])), None)
+        assert i is not None, f"no line matches {pattern!r} after the one before in:\n{text}"
+
+
+def test_verbose_logs_debug_lines_a_new_fact_as_a_poll_then_a_sync(run, home, tmp_path, state):
+    ics_path = tmp_path / "reminders.ics"
+    write_config(home, file=ics_target(ics_path))
+    run.ok("init")
+    run.ok("meet", NAMES[0])
+
+    bg = run.popen("daemon", "--verbose", "--poll", "0.1")
+    try:
+        # its own push record seen (no sync for it): the next fact is alone in its poll
+        wait_for(lambda: "push records only, no sync" in bg.stderr(), 10, "the first sync's push record")
+        run.ok("meet", NAMES[1])
+        recorded = state(home)[0]
+        wait_for(lambda: len(ics_uids(ics_path)) == 2, 10, "the new item in the file")
+        assert ics_uids(ics_path) == uids_of(run)
+        wait_for(lambda: "1 unchanged" in bg.stderr(), 5, "the debug line of the second sync")
+    finally:
+        assert bg.stop() == 0, bg.stderr()
+    log = bg.stderr()
+    lines = log.splitlines()
+    assert all(re.match(f"{STAMP} ", line) for line in lines), log  # one format, debug or not
+    assert f"debug: target file: ics {ics_path}" in log
+    after(lines, r" daemon started: 1 target\(s\), position 1$",
+          r" debug: sync file started \(start\)$",
+          r" debug: sync file finished in \d+\.\d\d s: 1 created, 0 updated, 0 deleted, 0 unchanged "
+          r"\(0 requests\)$",
+          r" file: 1 created, 0 updated, 0 deleted \(0 requests\)$",
+          r" debug: poll: 1 new fact\(s\), position 1 -> 2: push records only, no sync$",
+          rf" debug: poll: 1 new fact\(s\), position {recorded - 1} -> {recorded}: "
+          r"networking facts, sync due$",
+          r" debug: sync file started \(new facts\)$",
+          r" debug: sync file finished in \d+\.\d\d s: 1 created, 0 updated, 0 deleted, 1 unchanged "
+          r"\(0 requests\)$",
+          r" daemon stopped$")  # fmt: skip
+    for name in NAMES:
+        for part in name.split():
+            assert part not in log, f"{part!r} in the daemon's log:\n{log}"
+
+    # without --verbose: the same work, the normal lines, no debug line
+    quiet = run.popen("daemon", "--poll", "0.1")
+    try:
+        wait_for(lambda: "daemon started" in quiet.stderr(), 10, "the quiet daemon")
+        run.ok("meet", "Katherine Johnson")
+        wait_for(lambda: len(ics_uids(ics_path)) == 3, 10, "the third item in the file")
+        wait_for(lambda: "file: 1 created" in quiet.stderr(), 5, "the quiet daemon's sync line")
+    finally:
+        assert quiet.stop() == 0, quiet.stderr()
+    assert "debug" not in quiet.stderr(), quiet.stderr()
+    assert [line.split(" ", 1)[1] for line in quiet.stderr().splitlines()] == [
+        "daemon started: 1 target(s), position 4",
+        "file: 1 created, 0 updated, 0 deleted (0 requests)",
+        "daemon stopped",
+    ]
+
+
+def test_verbose_logs_remote_checks_and_the_day_change(tmp_path, radicale_calendar):
+    """The Daemon loop in a thread: a remote check every 0.3 s finds nothing, then an item
+    deleted with the caldav library; then midnight (the daemon's day moved on)."""
+    home = tmp_path / "store"
+    init_store(home)
+    out = tmp_path / "reminders.ics"
+    write_config(home, cal=caldav_target(radicale_calendar.url + "?token=s3cr3t"), file=ics_target(out))
+    today = date(2026, 11, 20)
+    with Network.open(home, home / "config.toml", today=today) as writer:
+        writer.record(cmd.Meet("Ada Lovelace", on=today))
+    started = threading.Event()
+    box: dict[str, Any] = {}
+
+    def serve() -> None:
+        with Network.open(home, home / "config.toml", today=today) as net:
+            box["net"] = net
+            box["daemon"] = Daemon(net, poll=0.05, remote_every=0.3, out=io.StringIO(), verbose=True)
+            started.set()
+            box["code"] = box["daemon"].run()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(10)
+        log = box["daemon"].out.getvalue
+        wait_for(lambda: "debug: remote check cal: unchanged" in log(), 10, "a remote check")
+        assert "debug: remote check file" not in log()  # a file has no changes of its own
+
+        # another client deletes the item: the next remote check sees it
+        (uid,) = read_back_uids(radicale_calendar)
+        from caldav.davclient import DAVClient
+
+        with DAVClient(url=radicale_calendar.url, require_tls=False, enable_rfc6764=False) as client:
+            client.calendar(url=radicale_calendar.url).object_by_uid(uid).delete()
+        assert read_back_uids(radicale_calendar) == []
+        wait_for(lambda: "debug: remote check cal: changed" in log(), 10, "the remote change")
+
+        box["net"].fixed_today = today + timedelta(days=1)  # midnight, for the daemon
+        wait_for(lambda: "debug: day change" in log(), 10, "the day change")
+        wait_for(lambda: "sync file finished" in log().rpartition("day change")[2], 10, "the day's syncs")
+    finally:
+        box["daemon"].stop.set()
+        thread.join(10)
+    assert not thread.is_alive() and box["code"] == 0
+    text = box["daemon"].out.getvalue()
+    lines = text.splitlines()
+    # a check costs 1 or 2 requests (2 right after a change: docs/sync.md)
+    after(lines, r" debug: sync cal started \(remote check\)$",
+          r" debug: sync cal finished in \d+\.\d\d s: 0 created, 0 updated, 0 deleted, 1 unchanged "
+          r"\([12] requests?\)$",
+          r" debug: remote check cal: unchanged$",
+          r" debug: sync cal started \(remote check\)$",
+          r" debug: sync cal finished in \d+\.\d\d s: 0 created, 0 updated, 0 deleted, 0 unchanged, "
+          r"1 user-deleted \([12] requests?\)$",
+          r" debug: remote check cal: changed$")  # fmt: skip
+    after(lines, r" debug: day change 2026-11-20 -> 2026-11-21: re-evaluating 2 target\(s\)$",
+          r" debug: sync cal started \(day change\)$",
+          r" debug: sync file started \(day change\)$")  # fmt: skip
+    # the URL without its query string (where a token may be)
+    assert f"debug: target cal: caldav {without_userinfo(radicale_calendar.url + '?token=s3cr3t')}" in text
+    for word in ("s3cr3t", "Ada", "Lovelace"):
+        assert word not in text, f"{word!r} in the daemon's log:\n{text}"
 
 
 # ---------------------------------------------------------------- units

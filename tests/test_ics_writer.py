@@ -20,8 +20,10 @@ from syncnet_adapters.icswriter import fold, write_component
 
 from syncnet.domain.reminders import CalendarItem, Stamp, StampedItem
 
-# letters, the characters TEXT escapes, fold-sensitive ones, multi-byte ones
-ALPHABET = st.sampled_from([*'abcXYZ 019-.;,\\^:"\n\r\tçéÆøßЖ中🙂', "\\N", "\r\n"])
+# letters, the characters TEXT escapes, fold-sensitive ones, multi-byte ones, and control
+# characters (both writers replace them: calendar_text)
+ALPHABET = st.sampled_from([*'abcXYZ 019-.;,\\^:"\n\r\tçéÆøßЖ中🙂', "\\N", "\r\n",
+                           *"\x00\x1b\x0b\x7f\x85\x9f"])
 TEXT = st.lists(ALPHABET, max_size=200).map("".join)
 OFFSETS = st.lists(st.integers(-30 * 86400, 30 * 86400).map(lambda n: timedelta(seconds=n)), max_size=3)
 

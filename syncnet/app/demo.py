@@ -11,7 +11,8 @@ from typing import Any
 
 from syncnet.app.network import Network
 from syncnet.domain import commands as c
-from syncnet.domain.config import Target, without_userinfo
+from syncnet.domain.config import Target, url_problem, without_userinfo
+from syncnet.errors import BadInput
 from syncnet.storage.store import store_exists
 
 
@@ -23,7 +24,15 @@ def scratch_home() -> Path:
 
 
 def demo_target(url: str, user: str) -> Target:
-    """The demo's CalDAV target: a calendar "syncnet-demo" under `url` (or `url` itself)."""
+    """The demo's CalDAV target: a calendar "syncnet-demo" under `url` (or `url` itself).
+    Asked for before anything is written: a URL its config would be refused for is
+    refused here, and one holding a password never reaches a file. The URL is not quoted."""
+    problem = url_problem(url)
+    if problem == "userinfo":
+        raise BadInput("--caldav-url holds a user name or password (user:password@): remove it and set "
+                       "SYNCNET_DEMO_USER and SYNCNET_DEMO_PASSWORD")  # fmt: skip
+    if problem == "host" or not url.startswith(("http://", "https://")):
+        raise BadInput("--caldav-url must be an http:// or https:// URL whose host and port can be read")
     return Target("demo", "caldav", url=url, calendar="syncnet-demo", user=user)
 
 

@@ -104,8 +104,10 @@ class Warnings:
     taking_balance: int = -3
 
 
+# [0-9], never \d: \d and int() take every script's digits ("PT٩H" read as PT9H).
 DURATION = re.compile(
-    r"^(?P<sign>[+-]?)P(?:(?P<W>\d+)W|(?:(?P<D>\d+)D)?(?:T(?:(?P<H>\d+)H)?(?:(?P<M>\d+)M)?(?:(?P<S>\d+)S)?)?)$"
+    r"^(?P<sign>[+-]?)P(?:(?P<W>[0-9]+)W|(?:(?P<D>[0-9]+)D)?(?:T(?:(?P<H>[0-9]+)H)?(?:(?P<M>[0-9]+)M)?"
+    r"(?:(?P<S>[0-9]+)S)?)?)$"
 )
 _SECONDS = {"W": 7 * 86400, "D": 86400, "H": 3600, "M": 60, "S": 1}
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -125,9 +127,23 @@ def refuse_userinfo(where: str, url: str, env_prefix: str) -> None:
     """Raise ConfigError when the URL at `where` has a user or a password written into it
     (http://me:pw@host/): a config file is read by editors, backups and bug reports, and
     a URL is shown in messages and logs. The message never shows the URL."""
+    table = where.rpartition(".")[0]
+    problem = url_problem(url)
+    if problem == "userinfo":
+        raise ConfigError(
+            f"config: {where} holds a user name or password (user:password@): remove it and set "
+            f"{table}.user, and {table}.password_cmd or the {env_prefix}_PASSWORD variable"
+        )
+    if problem == "host":
+        raise ConfigError(f"config: {where} is not a valid URL (its host or port cannot be read)")
+
+
+def url_problem(url: str) -> str | None:
+    """"userinfo" when a user or a password is written into the URL, "host" when it is an
+    http(s) URL whose host or port cannot be read, else None. The URL is never quoted
+    by whoever reports either: it may hold a password."""
     from urllib.parse import urlsplit
 
-    table = where.rpartition(".")[0]
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  # raises ValueError on a port that is not a number
@@ -135,14 +151,19 @@ def refuse_userinfo(where: str, url: str, env_prefix: str) -> None:
     except ValueError:
         netloc = None
     if "@" in (netloc or "") or _USERINFO.sub("", url) != url:
-        raise ConfigError(
-            f"config: {where} holds a user name or password (user:password@): remove it and set "
-            f"{table}.user, and {table}.password_cmd or the {env_prefix}_PASSWORD variable"
-        )
+        return "userinfo"
     if url.startswith(("http://", "https://")) and (netloc is None or not parts.hostname):
-        # e.g. a password holding "/" (http://me:pw/x@host/ reads as host "me", port "pw"):
-        # refused without quoting it, as any URL whose host or port cannot be read
-        raise ConfigError(f"config: {where} is not a valid URL (its host or port cannot be read)")
+        # e.g. a password holding "/" (http://me:pw/x@host/ reads as host "me", port "pw")
+        return "host"
+    return None
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` (an address to listen on, the host of a URL) cannot be one, or None:
+    a control character or a space would end up inside a printed URL or a log line."""
+    if any(ch.isspace() or not ch.isprintable() for ch in host):
+        return "it holds a space or a control character"
+    return None
 
 
 @dataclass(frozen=True)
@@ -230,7 +251,7 @@ def _months(name: str, value: Any) -> tuple[int, int]:
     ok = (
         isinstance(value, list)
         and len(value) == 2
-        and all(isinstance(m, int) and 1 <= m <= 12 for m in value)
+        and all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in value)
     )
     if not ok:
         raise ConfigError(f"config: seasons.{name} must be [first_month, last_month], 1-12")
@@ -327,6 +348,8 @@ def _feed(table: dict[str, Any]) -> Feed:
             _in_range(f"feed.{key}", value)
         values[key] = value
     feed = Feed(**values)
+    if (problem := host_problem(feed.bind)) is not None:
+        raise ConfigError(f"config: feed.bind {shown(feed.bind)} is not a host name or address: {problem}")
     if feed.style not in ("todo", "event"):
         raise ConfigError('config: feed.style must be "todo" or "event"')
     return feed

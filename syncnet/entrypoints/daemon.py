@@ -12,8 +12,12 @@
   failure of a target, whatever its kind, stops the daemon: it logs one line and
   backs off.
 - SIGTERM or Ctrl-C stops it cleanly between two steps (exit code 0).
+- `verbose` adds "debug:" lines: each poll that sees new facts, each sync started and
+  finished, each remote check, each backoff, each day change.
 
-Log lines carry counts and target names only, never a contact's name.
+Log lines carry counts, positions, durations, target names and URLs without their
+credentials or query string only: never a contact's name, a note, a key or a secret.
+Debug lines name the class of an error, never its text (the normal line has that).
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from datetime import UTC, date, datetime
 from types import FrameType
 from typing import TextIO
 
-from syncnet.app.calendars import Outcome
+from syncnet.app.calendars import Outcome, target_state
 from syncnet.app.network import Network
+from syncnet.app.sync import COUNTED, OURS
 from syncnet.bootstrap import sync_target
 from syncnet.domain.config import Target, without_userinfo
 from syncnet.domain.events import AGENDA_FACTS
@@ -39,6 +44,17 @@ from syncnet.entrypoints.terminal import printable
 from syncnet.errors import BadInput
 
 MAX_POLL = 3600.0  # seconds; `--poll` is checked at input (0.1 to this)
+
+# Why a target is due, for the debug lines. A remote check is the cheapest reason: any
+# other one (a full sync also reads the server's changes) takes its place.
+AT_START, NEW_FACTS, NEW_DAY, PERIODIC, REMOTE_CHECK = (
+    "start", "new facts", "day change", "periodic re-evaluation", "remote check")  # fmt: skip
+
+
+def mark_due(due: dict[str, str], names: list[str], reason: str) -> None:
+    for name in names:
+        if reason != REMOTE_CHECK or name not in due:
+            due[name] = reason
 
 
 @dataclass
@@ -74,6 +90,7 @@ class Daemon:
     clock: Callable[[], float] = time.monotonic
     stop: threading.Event = field(default_factory=threading.Event)
     rng: random.Random = field(default_factory=random.Random)
+    verbose: bool = False  # the "debug:" lines
 
     def __post_init__(self) -> None:
         # NaN passes every comparison (a wait of NaN returns at once: a busy loop), and
@@ -86,10 +103,20 @@ class Daemon:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         print(f"{stamp} {printable(message)}", file=self.out, flush=True)  # errors quote servers and paths
 
+    def debug(self, message: str) -> None:
+        if self.verbose:
+            self.log(f"debug: {message}")
+
+    def _where(self, target: Target) -> str:
+        return target.path if target.type == "ics" else without_userinfo(target.url)
+
     def _networking_facts_since(self, position: int) -> bool:
         return bool(self.net.store.log.after(position, 1, types=AGENDA_FACTS))
 
-    def _sync(self, target: Target, backoff: Backoff) -> None:
+    def _sync(self, target: Target, backoff: Backoff, why: str) -> None:
+        retry = f", retry {backoff.failures}" if backoff.failures else ""
+        self.debug(f"sync {target.name} started ({why}{retry})")
+        started = time.monotonic()  # a duration, whatever clock schedules the loop
         try:
             outcome: Outcome = sync_target(self.net, target)
         except Exception as e:
@@ -97,7 +124,9 @@ class Daemon:
             # still must not end the daemon: the target is retried like any failure.
             reason = " ".join(without_userinfo(str(e)).split())[:300]
             error = f"{type(e).__name__}: {reason}" if reason else type(e).__name__
-            outcome = Outcome(target.name, error=error)
+            outcome = Outcome(target.name, error=error, cause=e)
+        if self.verbose:
+            self._debug_outcome(target, outcome, time.monotonic() - started, why)
         now = self.clock()
         if outcome.error is None:
             backoff.succeeded()
@@ -110,6 +139,34 @@ class Daemon:
         else:
             delay = backoff.failed(now, outcome.retry_after, self.rng)
             self.log(f"{target.name}: failed ({outcome.error}); retry in {delay:.0f} s")
+            # the class of the error, not its text: that is in the line above, filtered
+            kind = type(outcome.cause).__name__ if outcome.cause is not None else "error"
+            after = f", Retry-After {outcome.retry_after:g} s" if outcome.retry_after is not None else ""
+            self.debug(f"backoff {target.name}: next try in {delay:.1f} s ({kind}, failure "
+                       f"{backoff.failures}{after})")  # fmt: skip
+
+    def _debug_outcome(self, target: Target, outcome: Outcome, took: float, why: str) -> None:
+        r = outcome.report
+        requests = f"{outcome.requests} request{'' if outcome.requests == 1 else 's'}"
+        if outcome.error is not None:
+            done = f" after {len(r.actions)} change(s)" if r is not None else ""
+            self.debug(f"sync {target.name} failed in {took:.2f} s{done} ({requests})")
+            return
+        counts = {a: 0 if r is None else r.count(a) for a in COUNTED}
+        # after the sync, the items of syncnet's the target holds and this sync did not write
+        try:
+            ours = sum(1 for st in target_state(self.net, target)[0].items.values() if st.status == OURS)
+            unchanged = str(max(0, ours - counts["created"] - counts["updated"]))
+        except Exception:  # a debug line must not stop the daemon
+            unchanged = "?"
+        rest = "".join(f", {n} {kind}" for kind, n in counts.items()
+                       if n and kind not in ("created", "updated", "deleted"))  # fmt: skip
+        self.debug(f"sync {target.name} finished in {took:.2f} s: {counts['created']} created, "
+                   f"{counts['updated']} updated, {counts['deleted']} deleted, {unchanged} unchanged"
+                   f"{rest} ({requests})")  # fmt: skip
+        if why == REMOTE_CHECK:
+            changed = "changed" if r is not None and r.actions else "unchanged"
+            self.debug(f"remote check {target.name}: {changed}")
 
     def run(self) -> int:
         targets = list(self.net.config.targets)
@@ -117,39 +174,53 @@ class Daemon:
             self.log("no targets configured: nothing to keep in step")
             return 2
         backoffs = {t.name: Backoff() for t in targets}
-        due = {t.name for t in targets}  # sync everything once at start
+        names = [t.name for t in targets]
+        due = dict.fromkeys(names, AT_START)  # sync everything once at start
         position = self.net.position()
         day: date = self.net.today()
         last_full = last_remote = self.clock()
         self.log(f"daemon started: {len(targets)} target(s), position {position}")
+        self.debug(f"poll every {self.poll:g} s, remote check every {self.remote_every:g} s, "
+                   f"full re-evaluation every {self.full_every:g} s, day {day.isoformat()}")  # fmt: skip
+        for t in targets:
+            self.debug(f"target {t.name}: {t.type} {self._where(t)}")
         while not self.stop.is_set():
             now = self.clock()
             latest = self.net.position()
             if latest > position:
-                if self._networking_facts_since(position):
-                    due = {t.name for t in targets}
+                networking = self._networking_facts_since(position)
+                if networking:
+                    mark_due(due, names, NEW_FACTS)
+                self.debug(f"poll: {latest - position} new fact(s), position {position} -> {latest}: "
+                           f"{'networking facts, sync due' if networking else 'push records only, no sync'}")
                 position = latest
             today = self.net.today()
             if today != day or now - last_full >= self.full_every:
+                if today != day:
+                    self.debug(f"day change {day.isoformat()} -> {today.isoformat()}: "
+                               f"re-evaluating {len(targets)} target(s)")  # fmt: skip
+                else:
+                    self.debug(f"periodic re-evaluation after {now - last_full:.0f} s: "
+                               f"{len(targets)} target(s)")  # fmt: skip
+                mark_due(due, names, NEW_DAY if today != day else PERIODIC)
                 day, last_full = today, now
-                due = {t.name for t in targets}
             if now - last_remote >= self.remote_every:  # completions on the servers
                 last_remote = now
-                due |= {t.name for t in targets if t.type == "caldav"}
+                mark_due(due, [t.name for t in targets if t.type == "caldav"], REMOTE_CHECK)
             for t in targets:
                 if self.stop.is_set():
                     break
                 if t.name in due and backoffs[t.name].next_at <= now:
-                    self._sync(t, backoffs[t.name])
+                    self._sync(t, backoffs[t.name], due[t.name])
                     if backoffs[t.name].failures == 0:
-                        due.discard(t.name)
+                        del due[t.name]
             self.stop.wait(self.poll)
         self.log("daemon stopped")
         return 0
 
 
-def run_daemon(net: Network, poll: float = 1.0) -> int:
-    daemon = Daemon(net, poll=poll)
+def run_daemon(net: Network, poll: float = 1.0, verbose: bool = False) -> int:
+    daemon = Daemon(net, poll=poll, verbose=verbose)
 
     def handle(signum: int, frame: FrameType | None) -> None:
         daemon.stop.set()

@@ -32,18 +32,26 @@ if TYPE_CHECKING:
 
     from syncnet.domain import events as ev
 
-# Where the fact classes lived before syncnet had layers: stored topics name it.
-LEGACY = "syncnet.events"
 
 WrappedKey = tuple[str, str, bytes]  # (subject hex, kind, wrapped key)
 
 
 def topics_of(types: Iterable[type[ev.Fact]]) -> list[str]:
-    """The stored topics of these fact types, today's and the legacy ones."""
+    """The stored topics of these fact types: their classes (library.py), and the types
+    themselves, as facts stored before the classes carry them (today's and the legacy
+    names). Only whole classes can be asked for: a class holds other types too."""
     from eventsourcing.utils import get_topic
 
-    out = []
-    for t in types:
+    from syncnet.domain import events
+    from syncnet.storage.library import LEGACY, topic_class
+
+    wanted = set(types)
+    classes = {topic_class(t) for t in wanted}
+    every = [cls for cls in events.Fact.__subclasses__() if topic_class(cls) in classes]
+    if not wanted.issuperset(every):
+        raise ValueError(f"facts of {sorted(classes)} can only be read by class")
+    out = sorted(classes)
+    for t in wanted:
         out += [get_topic(t), f"{LEGACY}:{t.__qualname__}"]
     return out
 
@@ -80,7 +88,7 @@ class FactLog:
         from eventsourcing.utils import register_topic
 
         from syncnet.domain import events
-        from syncnet.storage.library import LibraryApp, SyncnetRecorder, library_env
+        from syncnet.storage.library import LEGACY, LibraryApp, SyncnetRecorder, library_env
 
         register_topic(LEGACY, events)  # idempotent: the same module each time
         self._app = LibraryApp(env=library_env(db_path, store_key))

@@ -8,17 +8,18 @@ events that need them.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, get_topic, register_topic, resolve_topic
 
+from syncnet.domain import events as ev
 from syncnet.errors import ContactsMoved, StoreError
 from syncnet.storage import chain
 from syncnet.storage.db import LOCK_TIMEOUT_S
@@ -90,6 +91,99 @@ class SyncnetRecorder(SQLiteApplicationRecorder):
         chain.extend(c, chain.chain_key(self.store_key), self.store_key, head, rows)
 
 
+EVENTS_TABLE = "stored_events"  # the library's table of facts (SQLiteApplicationRecorder's default)
+
+
+# Where the fact classes lived before syncnet had layers: facts stored then name it.
+LEGACY = "syncnet.events"
+
+
+def restorer(old_key: bytes, new_key: bytes) -> Callable[[str, int, str, bytes], tuple[str, bytes]]:
+    """For `syncnet rekey`: (id, version, topic, state) of a fact stored under `old_key`
+    -> (topic, state) of the same fact stored under `new_key`, its type sealed (a fact
+    stored with its type as the topic gets its class). Raises when `old_key` does not
+    open the fact, or it does not decode."""
+    register_topic(LEGACY, ev)  # idempotent
+    old, new = _mapper(old_key), _mapper(new_key)
+
+    def restore(originator_id: str, version: int, topic: str, state: bytes) -> tuple[str, bytes]:
+        fact = old.to_domain_event(StoredEvent(originator_id=UUID(originator_id), originator_version=version,
+                                               topic=topic, state=state))  # fmt: skip
+        stored = new.to_stored_event(fact)
+        return stored.topic, stored.state
+
+    return restore
+
+
+def _mapper(store_key: bytes) -> Mapper[UUID]:
+    """The mapper of a log under `store_key`, without a database (the library's in-memory one)."""
+    env = library_env(Path(":memory:"), store_key)
+    env = {k: v for k, v in env.items() if k.startswith(("CIPHER", "COMPRESSOR"))}
+    return LibraryApp(env=env).mapper
+
+
+# What the topic column says of a fact: one of four classes, not its type. The type is
+# stored inside the encrypted state (TYPE_FIELD). The log is read by whole classes only:
+# first meetings (the concurrent-meet guard), corrections (read whole before a rebuild),
+# and the facts that can change the agenda (the daemon's poll: all but the push records).
+MET, PUSH, CORRECTION, FACT = "syncnet:met", "syncnet:push", "syncnet:correction", "syncnet:fact"
+CLASSES = frozenset({MET, PUSH, CORRECTION, FACT})
+TYPE_FIELD = "_type"
+
+
+def topic_class(cls: type) -> str:
+    """The stored topic of a fact of type `cls`."""
+    if issubclass(cls, ev.ContactMet):
+        return MET
+    if issubclass(cls, ev.CORRECTIONS):
+        return CORRECTION
+    return PUSH if issubclass(cls, ev.PUSH_RECORDS) else FACT
+
+
+class TypeSealingMapper(Mapper[UUID]):
+    """The library's mapper, with each fact's type sealed inside its encrypted state and
+    only its class (`topic_class`) in the clear. Facts stored before carry their type as
+    the topic, and are read as the library reads them."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        cls = type(domain_event)
+        state = dict(vars(domain_event))
+        originator_id, version = state.pop("originator_id"), state.pop("originator_version")
+        state[TYPE_FIELD] = get_topic(cls)
+        if getattr(cls, "class_version", 1) > 1:
+            state["class_version"] = cls.class_version
+        data = self.transcoder.encode(state)
+        if self.compressor:
+            data = self.compressor.compress(data)
+        if self.cipher:
+            data = self.cipher.encrypt(data)
+        return StoredEvent(originator_id=originator_id, originator_version=version, topic=topic_class(cls),
+                           state=data)  # fmt: skip
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        if stored_event.topic not in CLASSES:
+            return super().to_domain_event(stored_event)  # stored with its type as the topic
+        data = stored_event.state
+        if self.cipher:
+            data = self.cipher.decrypt(data)
+        if self.compressor:
+            data = self.compressor.decompress(data)
+        state: dict[str, Any] = self.transcoder.decode(data)
+        cls = resolve_topic(state.pop(TYPE_FIELD))
+        if topic_class(cls) != stored_event.topic:  # the class in the clear must be the sealed type's
+            raise ValueError(f"a fact of type {cls.__name__} stored as {stored_event.topic}")
+        oid = stored_event.originator_id
+        state["originator_id"] = oid if isinstance(oid, UUID) else UUID(str(oid))
+        state["originator_version"] = stored_event.originator_version
+        version = state.pop("class_version", 1)
+        while version < getattr(cls, "class_version", 1):
+            getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+            version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+
 class LibraryApp(Application[UUID]):
     """The eventsourcing application underneath: facts are saved as events, never
     loaded as aggregates (each fact is a stream of one event)."""
@@ -100,6 +194,10 @@ class LibraryApp(Application[UUID]):
         # Unlike the library default, ignore os.environ: a stray CIPHER_KEY or
         # SQLITE_DBNAME in the user's shell must not change where or how we store.
         return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        made = super().construct_mapper()  # the transcoder, compressor and cipher of the env
+        return TypeSealingMapper(made.transcoder, made.compressor, made.cipher)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

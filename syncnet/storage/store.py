@@ -12,7 +12,7 @@ import os
 import shlex
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncnet.errors import StoreError, StoreMissing, SyncnetError, WrongKey
 from syncnet.storage import keys
+from syncnet.storage import rekey as rekeys
 from syncnet.storage.db import LOCK_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -69,7 +70,12 @@ def _connect(db_path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def _files(home: Path) -> rekeys.Files:
+    return rekeys.Files(db=home / DB_NAME, meta=home / META_FILE, key=home / KEY_FILE)
+
+
 def _read_meta(home: Path) -> dict[str, Any]:
+    rekeys.recover(_files(home))  # a rekey killed half way: finished, or undone (rekey.py)
     try:
         meta = json.loads((home / META_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -246,12 +252,14 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
     try:
         with _connect(db_path) as conn:
             row = conn.execute(
-                "SELECT wrapped FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
+                "SELECT wrapped, kind FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
             ).fetchone()
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{db_path} is not a readable syncnet store: {e}") from None
     if row is None:
         raise StoreError(f"{db_path} has no store key: the store is damaged")
+    if row[1] == rekeys.RETIRED:  # opened while a rekey switched the files
+        raise StoreError("the store was rekeyed while this command started: run it again")
     try:
         store_key = keys.unwrap(kek, keys.SEALED_STORE, row[0])
     except WrongKey:  # a store from before the seal of the log, or a wrong key
@@ -270,3 +278,27 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
         store_key=store_key,
         key_mode=str(meta["key"]),
     )
+
+
+def rekey_store(home: Path, passphrase: str | None, new_passphrase: str | None,
+                progress: Callable[[int], None] | None = None) -> tuple[rekeys.Rekeyed, str]:  # fmt: skip
+    """Re-encrypt the store in `home` under a new key (rekey.py): a new passphrase when
+    `new_passphrase` is given, else a new random key file. Returns what was re-encrypted
+    and the new key mode. The store must open with `passphrase` (or its key file)."""
+    open_store(home, passphrase).close()  # the old key opens it (and an old log is sealed)
+    meta = _read_meta(home)
+    old_kek = _kek(home, meta, passphrase)
+    new_meta = {k: v for k, v in meta.items() if k not in ("key", "kdf")}
+    new_key_file = None
+    if new_passphrase:
+        salt = os.urandom(16)
+        new_meta["key"] = "passphrase"
+        new_meta["kdf"] = {"name": "scrypt", "salt": base64.b64encode(salt).decode(), **keys.SCRYPT_PARAMS}
+        new_kek = keys.derive_kek(new_passphrase, salt, **keys.SCRYPT_PARAMS)
+    else:
+        new_meta["key"] = "file"
+        new_kek = keys.random_key()
+        new_key_file = base64.b64encode(new_kek).decode("ascii") + "\n"
+    done = rekeys.rekey(_files(home), old_kek, new_kek, json.dumps(new_meta, indent=2) + "\n", new_key_file,
+                        progress)  # fmt: skip
+    return done, str(new_meta["key"])

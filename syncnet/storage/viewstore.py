@@ -65,6 +65,9 @@ SCHEMA = (
 # (at 5,000 contacts, some 20 rows a bucket; writing one rewrites its bucket, a few KB).
 BUCKETED = frozenset({"contact", "tally"})
 BUCKET_CHARS = 2
+# The rows kept one per contact, promise or goal are stored under a keyed hash of their
+# id: their keys say nothing of which contact, fact or goal they belong to.
+HASHED = frozenset({"ledger", "promise", "goal"})
 # (kind, bucket) -> {key: row as stored}
 Buckets = dict[tuple[str, str], dict[str, Any]]
 
@@ -82,7 +85,7 @@ def stored_fingerprint() -> str:
     """The rows' format and how they are bucketed: a change rebuilds the views. No
     setting is part of it: settings apply when the views are read."""
     # names-2: the name index folds accents too (fold_name); sealed-2: rows sealed to their flag
-    return f"{fingerprint()}:buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}:names-2:sealed-3"
+    return f"{fingerprint()}:buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}:names-2:sealed-3:keys-hashed"
 
 
 # fetch(after_position, limit, types=None) -> [(position, domain event)], of those types only
@@ -154,6 +157,7 @@ class ViewStore:
         self._index_key = hmac.new(store_key, b"syncnet-history-index", hashlib.sha256).digest()
         self._name_key = hmac.new(store_key, b"syncnet-name-index", hashlib.sha256).digest()
         self._tracking_key = hmac.new(store_key, b"syncnet-view-tracking", hashlib.sha256).digest()
+        self._slot_key = hmac.new(store_key, b"syncnet-view-keys", hashlib.sha256).digest()
         self._fingerprint = stored_fingerprint()
         # what was found damaged and rebuilt from the log, for the caller to say (stderr)
         self.notices: list[str] = []
@@ -171,19 +175,26 @@ class ViewStore:
     def _seal(self, kind: str, key: str, row: Any, is_open: int | None = None) -> bytes:
         return seal_json(self._key, encode_row(row), _aad(kind, key, is_open).decode(), compress=False)
 
-    def _open(self, kind: str, key: str, blob: bytes, is_open: int | None = None) -> Any:
+    def _open(self, kind: str, key: str, blob: bytes, is_open: int | None = None, shown: str = "") -> Any:
         STATS["rows"] += 1
         try:
             plain = decrypt(self._key, blob, _aad(kind, key, is_open))
         except (InvalidTag, ValueError):
-            raise self.damaged(f"the view row {kind} {key[:8]} does not match its seal") from None
+            raise self.damaged(f"the view row {kind} {(shown or key)[:8]} does not match its seal") from None
         return _scan(plain.decode(), 0)[0]
 
+    def _slot(self, kind: str, key: str) -> str:
+        """The key a row is stored under (HASHED)."""
+        if kind not in HASHED:
+            return key
+        return hmac.new(self._slot_key, f"{kind}:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+
     def _stored(self, kind: str, key: str) -> Any:
+        slot = self._slot(kind, key)
         row = self._conn.execute(
-            "SELECT data, open FROM syncnet_views WHERE kind = ? AND key = ?", (kind, key)
+            "SELECT data, open FROM syncnet_views WHERE kind = ? AND key = ?", (kind, slot)
         ).fetchone()
-        return None if row is None else self._open(kind, key, row[0], row[1])
+        return None if row is None else self._open(kind, slot, row[0], row[1], shown=key)
 
     def _bucket(self, kind: str, bucket: str, cache: Buckets | None = None) -> dict[str, Any]:
         """The rows of one bucket by key, as stored ({} when it has none)."""
@@ -221,16 +232,12 @@ class ViewStore:
         return [cls(*self._open(kind, key, blob, is_open)) for key, blob, is_open in rows]
 
     def keys_with_prefix(self, kind: str, prefix: str, only_open: bool = False) -> list[str]:
-        """The keys of `kind` starting with `prefix` (a short id): without decrypting a row,
-        or, for bucketed rows, decrypting the one bucket that holds them."""
+        """The keys of `kind` starting with `prefix` (a short id): for bucketed rows, from
+        the one bucket that holds them; for rows stored under a hash (HASHED), from their
+        rows (`only_open`: the open ones only, for promises)."""
         if kind in BUCKETED and len(prefix) >= BUCKET_CHARS:
             return sorted(k for k in self._bucket(kind, bucket_of(prefix)) if k.startswith(prefix))
-        if kind in BUCKETED:
-            return sorted(row[0] for row in self.load_all(kind) if row.id.startswith(prefix))
-        sql = "SELECT key FROM syncnet_views WHERE kind = ? AND key >= ? AND key < ?"
-        if only_open:
-            sql += " AND open = 1"
-        return [r[0] for r in self._conn.execute(sql, (kind, prefix, prefix + "\U0010ffff"))]
+        return sorted(row.id for row in self.load_all(kind, only_open) if row.id.startswith(prefix))
 
     # checks (syncnet verify) ------------------------------------------------
     def check(self, fetch_index: Callable[[], set[tuple[bytes, int]]] | None = None,
@@ -528,7 +535,8 @@ class ViewStore:
                     changed[bucket][key] = encode_row(row)
                     continue
                 is_open = 1 if kind == "promise" and row.status == "open" else None
-                params.append((kind, key, is_open, self._seal(kind, key, row, is_open)))
+                slot = self._slot(kind, key)
+                params.append((kind, slot, is_open, self._seal(kind, slot, row, is_open)))
             params += [(kind, b, None, self._seal(kind, b, rows)) for (kind, b), rows in changed.items()]
             if views.last_recorded is not None:  # a rebuild of only retracted facts has no last_on
                 stored = (self._stored("global", META_KEY) if start else None) or {}

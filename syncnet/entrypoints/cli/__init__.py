@@ -5,6 +5,7 @@
 - render.py    what is printed: tables and text, or one JSON document (docs/json.md)
 - exits.py     exit codes from the error hierarchy: 0 success, 2 bad input or usage
                (nothing written), 1 an operation failed; errors are one line on stderr
+- numbers.py   numbers typed as options: the digits 0-9 only
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import click
 
 from syncnet.entrypoints.cli.commands import cli
 from syncnet.entrypoints.cli.exits import BAD_INPUT, FAILED, INTERRUPTED, exit_code_for
+from syncnet.entrypoints.cli.numbers import ascii_numbers
 from syncnet.entrypoints.terminal import printable
 from syncnet.errors import SyncnetError
 
 __all__ = ["cli", "exit_code_for", "main"]
+
+ascii_numbers(cli)  # every number option, of every command: the digits 0-9 only (numbers.py)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from syncnet.domain.dates import parse_date, parse_days
 from syncnet.domain.vocabulary import CHANNELS, GOAL_KINDS, HELP_KINDS, REASONS
 from syncnet.entrypoints.cli import render
 from syncnet.entrypoints.cli.exits import exit_code_for
+from syncnet.entrypoints.cli.numbers import ascii_digits
 from syncnet.entrypoints.terminal import printable as printable_text
 from syncnet.errors import BadInput, SyncnetError
 from syncnet.storage.store import init_store
@@ -265,6 +266,9 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
     from syncnet.app.demo import build_demo, demo_target, write_demo_config
     from syncnet.bootstrap import sync_target, write_ics
 
+    # What is given is checked first: a refused URL or date leaves no file behind.
+    target = demo_target(caldav_url, os.environ.get("SYNCNET_DEMO_USER", "")) if caldav_url else None
+    day = parse_date(today, date.today()) if today else date.today()
     if demo_home:
         home = Path(demo_home)
         if (home / "store.json").exists():
@@ -278,11 +282,8 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
         home = scratch_home()
         replace_scratch_home(home, sync_target, warn)
     init_store(home)
-    target = None
-    if caldav_url:
-        target = demo_target(caldav_url, os.environ.get("SYNCNET_DEMO_USER", ""))
+    if target is not None:
         write_demo_config(home, target)
-    day = parse_date(today, date.today()) if today else date.today()
     with Network.open(home, home / "config.toml", today=day) as net:
         count = build_demo(net)
         items = net.agenda()
@@ -456,6 +457,7 @@ def pocket(c: Ctx, contact: str, choice: str, on: str | None, note: str | None, 
 def cadence(c: Ctx, contact: str, every: str, on: str | None, note: str | None, today: str | None,
             as_json: bool) -> None:  # fmt: skip
     """Touch CONTACT every EVERY (6w, 42d, 2m: 1 day to 5 years); 'off' clears it."""
+    every = ascii_digits(every, "cadence")
     _record(c, today, as_json, lambda n, cmd: cmd.Cadence(contact, parse_days(every), _on(n, on), note))
 
 
@@ -838,6 +840,70 @@ def repair(c: Ctx, as_json: bool) -> None:
                    "restore a backup to get it back.")  # fmt: skip
 
 
+@cli.command()
+@click.option("--passphrase", "to_passphrase", is_flag=True,
+              help="Protect the store with a new passphrase: SYNCNET_NEW_PASSPHRASE, or typed twice "
+                   "at a prompt. The default for a passphrase store.")  # fmt: skip
+@click.option("--key-file", "to_key_file", is_flag=True,
+              help="Protect the store with a new random key file. The default for a key-file store.")
+@json_option
+@pass_ctx
+def rekey(c: Ctx, to_passphrase: bool, to_key_file: bool, as_json: bool) -> None:
+    """Re-encrypt the whole store under a new key: rotate the key, or switch between a
+    key file and a passphrase.
+
+    Every fact, every wrapped key and every sync state is encrypted again under a new
+    store key, and the log sealed again; the views are rebuilt. Afterwards the old key
+    or passphrase opens nothing in the store (backups made before open with the old one
+    only). The store's current key opens it as usual (SYNCNET_PASSPHRASE, passphrase_cmd,
+    the keyring, a prompt). Run it when nothing else uses the store: it refuses while the
+    daemon, the feed server or another command has it open. Killed at any moment, the
+    store opens afterwards with the old key, or, once the switch was made, with the new.
+    A damaged store is refused (run 'syncnet verify').
+    """
+    from syncnet.entrypoints.terminal import printable
+    from syncnet.storage.paths import data_dir
+    from syncnet.storage.store import key_mode, rekey_store
+
+    if to_passphrase and to_key_file:
+        raise BadInput("--passphrase and --key-file exclude each other: choose what protects the store")
+    home = data_dir(c.home)
+    current = key_mode(home)
+    old_passphrase = _passphrase(c.home)
+    new_passphrase = None
+    if to_passphrase or (current == "passphrase" and not to_key_file):
+        new_passphrase = os.environ.get("SYNCNET_NEW_PASSPHRASE") or None
+        if new_passphrase is None and sys.stdin.isatty():
+            new_passphrase = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
+        if not new_passphrase:
+            raise BadInput("a new passphrase is needed: set SYNCNET_NEW_PASSPHRASE or run on a terminal")
+        if new_passphrase == old_passphrase:
+            raise BadInput("the new passphrase is the old one: choose another")
+    show = _progress("re-encrypting facts")
+    done, mode = rekey_store(home, old_passphrase, new_passphrase, show)
+    if show is not None:
+        click.echo(err=True)
+    with open_network(c.home, c.config, new_passphrase) as net:  # the views, rebuilt under the new key
+        net.refresh(_progress("folding facts into views"))
+    key_file = home / "key"
+    if as_json:
+        dropped = [{"scope": s, "key": k} for s, k in done.state_dropped]
+        render.emit_json({"key": mode, "key_file": str(key_file) if mode == "file" else None,
+                          "facts": done.facts, "keys": done.keys, "state": done.state,
+                          "state_dropped": dropped})  # fmt: skip
+        return
+    how = f"a new key file {key_file} (mode 0600)" if mode == "file" else "the new passphrase"
+    click.echo(printable(f"Rekeyed: {done.facts:,} facts, {done.keys:,} data keys and {done.state:,} sync "
+                         f"states are now encrypted under {how}; the old key opens nothing."))  # fmt: skip
+    for scope, key in done.state_dropped:
+        click.echo(printable(f"Dropped the damaged state {scope} ({key}): the next sync rebuilds it."))
+    if mode == "file":
+        click.echo("Back up the new key file (backups made before this open with the old key only).")
+    else:
+        click.echo("Update passphrase_cmd's secret or the keyring entry if you use them; backups made "
+                   "before this open with the old passphrase only.")  # fmt: skip
+
+
 # ---------------------------------------------------------------- backup / restore
 BACKUP_PROGRESS_FROM = 64 << 20  # a store this large (bytes) shows the copy's progress on a terminal
 
@@ -924,8 +990,19 @@ def feed() -> None:
     """The ICS subscription feed: its URL and its secret."""
 
 
+def _host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--bind HOST: refused when it holds a control character or a space (a newline would
+    split the printed URL or a log line in two)."""
+    from syncnet.domain.config import host_problem, shown
+
+    if value is not None and (problem := host_problem(value)) is not None:
+        raise BadInput(f"--bind {shown(value)} is not a host name or address: {problem}")
+    return value
+
+
 @feed.command("url")
-@click.option("--bind", metavar="HOST", help="The host in the URL (default: where 'serve' listens).")
+@click.option("--bind", metavar="HOST", callback=_host,
+              help="The host in the URL (default: where 'serve' listens).")  # fmt: skip
 @click.option("--port", type=click.IntRange(1, 65535), help="The port (default: where 'serve' listens).")
 @pass_ctx
 def feed_url(c: Ctx, bind: str | None, port: int | None) -> None:
@@ -954,7 +1031,8 @@ def feed_rotate(c: Ctx) -> None:
 
 
 @cli.command()
-@click.option("--bind", metavar="HOST", help="Address to listen on (default: feed.bind, 127.0.0.1).")
+@click.option("--bind", metavar="HOST", callback=_host,
+              help="Address to listen on (default: feed.bind, 127.0.0.1).")  # fmt: skip
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default: feed.port, 8765).")
 @pass_ctx
 def serve(c: Ctx, bind: str | None, port: int | None) -> None:
@@ -986,8 +1064,12 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
 @cli.command()
 @click.option("--poll", type=click.FloatRange(min=0.1, max=3600.0), default=1.0, show_default=True,
               help="Seconds between two looks at the log (0.1 to 3600).")  # fmt: skip
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also log 'debug:' lines: new facts, each sync (counts, requests, duration), "
+                   "remote checks, backoffs, day changes. Counts and target names only, "
+                   "never a contact.")  # fmt: skip
 @pass_ctx
-def daemon(c: Ctx, poll: float) -> None:
+def daemon(c: Ctx, poll: float, verbose: bool) -> None:
     """Keep every target in step: sync on new facts, at midnight, and retry failures.
 
     Stops cleanly on SIGTERM or Ctrl-C. docs/sync.md has a systemd user unit.
@@ -995,6 +1077,6 @@ def daemon(c: Ctx, poll: float) -> None:
     from syncnet.entrypoints.daemon import run_daemon
 
     with c.network() as net:
-        code = run_daemon(net, poll)
+        code = run_daemon(net, poll, verbose)
     if code:
         raise click.exceptions.Exit(code)
