@@ -7,7 +7,9 @@ and a real SQLite file.
    fact whose recording returned is there exactly once, a batch is there whole or not at
    all, and the views equal a rebuild from the log.
 2. Four processes record for the same contacts at once while a fifth reads: nothing
-   lost, nothing doubled, no error reaches any of them.
+   lost, nothing doubled, no error reaches any of them. Then the same with the real
+   readers: `syncnet daemon` keeping an .ics file in step and `syncnet serve` answering a
+   client that fetches the feed all along; both stay quiet and end up showing the agenda.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import date
 from pathlib import Path
+
+import httpx
+from icalendar import Calendar
+from support import Runner, agenda_items, horizon_end, ics_items, ics_target, record, wait_for, write_config
 
 from syncnet.app import integrity
 from syncnet.app.network import Network
@@ -153,6 +160,130 @@ def test_four_writers_and_a_reader_at_once(tmp_path: Path) -> None:
     assert reader.returncode == 0 and read_err == "" and int(read_out) > 0, read_err
     ids = fact_ids(home)
     assert len(ids) == len(set(ids)) == 3 + 2 * 60 + 2 * 150
+    with Network.open(home) as net:
+        assert integrity.verify(net).whole
+    views_equal_a_rebuild(home)
+
+
+def _error_lines(log: str) -> list[str]:
+    """The lines of a daemon's or a server's log that report a failure; their normal lines
+    are "daemon started/stopped", "<target>: N created, ..." and "Serving the feed on ...".
+    A failing sync logs "<target>: failed (<error>); retry in N s"."""
+    bad = ("traceback", "error", "failed", "locked", "exception")
+    return [line for line in log.splitlines() if any(b in line.lower() for b in bad)]
+
+
+def _calendar_of(body: bytes) -> dict[str, tuple[str, str]]:
+    """UID -> (SUMMARY, first day) of each event of an iCalendar body."""
+    return {uid: (str(ev["SUMMARY"]), ev["DTSTART"].dt.isoformat()) for uid, ev in ics_items(body).items()}
+
+
+ONES, BATCHES = 600, 12  # each of two writers records ONES facts one by one, each of two others BATCHES of 50
+
+
+def test_four_writers_with_a_daemon_and_a_feed_server_reading(run: Runner, tmp_path: Path) -> None:
+    home = new_store(tmp_path)
+    assert home == run.home  # the daemon, the server and the CLI calls use this store
+    # reminders that outlive the writers' touches (which make the follow-ups done): each
+    # cadence moves to the last touch (a new key: a delete and a create), the promise stays
+    on = date(2026, 11, 1)
+    record(home, cmd.Cadence(NAMES[0], 10, on=on), cmd.Cadence(NAMES[1], 30, on=on),
+           cmd.Promise(NAMES[2], "Send the benchmark", date(2026, 12, 15), on=on))  # fmt: skip
+    ics_path = tmp_path / "out" / "reminders.ics"
+    write_config(home, file=ics_target(ics_path))
+
+    def wanted() -> dict[str, tuple[str, str]]:
+        """UID -> (summary, due) of what the target's horizon holds, by a fresh `due --json`
+        (on the real date, as the daemon and the server evaluate)."""
+        today = date.fromisoformat(run.json("due")["today"])
+        return {uid: (i["summary"], i["due"]) for uid, i in agenda_items(run, horizon_end(today)).items()}
+
+    def daemon_file() -> dict[str, tuple[str, str]] | None:
+        try:
+            return _calendar_of(ics_path.read_bytes())
+        except FileNotFoundError:
+            return None
+
+    daemon = run.popen("daemon", "--poll", "0.2", "--verbose")  # the debug lines show each sync
+    server, port = run.serve()
+    url = run.ok("feed", "url").stdout.strip()
+    assert url.startswith(f"http://127.0.0.1:{port}/feed/"), url
+    before = wanted()
+    assert len(before) == 6, before  # three follow-ups, two cadences, the promise
+    wait_for(lambda: daemon_file() == before, 20, "the daemon's first sync")
+
+    stop = threading.Event()
+    answers: list[tuple[float, int, str]] = []  # (when, status, what is wrong with the body)
+
+    def client() -> None:  # a calendar app that never lets go of the feed
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                try:
+                    r = http.get(url)
+                except httpx.HTTPError as e:
+                    answers.append((time.monotonic(), 0, repr(e)))
+                    continue
+                try:
+                    Calendar.from_ical(r.content)
+                    problem = ""
+                except Exception as e:
+                    problem = repr(e)
+                answers.append((time.monotonic(), r.status_code, problem))
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    writers: list[subprocess.Popen[str]] = []
+    try:
+        wait_for(lambda: answers, 10, "the client's first answer")
+        started = time.monotonic()
+        # a few seconds of writes: the daemon syncs and the server renders many times meanwhile
+        writers = [writer(home, f"w{n}", "one" if n % 2 else "many", ONES if n % 2 else BATCHES)
+                   for n in range(4)]  # fmt: skip
+        results = [w.communicate(timeout=120) for w in writers]
+        ended = time.monotonic()
+    finally:
+        stop.set()
+        thread.join(40)
+        for w in writers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    assert not thread.is_alive()
+    for (_, err), w in zip(results, writers, strict=True):
+        assert w.returncode == 0 and err == "", err
+    # every fetch, during the writes and before them, answered a whole calendar
+    failed = [a for a in answers if a[1] != 200 or a[2]]
+    assert not failed, f"{len(failed)} of {len(answers)} fetches failed: {failed[:5]}"
+    during = [a for a in answers if started <= a[0] <= ended]
+    assert len(during) > 0 and len(answers) > len(during), (len(answers), len(during))
+
+    ids = fact_ids(home)  # the setup's and the daemon's push records too
+    assert len(ids) == len(set(ids)), "a fact recorded twice"
+    sizes = [ONES if n % 2 else 50 * BATCHES for n in range(4)]
+    written = {uuid.uuid5(IDS, f"w{n}-{i}").hex for n, size in enumerate(sizes) for i in range(size)}
+    assert len(written) == sum(sizes) and written <= set(ids), "a fact lost"
+
+    # the writes done, the daemon's file converges on the agenda, and the feed shows the same
+    after = wanted()
+    assert len(after) == 3, after  # the two cadences and the promise
+    assert sum("last interaction 2026-11-20" in s for s, _ in after.values()) == 2, after  # moved
+    wait_for(lambda: daemon_file() == after, 20, "the daemon's file to follow the writes")
+    feed = httpx.get(url, timeout=30)
+    assert feed.status_code == 200
+    assert _calendar_of(feed.content) == daemon_file() == after
+
+    assert daemon.alive() and server.alive(), (daemon.stderr(), server.stderr())
+    codes = {"daemon": daemon.stop(signal.SIGTERM, timeout=10),
+             "serve": server.stop(signal.SIGTERM, timeout=10)}  # fmt: skip
+    assert codes == {"daemon": 0, "serve": 0}, (daemon.stderr(), server.stderr())
+    log = daemon.stderr()
+    assert "daemon started" in log and "daemon stopped" in log, log
+    assert log.count("debug: sync file started (new facts)") >= 2, log  # it read while they wrote
+    assert "Serving the feed on" in server.stderr(), server.stderr()
+    for bg in (daemon, server):
+        assert bg.stdout() == "" and _error_lines(bg.stderr()) == [], bg.stderr()
+
     with Network.open(home) as net:
         assert integrity.verify(net).whole
     views_equal_a_rebuild(home)
