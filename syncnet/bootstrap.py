@@ -21,6 +21,7 @@ from syncnet.errors import BadInput, NotFound
 if TYPE_CHECKING:  # the calendars service is imported where used: reads stay light
     from syncnet.app.calendars import Outcome
     from syncnet.app.sync import CalendarPort, TargetState
+    from syncnet.domain.cards import Parsed
     from syncnet.domain.config import Target
 
 
@@ -163,3 +164,33 @@ def serve_feed(app: Any, host: str, port: int, on_listening: Callable[[], None] 
     from syncnet_adapters.feed import serve
 
     serve(app, host, port, on_listening)
+
+
+# ---------------------------------------------------------------- importers
+IMPORT_FORMATS = ("linkedin", "google", "vcard")
+
+
+def read_cards(kind: str, data: bytes) -> Parsed:
+    """The cards of an export file of `kind` (IMPORT_FORMATS); a file that cannot be read
+    as a whole is one BadInput naming its line (syncnet.domain.cards.MalformedFile)."""
+    from syncnet.domain.cards import MalformedFile
+
+    try:
+        if kind == "linkedin":
+            from syncnet_adapters.linkedin import parse_linkedin
+
+            parsed: Parsed = parse_linkedin(data)
+            return parsed
+        if kind == "google":
+            from syncnet_adapters.google_contacts import parse_google
+
+            parsed = parse_google(data)
+            return parsed
+        if kind == "vcard":
+            from syncnet_adapters.vcards import parse_vcards
+
+            parsed = parse_vcards(data)
+            return parsed
+    except MalformedFile as e:
+        raise BadInput(f"not a {kind} export: {e}; nothing was imported") from None
+    raise BadInput(f"unknown import format {kind!r}")

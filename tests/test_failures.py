@@ -487,7 +487,7 @@ def test_daemon_poll_outside_its_range_is_refused(run: Any, home: Path, tmp_path
     run.ok("init")
     write_config(home, file=ics_target(tmp_path / "r.ics"))
     line = run.fails("daemon", "--poll", poll)
-    assert "'--poll'" in line and ("0.1<=x<=3600" in line or "is not a valid float" in line), line
+    assert "'--poll'" in line and ("0.1<=x<=3600" in line or "written with the digits 0-9" in line), line
 
 
 @pytest.mark.parametrize("poll", ["nan", "-nan", "NaN"])
@@ -496,8 +496,8 @@ def test_daemon_poll_nan_is_refused(run_process: Any, home: Path, tmp_path: Path
     In a process of its own: were it accepted, the daemon would run."""
     run_process.ok("init")
     write_config(home, file=ics_target(tmp_path / "r.ics"))
-    assert run_process.fails("daemon", "--poll", poll) == (
-        "syncnet: error: the poll interval must be above 0 and at most 3600 seconds, not nan")
+    line = run_process.fails("daemon", "--poll", poll)
+    assert "'--poll'" in line and f"{poll!r} is not a number written with the digits 0-9" in line, line
     assert not (tmp_path / "r.ics").exists()
 
 

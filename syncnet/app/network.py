@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # imported where used, so that reads stay light
     from syncnet.app.sync import Action
     from syncnet.domain import commands as cmd
     from syncnet.domain import projections as pj
+    from syncnet.domain.corrections import Corrections
     from syncnet.domain.reminders import StampedItem
     from syncnet.storage.statestore import StateStore
 
@@ -360,9 +361,10 @@ class Network:
         fact = None if position is None else log.at(position)
         return None if fact is None else history_entry(fact, self.finder(), self.store.keyring.unseal)
 
-    def _facts_of(self, contact_id: UUID) -> list[Any]:
-        """The facts of a contact, through the history index; an entry that points at a
-        fact of someone else means the index was edited: it is rebuilt, never shown."""
+    def _facts_of(self, contact_id: UUID, corrections: Corrections) -> list[Any]:
+        """The facts of a contact (and of the contacts merged into it), through the history
+        index; an entry that points at a fact of someone else means the index was edited:
+        it is rebuilt, never shown."""
         from syncnet.domain.events import contact_ids_of
 
         log, facts = self.store.log, []
@@ -370,7 +372,7 @@ class Network:
             fact = log.at(position)
             if fact is None:
                 continue  # damaged: left out, and said (`damaged`)
-            if contact_id not in contact_ids_of(fact):
+            if contact_id not in {corrections.contact(c) for c in contact_ids_of(fact)}:
                 raise self.views.damaged(f"the history index points at position {position} "
                                          "for another contact")  # fmt: skip
             facts.append(fact)
@@ -389,10 +391,10 @@ class Network:
         # Every fact of the contact recorded by --known-at, corrections among them (they
         # carry the contact of the fact they name), dated by --today: as corrected, when
         # it stands.
-        facts = known_by(self._facts_of(UUID(cid)), self.known_at)
         # Every correction, not only this contact's: an introduction is in the history of
         # the contact introduced, its corrections only in the other's.
         corrections = Corrections.in_log(log.after, self.known_at)
+        facts = known_by(self._facts_of(UUID(cid), Corrections.in_log(log.after)), self.known_at)
         day, unseal = self.today(), self.store.keyring.unseal
         entries = []
         for fact in facts:

@@ -344,6 +344,11 @@ class Translator:
         for url in given.get("urls", ()):
             if not _URL.match(url):
                 raise BadInput(f"malformed profile URL {url!r}: give it with http:// or https://")
+        if "birthday" in given:
+            try:
+                date.fromisoformat(str(given["birthday"]))
+            except ValueError:
+                raise BadInput(f"malformed birthday {given['birthday']!r}: YYYY-MM-DD") from None
         if not given:
             return None
         return self.keyring.seal(contact, json.dumps(given, ensure_ascii=False, sort_keys=True))
@@ -371,6 +376,19 @@ class Translator:
             name=self.keyring.seal(contact, name),
         )  # fmt: skip
 
+    def _imported(self, c: cmd.Imported) -> ev.Fact:
+        contact = self._contact(c.contact)
+        return ev.ContactImported(**self._meta(c.on, contact), note=None, contact_id=contact, source=c.source)
+
+    def _merge(self, c: cmd.Merge) -> ev.Fact:
+        contact, other = self._contact(c.contact), self._contact(c.other)
+        if contact == other:
+            raise BadInput("a contact cannot be merged into itself")
+        fact = ev.ContactsMerged(**self._meta(c.on, contact, other), note=self._seal(contact, c.note),
+                                 contact_id=contact, merged_id=other)  # fmt: skip
+        self._corrections().add(fact)
+        return fact
+
     def _forget(self, c: cmd.Forget) -> ev.Fact:
         contact = self._contact(c.contact)
         return ev.ContactForgotten(**self._meta(c.on, contact), note=None, contact_id=contact)
@@ -380,6 +398,10 @@ class Translator:
         why = self._choice(c.why, ev.REASONS, "reason")
         meta = self._meta(c.on, contact)
         return ev.ReasonSet(**meta, note=self._seal(contact, c.note), contact_id=contact, why=why)
+
+    def merged_into(self) -> dict[UUID, UUID]:
+        """Each merged contact -> the contact it counts for (events.ContactsMerged)."""
+        return self._corrections().into()
 
     def _corrections(self) -> Corrections:
         if self._known_corrections is None:
@@ -517,6 +539,8 @@ TRANSLATIONS: dict[type[Any], Callable[[Translator, Any], ev.Fact]] = {
     cmd.Retract: Translator._retract,
     cmd.Amend: Translator._amend,
     cmd.Forget: Translator._forget,
+    cmd.Imported: Translator._imported,
+    cmd.Merge: Translator._merge,
 }
 
 FACT_PREFIX = 6  # hex digits of a fact id that name it (history shows 8)
@@ -576,6 +600,8 @@ def _record_once(
             keys = [k for k in keyring.pending if k[0] in chunk_ids]
             # a contact forgotten: its data key is destroyed in the transaction of the fact
             erase = [c.contact_id.hex for c in chunk if isinstance(c, ev.ContactForgotten)]
+            if erase:  # and the keys of the contacts merged into it: their texts are its texts
+                erase += [b.hex for b, a in translator.merged_into().items() if a.hex in erase]
             # A new contact's name was checked against the contacts the views held: had
             # another process met one since, the check is made again (first chunk only:
             # later ones follow our own writes, and a retry would record earlier ones twice).

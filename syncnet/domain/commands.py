@@ -39,6 +39,7 @@ class Details:
     phones: tuple[str, ...] | None = None
     urls: tuple[str, ...] | None = None
     how_met: str | None = None
+    birthday: str | None = None  # YYYY-MM-DD; a year of 1604 means the year is unknown (vCard's --MM-DD)
 
     def given(self) -> dict[str, str | list[str]]:
         """The fields given, as stored (JSON)."""
@@ -203,6 +204,25 @@ class Why:
 
 
 @dataclass(frozen=True)
+class Imported:
+    """Mark a contact just met by an import as imported from `source` (unsorted)."""
+
+    contact: str
+    source: str
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """`other` is the same person as `contact`: its facts count for `contact` from now on."""
+
+    contact: str
+    other: str
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Forget:
     """Erase a contact for good (see events.ContactForgotten)."""
 
@@ -236,5 +256,5 @@ class Amend:
 Command = (
     Meet | Touch | Give | Receive | Ask | Asked | Pitch | Promise | Kept | Dropped
     | Pocket | Cadence | GoalAdd | GoalAchieved | Link | SetDetails | Rename | Why | Retract | Amend
-    | Forget
+    | Forget | Imported | Merge
 )  # fmt: skip

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from syncnet.domain import events as ev
 
@@ -26,6 +27,8 @@ class Corrections:
     def __init__(self, facts: Iterable[ev.Fact] = ()) -> None:
         self.retractions: dict[str, list[ev.Retracted]] = {}
         self.amendments: dict[str, list[ev.Amended]] = {}
+        self.merges: list[ev.ContactsMerged] = []
+        self._into: dict[UUID, UUID] | None = None  # merged contact -> the one it counts for
         self.ids: set[str] = set()  # of every correction held
         self._standing: dict[str, bool] | None = None  # retraction id -> it stands
         for fact in facts:
@@ -45,13 +48,36 @@ class Corrections:
             self.retractions.setdefault(fact.fact_id.hex, []).append(fact)
         elif isinstance(fact, ev.Amended):
             self.amendments.setdefault(fact.fact_id.hex, []).append(fact)
+        elif isinstance(fact, ev.ContactsMerged):
+            self.merges.append(fact)
         else:
             return
         self.ids.add(fact.originator_id.hex)
         self._standing = None  # a new correction can change what any earlier one does
+        self._into = None
 
     def __bool__(self) -> bool:
-        return bool(self.retractions or self.amendments)
+        return bool(self.retractions or self.amendments or self.merges)
+
+    def into(self) -> dict[UUID, UUID]:
+        """Each merged contact -> the contact it counts for, following chains (B into A,
+        then A into K: B counts for K); merges retracted are left out."""
+        if self._into is None:
+            direct = {m.merged_id: m.contact_id for m in sorted(self.merges, key=lambda m: m.timestamp)
+                      if self.in_force(m.originator_id.hex) and m.merged_id != m.contact_id}  # fmt: skip
+            into: dict[UUID, UUID] = {}
+            for merged in direct:
+                seen, target = {merged}, direct[merged]
+                while target in direct and target not in seen:  # a cycle stops where it closes
+                    seen.add(target)
+                    target = direct[target]
+                into[merged] = target
+            self._into = into
+        return self._into
+
+    def contact(self, contact_id: UUID) -> UUID:
+        """The contact whose facts `contact_id`'s count as (itself, unless merged)."""
+        return self.into().get(contact_id, contact_id) if self.merges else contact_id
 
     def __contains__(self, correction_id: str) -> bool:
         return correction_id in self.ids
@@ -94,7 +120,25 @@ class Corrections:
         if fact_id in self.amendments:
             for a in self.standing_amendments(fact_id):
                 fact = dataclasses.replace(fact, **changes(a, fact))
+        if self.merges:
+            fact = self._merged(fact)
         return fact
+
+    def _merged(self, fact: Any) -> Any:
+        """A fact of a merged contact as one of the contact it counts for: its first
+        meeting becomes an interaction (a touch by me, on that day, over that channel);
+        every contact id it names is mapped (contact, introduced, via)."""
+        into = self.into()
+        if not into:
+            return fact
+        if isinstance(fact, ev.ContactMet) and fact.contact_id in into:
+            return ev.Touched(originator_id=fact.originator_id, originator_version=fact.originator_version,
+                              timestamp=fact.timestamp, on=fact.on, note=fact.note,
+                              contact_id=into[fact.contact_id], by="me", channel=fact.channel,
+                              minutes=fact.minutes)  # fmt: skip
+        mapped = {name: into[value] for name in ("contact_id", "introduced", "via")
+                  if isinstance(value := getattr(fact, name, None), UUID) and value in into}  # fmt: skip
+        return dataclasses.replace(fact, **mapped) if mapped else fact
 
 
 def corrected_fields(amendment: ev.Amended) -> dict[str, Any]:
@@ -135,4 +179,5 @@ AMENDABLE: dict[type[ev.Fact], tuple[str, ...]] = {
     ev.DetailsSet: (),
     ev.Renamed: (),
     ev.ReasonSet: (),
+    ev.ContactImported: (),
 }

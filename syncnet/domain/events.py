@@ -177,6 +177,25 @@ class ContactForgotten(Fact):
     contact_id: UUID
 
 
+class ContactImported(Fact):
+    """A contact came in from an import (`source`: linkedin, google, vcard, carddav), not
+    from a meeting the user recorded: recorded with its first meeting, it leaves the
+    contact unsorted, with no reminders, until the user puts it in a pocket
+    (docs/imports.md)."""
+
+    contact_id: UUID
+    source: str
+
+
+class ContactsMerged(Fact):
+    """Two contacts are one person: every fact of `merged_id` counts for `contact_id`
+    from now on, its first meeting as an interaction (docs/imports.md, "Merging"). Both
+    pasts stay in the log; retracting this fact parts them again."""
+
+    contact_id: UUID
+    merged_id: UUID
+
+
 class Retracted(Fact):
     """A recorded fact was a mistake: every read ignores it from now on (its own
     retraction, retracted in turn, restores it). `contact_id`: the contact of the
@@ -201,7 +220,7 @@ class Amended(Fact):
 
 # Facts about other facts: the fold applies them to the facts they name, never as facts
 # of their own (syncnet.domain.corrections).
-CORRECTIONS: tuple[type[Fact], ...] = (Retracted, Amended)
+CORRECTIONS: tuple[type[Fact], ...] = (Retracted, Amended, ContactsMerged)
 
 
 class ReminderPushed(Fact):

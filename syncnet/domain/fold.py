@@ -187,7 +187,16 @@ def _promise_closed(status: str) -> Handler:
 def _pocketed(views: Views, event: ev.Pocketed, day: str, contact: Row, days: Days) -> None:
     stamp = _stamp(event, day)
     if contact is not None and stamp >= contact.keep_at:
-        contact.keep, contact.keep_at = event.keep, stamp
+        contact.keep, contact.keep_at, contact.unsorted = event.keep, stamp, False
+
+
+def _imported(views: Views, event: ev.ContactImported, day: str, contact: Row, days: Days) -> None:
+    """An imported contact waits unsorted, out of both pockets, until a pocket fact."""
+    stamp = _stamp(event, day)
+    if contact is not None:
+        contact.imported_on = day
+    if contact is not None and stamp >= contact.keep_at:
+        contact.keep, contact.keep_at, contact.unsorted = False, stamp, True
 
 
 def _cadence(views: Views, event: ev.CadenceSet, day: str, contact: Row, days: Days) -> None:
@@ -279,6 +288,7 @@ _HANDLERS: dict[type[ev.Fact], Handler] = {
     ev.Renamed: _renamed,
     ev.ReasonSet: _reason_set,
     ev.ContactForgotten: _forgotten,
+    ev.ContactImported: _imported,
 }
 
 

@@ -66,6 +66,8 @@ class ContactView:
     why_at: str = ""  # (on, recorded) of the reason in force
     details: list[list[str]] = field(default_factory=list)  # [(on, recorded), sealed JSON] per DetailsSet
     forgotten: str = ""  # the day the contact was erased (events.ContactForgotten)
+    unsorted: bool = False  # imported and in no pocket yet (events.ContactImported): no reminders
+    imported_on: str = ""  # the day it was imported (events.ContactImported)
 
 
 @dataclass

@@ -138,14 +138,17 @@ def followup_reminder(contact: ContactView, config: Config) -> Reminder | None:
     an interaction initiated by me dated on or after the meeting day (not the meeting
     itself); who: keep pocket". It stays overdue until it is done.
 
-    The fold keeps `followed_up_on` (see `syncnet.domain.events.initiated_by_me`).
+    The fold keeps `followed_up_on` (see `syncnet.domain.events.initiated_by_me`). An
+    imported contact met longer before its import than the follow-up window gets none:
+    a connection of last year is not a meeting to follow up (docs/imports.md).
     """
     if not contact.keep or contact.followed_up_on is not None:
         return None
     met = date.fromisoformat(contact.met_on)
-    return Reminder(
-        RuleKind.FOLLOWUP, contact.id, contact.met_on, met, met + timedelta(days=config.followup_days)
-    )
+    due = met + timedelta(days=config.followup_days)
+    if contact.imported_on and due.isoformat() < contact.imported_on:
+        return None
+    return Reminder(RuleKind.FOLLOWUP, contact.id, contact.met_on, met, due)
 
 
 def season_reminders(contact: ContactView, seasons: Iterable[Season], horizon: date) -> list[Reminder]:

@@ -267,11 +267,14 @@ class ViewStore:
         return problems
 
     def index_entries(self, facts: Sequence[tuple[int, Any]]) -> set[tuple[bytes, int]]:
-        """The history-index entries of these facts, as the fold writes them."""
-        from syncnet.domain.events import contact_ids_of
+        """The history-index entries of these facts (every fact of the log, for the
+        merges among them), as the fold writes them."""
+        from syncnet.domain.corrections import Corrections
+        from syncnet.domain.events import CORRECTIONS, contact_ids_of
 
+        merges = Corrections(f for _, f in facts if isinstance(f, CORRECTIONS))
         index_id = functools.cache(self._index_id)
-        return {(index_id(c), pos) for pos, fact in facts for c in contact_ids_of(fact)}
+        return {(index_id(merges.contact(c)), pos) for pos, fact in facts for c in contact_ids_of(fact)}
 
     def reset(self) -> None:
         """Forget the views: the next refresh rebuilds them from the log (syncnet repair)."""
@@ -457,7 +460,7 @@ class ViewStore:
                     effective = corrections.effective(event)
                     if effective is not None:
                         apply(views, effective)
-                    index += [(index_id(c), pos) for c in contact_ids_of(event)]
+                    index += [(index_id(corrections.contact(c)), pos) for c in contact_ids_of(event)]
                     if can_change_agenda(event):
                         agenda = pos
                         # every fact a read can see, retracted ones and corrections too:

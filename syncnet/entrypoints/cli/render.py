@@ -347,10 +347,13 @@ def show(card: Card, as_json: bool) -> None:
         ("organisation", d.get("org")), ("role", d.get("role")),
         ("e-mail", ", ".join(d.get("emails", ())) or None), ("phone", ", ".join(d.get("phones", ())) or None),
         ("profiles", ", ".join(d.get("urls", ())) or None), ("how we met", d.get("how_met")),
+        ("birthday", birthday_text(d.get("birthday"))),
         ("met", f"{v.met_on} ({v.channel}{', ' + card.where if card.where else ''})"),
         ("introduced by", card.via.label() if card.via else None),
         ("introduced me to", ", ".join(r.label() for r in card.introduced) or None),
-        ("why", v.why or "(no reason)"), ("pocket", "keep" if v.keep else "drop (no reminders)"),
+        ("why", v.why or "(no reason)"),
+        ("pocket", "unsorted (imported: no reminders until kept)" if v.unsorted
+         else "keep" if v.keep else "drop (no reminders)"),
         ("cadence", f"every {v.cadence_days} days" if v.cadence_days else None),
         ("last interaction", v.last_interaction or None),
         ("balance", f"gave {b.given}, received {b.received} ({b.balance:+d}; {b.balance_minutes:+d} min); "
@@ -366,3 +369,10 @@ def show(card: Card, as_json: bool) -> None:
 
 def _correction_json(c: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if c is None else {**c, "recorded": c["recorded"].isoformat()}
+
+
+def birthday_text(value: str | None) -> str | None:
+    """A stored birthday as shown: 1604 is vCard's "year unknown"."""
+    if not value:
+        return None
+    return f"--{value[5:]} (year unknown)" if value.startswith("1604-") else value
