@@ -22,6 +22,10 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper
 
 from syncnet import Network, init_store
 from syncnet.storage.library import LibraryApp
@@ -32,11 +36,20 @@ from .synthetic import TODAY, iter_network, network
 BATCH = 1000
 
 
+class BareApp(LibraryApp):
+    """LibraryApp with the library's own mapper (the fact's type as the topic, not sealed
+    inside its state): the anchor pays nothing syncnet adds."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return Application.construct_mapper(self)
+
+
 def bare_app(db: Path) -> LibraryApp:
     """The anchor: the library's Application with the same cipher and compressor and the
-    library's own SQLite recorder. LibraryApp adds only the transcodings our events need
-    (and ignores os.environ); nothing of record_many, sealing or the keys table."""
-    return LibraryApp(
+    library's own SQLite recorder and mapper. LibraryApp adds only the transcodings our
+    events need (and ignores os.environ); nothing of record_many, sealing, the sealed
+    type or the keys table."""
+    return BareApp(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(db),

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 class Promises:
     """The promises a batch of commands names, loaded one by one, and those it makes."""
 
-    def __init__(self, views: ViewStore) -> None:
+    def __init__(self, views: ViewStore, fact_ids: Callable[[str], list[str]]) -> None:
         self._views = views
+        self._fact_ids = fact_ids  # the ids of facts by prefix (a promise's id is its fact's)
         self._rows: dict[str, PromiseView | None] = {}
         self.closed: set[str] = set()  # closed by an earlier command of this batch
 
@@ -56,7 +57,7 @@ class Promises:
             return (
                 [token] if found is not None and found.status == "open" and token not in self.closed else []
             )
-        stored = self._views.keys_with_prefix("promise", token, only_open=True)
+        stored = [p for p in self._fact_ids(token) if (v := self.get(p)) is not None and v.status == "open"]
         made = [
             p for p, v in self._rows.items() if v is not None and v.status == "open" and p.startswith(token)
         ]
@@ -577,7 +578,7 @@ def _record_once(
     net.refresh()
     guard = net.views.position()  # what the checks of a new name saw
     goals = {g.id: g for g in net.views.load_all("goal")}  # a few: goals are not per contact
-    translator = Translator(net, net.finder(), Promises(net.views), goals)
+    translator = Translator(net, net.finder(), Promises(net.views, net.store.log.ids_with_prefix), goals)
     facts: list[ev.Fact] = []
     results: list[Recorded] = []
     try:

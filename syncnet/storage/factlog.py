@@ -254,6 +254,16 @@ class FactLog:
             )
             return [int(r[0]) for r in cursor.fetchall()]
 
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        """The ids (32 hex digits) of the facts whose id starts with `prefix`: a range of the
+        primary key, no fact decrypted."""
+        recorder = self._sqlite()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            table = recorder.events_table_name
+            sql = f"SELECT originator_id FROM {table} WHERE originator_id >= ? AND originator_id < ?"
+            cursor.execute(sql, (prefix, prefix + "g"))
+            return [str(r[0]).replace("-", "") for r in cursor.fetchall()]
+
     def last_position(self, types: Iterable[type[ev.Fact]]) -> int | None:
         """The position of the latest fact of these types, or None."""
         topics, recorder = topics_of(types), self._sqlite()
