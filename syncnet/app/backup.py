@@ -8,7 +8,12 @@ restore  into an empty or new data directory only; the backup is checked (a sync
          backup of a known format, its checksum, SQLite's integrity check), opened with
          the key and verified whole (integrity.verify) in a directory beside the home,
          which is then renamed into place: a failed or killed restore leaves the home
-         as it was
+         as it was. A lock beside the home is held throughout: a second restore into
+         it is refused meanwhile, and the next one clears what a killed one left
+
+Both remove their temporary files when they fail or are interrupted (Ctrl-C); what a
+SIGKILL leaves, the next backup to the same file, or restore into the same home,
+removes: it is told from a live run's by its lock (storage/backup.py, `exclusive`).
 """
 
 from __future__ import annotations
@@ -62,9 +67,9 @@ def restore(file: Path, home: Path, *, key_file: Path | None = None,
             progress: Callable[[int], None] | None = None) -> Done:  # fmt: skip
     """Restore the backup `file` into `home` (missing, empty, or holding only the key and
     the config). `passphrase` is asked only for a passphrase store."""
-    held = files.check_restorable(home)
     target = home.resolve()  # a home that is a symbolic link: build beside where it points
-    with files.staging(target) as tmp:
+    with files.restoring(target), files.staging(target) as tmp:
+        held = files.check_restorable(home)
         manifest = files.read_backup(file, tmp)
         _place_key(manifest.key, file, home, held, key_file, tmp)
         files.copy_kept(home, held, tmp)
@@ -113,7 +118,7 @@ def _verify(tmp: Path, file: Path, home: Path, mode: str, passphrase: str | None
         if mode == "passphrase":
             if not passphrase:
                 raise WrongKey(f"{file} is a backup of a store protected by a passphrase: "
-                               "set SYNCNET_PASSPHRASE") from None  # fmt: skip
+                               "set SYNCNET_PASSPHRASE or the config's passphrase_cmd") from None  # fmt: skip
             raise WrongKey(f"the passphrase does not open {file}: nothing was restored") from None
         raise WrongKey(f"the key file {key_path} does not open {file}: nothing was restored") from None
     net = Network(store, Config())

@@ -26,11 +26,14 @@ the trailing SHA-256, so that an old syncnet can tell "newer format" from "damag
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
+import stat
 import struct
 import tempfile
 from collections.abc import Callable, Iterator
@@ -123,6 +126,111 @@ class _Hashing:
         self.f.write(data)
 
 
+# ---------------------------------------------------------------- locks and leftovers
+def _names(path: Path, fd: int) -> bool:
+    """Whether `path` still names the file open as `fd`."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def _not_ours(path: Path) -> Refused:
+    return Refused(f"{path} exists and is not a file syncnet left: move it away")
+
+
+def _remove_stale(path: Path, busy: str, head: bytes) -> None:
+    """Remove what a dead run left at `path` (see `exclusive`); refuse a live run's, or a
+    file syncnet would not have left there."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return  # removed meanwhile
+    except OSError:  # a symbolic link, another user's file
+        raise _not_ours(path) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            raise _not_ours(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if _names(path, fd):
+                raise Refused(busy) from None
+            return  # the live run ended and removed it meanwhile
+        if not _names(path, fd):
+            return
+        if not head.startswith(os.pread(fd, len(head), 0)):
+            raise _not_ours(path)
+        # Removed, never written into: a killed backup may have left FILE.tmp as a second
+        # name of FILE (between the link and the unlink of `_put`).
+        path.unlink()
+    finally:
+        os.close(fd)
+
+
+def _take(path: Path, busy: str, head: bytes) -> int:
+    """`path` made anew and locked (see `exclusive`); the open file's descriptor."""
+    for _ in range(100):  # again only when another run made or removed the file meanwhile
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            _remove_stale(path, busy, head)
+            continue
+        except OSError as e:
+            raise StoreError(f"cannot write in {path.parent}: {e.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _names(path, fd):
+                os.fchmod(fd, 0o600)  # whatever the umask
+                return fd
+        except BlockingIOError:  # another run locked it first, took it for a dead run's, removes it
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # removed between our creating and our locking it: make it again
+    raise Refused(busy)
+
+
+@contextmanager
+def exclusive(path: Path, busy: str, head: bytes = b"") -> Iterator[int]:
+    """`path` made (0600) and held under an exclusive flock for the block, and removed at
+    its end if it is still there. A run that is killed leaves it unlocked (the kernel
+    drops the lock with the process): so the next run tells what a dead run left, which
+    it removes, from a live run's, refused with `busy`. A file syncnet would not have
+    left (not a regular file of this user, or not starting with a prefix of `head`) is
+    refused, never removed."""
+    fd = _take(path, busy, head)
+    try:
+        yield fd
+    finally:
+        try:
+            if _names(path, fd):
+                path.unlink()
+        finally:
+            os.close(fd)
+
+
+def leftovers(parent: Path, prefix: str, private: bool = True) -> list[Path]:
+    """The directories in `parent` that `tempfile.mkdtemp(prefix=prefix, dir=parent)` made
+    (the prefix, then its eight random characters): this user's, not symbolic links, and
+    still 0700 when `private`."""
+    made = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}")
+    found = []
+    with os.scandir(parent) as entries:
+        for entry in entries:
+            if not made.fullmatch(entry.name):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            if (stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
+                    and (not private or stat.S_IMODE(st.st_mode) == 0o700)):  # fmt: skip
+                found.append(Path(entry.path))
+    return sorted(found)
+
+
 def _create_private(path: Path) -> BinaryIO:
     """A new file open for writing, 0600 whatever the umask; a leftover of an interrupted
     run of the same command is replaced."""
@@ -162,8 +270,6 @@ def write_backup(home: Path, db_path: Path, dest: Path, *, force: bool = False,
     the manifest and the size of the file written."""
     if dest.is_dir():
         raise BadInput(f"{dest} is a directory: name the backup file to write")
-    if not force and dest.exists():
-        raise Refused(f"{dest} exists: use --force to replace it")
     if not dest.parent.is_dir():
         raise BadInput(f"cannot write {dest}: {dest.parent} is not a directory")
     try:
@@ -174,39 +280,43 @@ def write_backup(home: Path, db_path: Path, dest: Path, *, force: bool = False,
     if mode not in ("file", "passphrase"):
         raise StoreError(f"{home / META_FILE}: unknown store format")
     tmp = dest.with_name(dest.name + ".tmp")
-    try:
-        scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))  # 0700
-    except OSError as e:
-        raise StoreError(f"cannot write in {dest.parent}: {e.strerror}") from None
-    done = False
-    try:
-        copy = scratch / DB_NAME
-        facts = snapshot(db_path, copy, progress)
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        members = ((META_FILE, len(meta)), (DB_NAME, copy.stat().st_size))
-        manifest = Manifest(FORMAT, created, mode, facts, members)
-        with _create_private(tmp) as f:
-            out = _Hashing(f)
-            doc = json.dumps(manifest.to_json(), sort_keys=True).encode()
-            out.write(MAGIC + struct.pack(">II", FORMAT, len(doc)) + doc)
-            out.write(meta)
-            with copy.open("rb") as db:
-                while chunk := db.read(CHUNK):
-                    out.write(chunk)
-            f.write(out.sha.digest())
-            f.flush()
-            os.fsync(f.fileno())
-        _put(tmp, dest, force)
-        _fsync_dir(dest.parent)
-        done = True
-        return manifest, dest.stat().st_size
-    except OSError as e:
-        raise StoreError(f"cannot write {dest}: {e.strerror or e}") from None
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not done:
-            with suppress(OSError):
-                tmp.unlink(missing_ok=True)
+    busy = f"another syncnet backup is writing {dest} (into {tmp.name}): wait for it to end"
+    # FILE.tmp is locked from the start to the rename: what a killed backup left (FILE.tmp,
+    # its scratch directory) is unlocked, and removed here; a live backup's is refused.
+    with exclusive(tmp, busy, MAGIC) as fd:
+        prefix = f".{dest.name}.tmp-"
+        for old in leftovers(dest.parent, prefix):
+            shutil.rmtree(old, ignore_errors=True)
+        if not force and dest.exists():  # refused after the clearing: a dead run's files go all the same
+            raise Refused(f"{dest} exists: use --force to replace it")
+        try:
+            scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=dest.parent))  # 0700
+        except OSError as e:
+            raise StoreError(f"cannot write in {dest.parent}: {e.strerror}") from None
+        try:
+            copy = scratch / DB_NAME
+            facts = snapshot(db_path, copy, progress)
+            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            members = ((META_FILE, len(meta)), (DB_NAME, copy.stat().st_size))
+            manifest = Manifest(FORMAT, created, mode, facts, members)
+            with os.fdopen(os.dup(fd), "wb") as f:  # a copy of the descriptor: the lock stays held
+                out = _Hashing(f)
+                doc = json.dumps(manifest.to_json(), sort_keys=True).encode()
+                out.write(MAGIC + struct.pack(">II", FORMAT, len(doc)) + doc)
+                out.write(meta)
+                with copy.open("rb") as db:
+                    while chunk := db.read(CHUNK):
+                        out.write(chunk)
+                f.write(out.sha.digest())
+                f.flush()
+                os.fsync(f.fileno())
+            _put(tmp, dest, force)
+            _fsync_dir(dest.parent)
+            return manifest, dest.stat().st_size
+        except OSError as e:
+            raise StoreError(f"cannot write {dest}: {e.strerror or e}") from None
+        finally:  # FILE.tmp itself, unless renamed: by `exclusive`, on any exception (Ctrl-C too)
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- reading
@@ -324,6 +434,27 @@ def check_restorable(home: Path) -> list[str]:
 
 
 @contextmanager
+def restoring(home: Path) -> Iterator[None]:
+    """Held for a whole restore into `home` (absolute): the lock file .HOME.restore.lock
+    beside it; another restore into the same home is refused meanwhile. Under it, what a
+    killed restore into this home left is cleared first: its .HOME.restore-* directories
+    (a store half built, a copy of the key) are removed, and a home it had renamed aside
+    and not yet replaced is moved back."""
+    try:
+        home.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"cannot make {home.parent}: {e.strerror}") from None
+    lock = home.parent / f".{home.name}.restore.lock"
+    with exclusive(lock, f"another syncnet restore into {home} is running: wait for it to end"):
+        for old in leftovers(home.parent, f".{home.name}.restore-"):
+            shutil.rmtree(old, ignore_errors=True)
+        aside = leftovers(home.parent, f".{home.name}.before-restore-", private=False)
+        if len(aside) == 1 and not os.path.lexists(home):  # killed between commit's two renames
+            os.rename(aside[0], home)
+        yield
+
+
+@contextmanager
 def staging(home: Path) -> Iterator[Path]:
     """A new directory (0700) beside `home` to build the restored store in; removed
     unless `commit` has moved it into place."""
@@ -364,11 +495,14 @@ def commit(tmp: Path, home: Path, held: list[str]) -> None:
         os.rename(tmp, home)  # replaces an empty directory, or makes the missing one
     else:
         aside = Path(tempfile.mkdtemp(prefix=f".{home.name}.before-restore-", dir=home.parent))
-        os.rename(home, aside)
         try:
+            os.rename(home, aside)
             os.rename(tmp, home)
-        except OSError:
-            os.rename(aside, home)
+        except BaseException:  # Ctrl-C too: the home back as it was
+            if not os.path.lexists(home):
+                os.rename(aside, home)
+            with suppress(OSError):
+                aside.rmdir()  # the empty directory made for the name, when the home never moved
             raise
         shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(home.parent)

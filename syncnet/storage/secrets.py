@@ -70,16 +70,26 @@ def store_passphrase(home: str | Path | None, config: str | Path | None,
     env = os.environ.get("SYNCNET_PASSPHRASE")
     if env:  # empty means unset: scripts of key-file stores set SYNCNET_PASSPHRASE=""
         return env
-    store = data_dir(home)
-    if key_mode(store) != "passphrase":
+    if key_mode(data_dir(home)) != "passphrase":
         return None
+    return passphrase_for(home, config, ask)
+
+
+def passphrase_for(home: str | Path | None, config: str | Path | None,
+                   ask: Callable[[], str] | None = None) -> str | None:  # fmt: skip
+    """The passphrase from the sources in the module docstring's order, whether or not
+    `home` holds a store yet: `syncnet restore` asks it of a passphrase store's backup
+    before the store is in `home`. None when no source had one."""
+    env = os.environ.get("SYNCNET_PASSPHRASE")
+    if env:
+        return env
     command = load_config(config_path(home, config), required=config is not None).passphrase_cmd
     if command:
         secret = run_secret_command(command, "config: passphrase_cmd")
         if not secret:
             raise BadInput("config: passphrase_cmd printed no passphrase")
         return secret
-    from_keyring = keyring_secret(KEYRING_SERVICE, keyring_username(store))
+    from_keyring = keyring_secret(KEYRING_SERVICE, keyring_username(data_dir(home)))
     if from_keyring is None and ask is not None:
         return ask() or None
     return from_keyring

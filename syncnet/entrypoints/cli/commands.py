@@ -960,22 +960,21 @@ def restore(c: Ctx, file: Path, key_file: Path | None, as_json: bool) -> None:
     of a known format, its checksum, SQLite's integrity check, and the store opened with
     its key and verified as 'syncnet verify' does. A key-file store needs its key: put
     it in the data directory as 'key' beforehand, or give --key-file PATH; a passphrase
-    store needs SYNCNET_PASSPHRASE (or the passphrase typed at a prompt). A data
-    directory that holds a store is refused; one holding only the key or config.toml
-    keeps them.
+    store needs its passphrase, from where the other commands take it: SYNCNET_PASSPHRASE,
+    the config's passphrase_cmd (--config FILE, or the default config file), the
+    keyring entry of the data directory, or a prompt. A data directory that holds a
+    store is refused; one holding only the key or config.toml keeps them.
     """
     import getpass
 
     from syncnet.app import backup as backups
     from syncnet.entrypoints.terminal import printable
     from syncnet.storage.paths import data_dir
+    from syncnet.storage.secrets import passphrase_for
 
-    def passphrase() -> str | None:  # asked only of a passphrase store's backup
-        if os.environ.get("SYNCNET_PASSPHRASE"):
-            return os.environ["SYNCNET_PASSPHRASE"]
-        return (getpass.getpass("syncnet passphrase: ") or None) if sys.stdin.isatty() else None
-
-    done = backups.restore(file, data_dir(c.home), key_file=key_file, passphrase=passphrase,
+    ask = (lambda: getpass.getpass("syncnet passphrase: ")) if sys.stdin.isatty() else None
+    done = backups.restore(file, data_dir(c.home), key_file=key_file,
+                           passphrase=lambda: passphrase_for(c.home, c.config, ask),
                            progress=_progress("verifying facts"))  # fmt: skip
     if as_json:
         render.emit_json(done.to_json())
