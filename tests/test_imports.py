@@ -27,8 +27,15 @@ def linkedin(name: str, line: int, **kw: Any) -> Card:
 
 
 CARDS = [
-    linkedin("Ada Lovelace", 4, organisation="Analytical Engines", role="CTO", emails=("ada@engines.example",),
-             urls=("https://www.linkedin.com/in/ada-lovelace/",), met_on=date(2024, 3, 15)),  # fmt: skip
+    linkedin(
+        "Ada Lovelace",
+        4,
+        organisation="Analytical Engines",
+        role="CTO",
+        emails=("ada@engines.example",),
+        urls=("https://www.linkedin.com/in/ada-lovelace/",),
+        met_on=date(2024, 3, 15),
+    ),
     linkedin("Grace Hopper", 5, organisation="Navy", met_on=date(2026, 11, 18)),
     linkedin("Linus Torvalds", 6, met_on=date(2025, 1, 2)),
 ]
@@ -69,11 +76,13 @@ def test_the_same_file_twice_adds_nothing_and_a_known_person_gets_what_it_lacks(
     again = imported(home, CARDS)
     assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3)
     assert store_state(home) == state  # not one fact more
-    assert [c["matched_by"] for c in again["cards"]] == ["e-mail", "name and organisation", "name and organisation"]
+    matched = [c["matched_by"] for c in again["cards"]]
+    assert matched == ["e-mail", "name and organisation", "name and organisation"]
 
     # The same people as another export spells them: a new e-mail for Grace (matched by
     # name and organisation), Ada by her profile URL written otherwise.
-    other = [Card("Ada Lovelace", 2, urls=("http://linkedin.com/in/ada-lovelace",), phones=("+44 20 7946 0000",)),
+    other = [Card("Ada Lovelace", 2, urls=("http://linkedin.com/in/ada-lovelace",),
+                  phones=("+44 20 7946 0000",)),
              Card("GRACE  hopper", 3, organisation="navy", emails=("grace@navy.example",))]  # fmt: skip
     done = imported(home, other)
     assert (done["added"], done["updated"]) == (0, 2)
@@ -98,7 +107,8 @@ def test_imported_contacts_wait_unsorted_without_reminders_and_old_meetings_are_
     items = agenda(home)
     # Grace was met two days before the import: her follow-up is due; Ada (2024) and Linus
     # (2025) were met long before it: none for them, but the autumn touch for all three.
-    assert [i for i in items if i.startswith("Follow up")] == [i for i in items if "Grace" in i and "Follow" in i]
+    follow_ups = [i for i in items if i.startswith("Follow up")]
+    assert follow_ups == [i for i in items if "Grace" in i and "Follow" in i]
     assert len([i for i in items if i.startswith("Follow up")]) == 1
     assert sum("autumn" in i.lower() or "season" in i.lower() or "touch" in i.lower() for i in items) >= 1
     assert not any(v[0] for v in contacts(home).values())  # sorted now
@@ -130,22 +140,29 @@ def test_duplicates_are_found_in_blocks_and_a_merge_counts_one_person_once(home:
             cmd.Meet("John Smith", on=date(2026, 10, 1), details=cmd.Details(org="Acme")),
             cmd.Meet("J. Smith", on=date(2026, 10, 5), new=True),
             cmd.Meet("Smith John", on=date(2026, 10, 6), new=True),
-            cmd.Meet("Jon Smith", on=date(2026, 10, 7), new=True, details=cmd.Details(emails=("jon@acme.example",))),
+            cmd.Meet("Jon Smith", on=date(2026, 10, 7), new=True,
+                     details=cmd.Details(emails=("jon@acme.example",))),
             cmd.Meet("Mary Major", on=date(2026, 10, 8)),
         ])  # fmt: skip
         net.record_many([cmd.Give("J. Smith", "advice", minutes=30, on=date(2026, 10, 9)),
                          cmd.Give("John Smith", "advice", minutes=10, on=date(2026, 10, 10)),
-                         cmd.Promise("J. Smith", "send the paper", date(2026, 12, 1), on=date(2026, 10, 9))])  # fmt: skip
+                         cmd.Promise("J. Smith", "send the paper", date(2026, 12, 1),
+                                     on=date(2026, 10, 9))])  # fmt: skip
         net.refresh()
         people = People.of(net)
-        found = {(people.people[d.first].name, people.people[d.second].name): d.why for d in likely_duplicates(people)}
+        found = {
+            (people.people[d.first].name, people.people[d.second].name): d.why
+            for d in likely_duplicates(people)
+        }
         assert found == {
             ("John Smith", "J. Smith"): "a similar first name and the same last name",
             ("John Smith", "Jon Smith"): "a similar first name and the same last name",
             ("John Smith", "Smith John"): "the same words in another order",
             ("J. Smith", "Jon Smith"): "a similar first name and the same last name",
         }, found
-        john, j = (next(i for i, p in people.people.items() if p.name == n) for n in ("John Smith", "J. Smith"))
+        john, j = (
+            next(i for i, p in people.people.items() if p.name == n) for n in ("John Smith", "J. Smith")
+        )
         before = {r.id: b for r, b in net.balances()[0]}
         net.record_many(merge_commands(people, john, j))
         net.refresh()
@@ -171,7 +188,12 @@ def test_duplicates_are_found_in_blocks_and_a_merge_counts_one_person_once(home:
 
 def test_forgetting_a_merged_contact_destroys_both_keys(home: Path) -> None:
     with Network.open(home, today=TODAY) as net:
-        net.record_many([cmd.Meet("Ada Lovelace", note="first card"), cmd.Meet("A. Lovelace", note="second card", new=True)])
+        net.record_many(
+            [
+                cmd.Meet("Ada Lovelace", note="first card"),
+                cmd.Meet("A. Lovelace", note="second card", new=True),
+            ]
+        )
         net.refresh()
         people = People.of(net)
         ada, other = sorted(people.people, key=lambda i: people.people[i].name != "Ada Lovelace")
@@ -199,7 +221,8 @@ def test_merge_and_duplicates_through_the_cli(run: Runner) -> None:
     run.ok("give", "J. Smith", "--kind", "advice", "--on", "2026-10-03")
     listed = run.json("duplicates")["duplicates"]
     assert [(d["names"], d["why"]) for d in listed] == [
-        (["John Smith", "J. Smith"], "a similar first name and the same last name")]
+        (["John Smith", "J. Smith"], "a similar first name and the same last name")
+    ]
     text = run.ok("duplicates").stdout
     assert "John Smith" in text and "J. Smith" in text and "syncnet merge" in text
     merged = run.json("merge", "John Smith", "J. Smith")
