@@ -1,9 +1,10 @@
 """Contact cards as importers read them: one person from an address book, a LinkedIn export,
 a Google CSV or a CardDAV server, before syncnet decides whether they are new.
 
-A parser (adapters/importers) turns a file into `Card`s and `Skipped` rows; the import
-use case (syncnet.app.imports) matches each card against the network (docs/imports.md)
-and records a first meeting for a new person, or the details a known one lacks.
+A parser (adapters/linkedin.py, google_contacts.py, vcards.py) turns a file's bytes into
+`Card`s and `Skipped` rows, or raises MalformedFile; the import use case (syncnet.app.imports)
+matches each card against the network (docs/imports.md) and records a first meeting for a new
+person, or the details a known one lacks.
 """
 
 from __future__ import annotations

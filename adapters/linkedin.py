@@ -1,0 +1,108 @@
+"""LinkedIn's Connections.csv (Settings > Data privacy > Get a copy of your data) as cards.
+
+What a real export looks like: UTF-8, often with a byte-order mark, CRLF line ends; a preamble
+of a `Notes:` line and a quoted paragraph (which may span lines) about missing e-mail
+addresses, then a blank line (some exports have no preamble); then the header
+
+    First Name,Last Name,URL,Email Address,Company,Position,Connected On
+
+(exports before 2020 or so lack URL; columns are found by their header name, in any order and
+case, so a missing or moved column is no problem). E-mail addresses are mostly empty (members
+choose whether connections may download theirs). Rows with only commas occur and are ignored.
+
+"Connected On" is written `15 Mar 2024` (English month abbreviations, whatever the member's
+language). Also accepted, because they are unambiguous: `15-Mar-24` (what Excel writes back
+when the file was opened and saved; the year is read as 20yy: LinkedIn started in 2003) and
+`2024-03-15`. Anything else, `03/15/2024` included (day or month first?), skips the row.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from syncnet.domain.cards import Card, MalformedFile, Parsed, Skipped
+
+from .cardfiles import csv_records, decode, one_line, unique
+
+CHANNEL = "professional-network"
+HEADER_WITHIN = 20  # records: the preamble is three; a file without the header that early is not an export
+
+FIRST, LAST, URL, EMAIL, COMPANY, POSITION, CONNECTED = (
+    "first name", "last name", "url", "email address", "company", "position", "connected on",
+)  # fmt: skip
+
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}  # fmt: skip
+_DAY_MON_YEAR = re.compile(r"(\d{1,2}) ([a-z]{3}) (\d{4})", re.ASCII | re.IGNORECASE)
+_EXCEL = re.compile(r"(\d{1,2})-([a-z]{3})-(\d{2})", re.ASCII | re.IGNORECASE)
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+
+
+def connected_on(text: str) -> date:
+    """The "Connected On" cell as a date (see the module docstring); ValueError otherwise.
+    Month names are matched here, not with strptime's %b, which follows the process locale."""
+    if m := _DAY_MON_YEAR.fullmatch(text):
+        day, month, year = int(m[1]), _MONTHS.get(m[2].lower()), int(m[3])
+    elif m := _EXCEL.fullmatch(text):
+        day, month, year = int(m[1]), _MONTHS.get(m[2].lower()), 2000 + int(m[3])
+    elif m := _ISO.fullmatch(text):
+        day, month, year = int(m[3]), int(m[2]), int(m[1])
+    else:
+        raise ValueError(text)
+    if month is None:
+        raise ValueError(text)
+    return date(year, month, day)  # ValueError for 31 Feb
+
+
+def parse_linkedin(data: bytes) -> Parsed:
+    """The cards of a Connections.csv; raises MalformedFile when the file is not UTF-8 text,
+    its quoting is broken, or no header with First Name and Last Name opens it."""
+    records = csv_records(decode(data))
+    columns: dict[str, int] = {}
+    width = 0
+    for _ in range(HEADER_WITHIN):
+        record = next(records, None)
+        if record is None:
+            break
+        names = [cell.strip().casefold() for cell in record[1]]
+        if FIRST in names and LAST in names:
+            columns = {name: names.index(name) for name in names}  # the first of a repeated name
+            width = len(names)
+            break
+    if not columns:
+        raise MalformedFile(0, "no LinkedIn header (First Name,Last Name,...,Connected On) at its start")
+
+    parsed = Parsed()
+    for line, cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue  # a row of commas
+        if len(cells) != width:
+            # a company name with an unquoted comma shifts every cell after it
+            parsed.skipped.append(Skipped(line, f"{len(cells)} fields where the header has {width}"))
+            continue
+        found = _card(columns, cells, line)
+        if isinstance(found, Skipped):
+            parsed.skipped.append(found)
+        else:
+            parsed.cards.append(found)
+    return parsed
+
+
+def _card(columns: dict[str, int], cells: list[str], line: int) -> Card | Skipped:
+    def cell(column: str) -> str:
+        return one_line(cells[columns[column]]) if column in columns else ""
+
+    name = " ".join(part for part in (cell(FIRST), cell(LAST)) if part)
+    if not name:
+        return Skipped(line, "neither a first nor a last name")
+    met_on = None
+    if when := cell(CONNECTED):
+        try:
+            met_on = connected_on(when)
+        except ValueError:
+            return Skipped(line, "Connected On is not a date like 15 Mar 2024")
+    return Card(
+        name=name, line=line, organisation=cell(COMPANY) or None, role=cell(POSITION) or None,
+        emails=unique([cell(EMAIL)]), urls=unique([cell(URL)]), met_on=met_on, channel=CHANNEL,
+    )  # fmt: skip
