@@ -3,7 +3,9 @@ DELETE, sync-collection (RFC 6578) and a ctag/ETag listing for servers without i
 calendar-multiget (RFC 4791) to read back many items in one request.
 
 One client per target, with keep-alive and timeouts. Errors are mapped to the
-classes below so the sync engine can tell "retry later" from "conflict".
+classes below so the sync engine can tell "retry later" from "conflict". What is not
+calendar-specific (the transport, PROPFIND, discovery of a home, sync-collection, the
+ETag listing, a multiget) is in DAVClient, which the CardDAV client (carddav.py) shares.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
 CS = "http://calendarserver.org/ns/"
-NS = {"d": DAV, "c": CALDAV, "cs": CS}
+CARDDAV = "urn:ietf:params:xml:ns:carddav"
+NS = {"d": DAV, "c": CALDAV, "cs": CS, "card": CARDDAV}
 XML = {"Content-Type": 'application/xml; charset="utf-8"'}
 MULTIGET_BATCH = 200  # items per calendar-multiget: bounded answers on a large calendar
 CTAG_MARK = "\nctag:"  # in a sync cursor: the ctag read before its token's listing
@@ -134,7 +137,14 @@ def _multistatus(r: httpx.Response) -> ET.Element:
     return tree
 
 
-class CalDAVClient:
+class DAVClient:
+    """The WebDAV requests CalDAV and CardDAV share. The hints complete the messages
+    of a failed login and a timeout with what the user can change."""
+
+    auth_hint = "check the user and password of this target"
+    timeout_hint = "the target's `timeout` setting"
+    xmlns = f'xmlns:d="DAV:" xmlns:c="{CALDAV}" xmlns:cs="{CS}"'  # of a PROPFIND's body
+
     def __init__(
         self,
         url: str,
@@ -183,7 +193,7 @@ class CalDAVClient:
             # A large calendar on a slow server can take longer to list: say which knob helps.
             raise Unavailable(
                 f"{method} {_redact(urljoin(self.url, url))}: timed out after {self.timeout:g} s "
-                "(the target's `timeout` setting)"
+                f"({self.timeout_hint})"
             ) from None
         except (httpx.LocalProtocolError, UnicodeError):
             raise CalDAVError(f"{method} {_redact(urljoin(self.url, url))}: {UNSENDABLE}") from None
@@ -200,7 +210,7 @@ class CalDAVClient:
         where = f"{method} {urlsplit(str(r.url)).path}: HTTP {r.status_code}"
         # A 403 on REPORT means "no sync-collection here" (or a stale token), not a login problem.
         if r.status_code == 401 or (r.status_code == 403 and method != "REPORT"):
-            raise AuthFailed(f"{where}: check the user and password of this target")
+            raise AuthFailed(f"{where}: {self.auth_hint}")
         if r.status_code == 412:
             raise PreconditionFailed(where)
         if r.status_code == 429 or r.status_code >= 500:
@@ -209,8 +219,8 @@ class CalDAVClient:
 
     def propfind(self, url: str, props: list[str], depth: str) -> ET.Element:
         xml = "".join(f"<{p}/>" for p in props)
-        body = (f'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
-                f'xmlns:c="{CALDAV}" xmlns:cs="{CS}"><d:prop>{xml}</d:prop></d:propfind>')  # fmt: skip
+        body = (f'<?xml version="1.0" encoding="utf-8"?><d:propfind '
+                f"{self.xmlns}><d:prop>{xml}</d:prop></d:propfind>")  # fmt: skip
         r = self.request("PROPFIND", url, body=body, headers={**XML, "Depth": depth}, ok=(207,))
         return _multistatus(r)
 
@@ -219,21 +229,24 @@ class CalDAVClient:
         el = tree.find(f".//{_q(prop)}/{_q('d:href')}")
         return None if el is None or not el.text else el.text.strip()
 
-    def is_calendar(self, url: str) -> bool:
+    def is_collection(self, url: str, kind: str) -> bool:
+        """Whether `url` is a collection whose resourcetype holds `kind` (e.g. "c:calendar")."""
         try:
             tree = self.propfind(url, ["d:resourcetype"], "0")
         except CalDAVError as e:
             if isinstance(e, AuthFailed | Unavailable):
                 raise
             return False
-        return tree.find(f".//{_q('d:resourcetype')}/{_q('c:calendar')}") is not None
+        return tree.find(f".//{_q('d:resourcetype')}/{_q(kind)}") is not None
 
-    def calendar_home(self) -> str:
-        """The calendar home of the current user: RFC 6764 and RFC 4791 discovery."""
+    def home(self, service: str, home_set: str, what: str) -> str:
+        """The home of the current user (RFC 6764 and RFC 4791/6352 discovery): the
+        `home_set` property (e.g. "c:calendar-home-set") of its principal, found from
+        /.well-known/`service` when the URL is a server's root."""
         start = self.url
         if urlsplit(start).path in ("", "/"):
             try:
-                r = self.http.request("PROPFIND", urljoin(start, "/.well-known/caldav"),
+                r = self.http.request("PROPFIND", urljoin(start, f"/.well-known/{service}"),
                                       headers={**XML, "Depth": "0"})  # fmt: skip
                 self.requests += 1
                 if r.status_code == 207:
@@ -242,34 +255,11 @@ class CalDAVClient:
                 pass  # optional; the PROPFIND below reports what is wrong in one line
         tree = self.propfind(start, ["d:current-user-principal"], "0")
         principal = self._prop_href(tree, "d:current-user-principal") or start
-        tree = self.propfind(principal, ["c:calendar-home-set"], "0")
-        home = self._prop_href(tree, "c:calendar-home-set")
+        tree = self.propfind(principal, [home_set], "0")
+        home = self._prop_href(tree, home_set)
         if home is None:
-            raise CalDAVError(f"{self.url}: the server shows no calendar home for this user")
+            raise CalDAVError(f"{self.url}: the server shows no {what} home for this user")
         return urljoin(self.url, home)
-
-    def discover(self, calendar: str | None, create: bool, display_name: str = "syncnet") -> str:
-        """The collection URL: the configured URL when it is a calendar, else
-        `calendar` under the user's calendar home (created when asked to)."""
-        if self.is_calendar(self.url):
-            self.collection = self.url
-            return self.url
-        if not calendar:
-            raise CalDAVError(f"{self.url} is not a calendar: set 'calendar' to the name of one")
-        url = urljoin(self.calendar_home(), calendar.strip("/") + "/")
-        if not self.is_calendar(url):
-            if not create:
-                raise CalDAVError(f"calendar {url} does not exist: set 'create = true' to create it")
-            self.mkcalendar(url, display_name)
-        self.collection = url
-        return url
-
-    def mkcalendar(self, url: str, display_name: str) -> None:
-        body = (f'<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" xmlns:c="{CALDAV}">'
-                f"<d:set><d:prop><d:displayname>{display_name}</d:displayname>"
-                "<c:supported-calendar-component-set><c:comp name=\"VEVENT\"/><c:comp name=\"VTODO\"/>"
-                "</c:supported-calendar-component-set></d:prop></d:set></c:mkcalendar>")  # fmt: skip
-        self.request("MKCALENDAR", url, body=body, headers=XML, ok=(201,))
 
     # change detection -----------------------------------------------------------
     def _collection(self) -> str:
@@ -314,7 +304,7 @@ class CalDAVClient:
         return value.strip() if value else None
 
     def list_etags(self) -> dict[str, str]:
-        """Every calendar object in the collection: href -> etag (one PROPFIND)."""
+        """Every item in the collection: href -> etag (one PROPFIND)."""
         url = self._collection()
         tree = self.propfind(url, ["d:getetag", "d:resourcetype"], "1")
         base = _path(url).rstrip("/")
@@ -325,6 +315,68 @@ class CalDAVClient:
             if href.rstrip("/") != base and etag:
                 out[href] = etag.strip()
         return out
+
+    def get(self, href: str) -> tuple[bytes, str | None]:
+        r = self.request("GET", href)
+        return r.content, r.headers.get("ETag")
+
+    def report_multiget(self, report: str, data: str, hrefs: Sequence[str]
+                        ) -> dict[str, tuple[bytes, str | None] | None]:  # fmt: skip
+        """A multiget REPORT (`report`, e.g. "c:calendar-multiget", asking for the `data`
+        property): the items at `hrefs` in one REPORT, href -> (body, ETag), None for one
+        the server says is not there. An href the answer leaves out is left out here too.
+        NotSupported when the server has no multiget."""
+        prefix = report.partition(":")[0]
+        wanted = "".join(f"<d:href>{escape(quote(h))}</d:href>" for h in hrefs)
+        body = ('<?xml version="1.0" encoding="utf-8"?>'
+                f'<{report} xmlns:d="{DAV}" xmlns:{prefix}="{NS[prefix]}">'
+                f"<d:prop><d:getetag/><{data}/></d:prop>{wanted}</{report}>")  # fmt: skip
+        r = self.request("REPORT", self._collection(), body=body, headers={**XML, "Depth": "1"},
+                         ok=(207, 400, 403, 404, 405, 415, 501))  # fmt: skip
+        if r.status_code != 207:
+            raise NotSupported(f"{report.partition(':')[2]} not supported (HTTP {r.status_code})")
+        out: dict[str, tuple[bytes, str | None] | None] = {}
+        for resp in _multistatus(r).findall(_q("d:response")):
+            href = _path(resp.findtext(_q("d:href")) or "")
+            found = resp.find(f".//{_q(data)}")
+            if found is not None and found.text:
+                etag = resp.findtext(f".//{_q('d:getetag')}")
+                out[href] = found.text.encode(), None if etag is None else etag.strip()
+            elif " 404 " in (resp.findtext(_q("d:status")) or ""):
+                out[href] = None
+        return out
+
+
+class CalDAVClient(DAVClient):
+    def is_calendar(self, url: str) -> bool:
+        return self.is_collection(url, "c:calendar")
+
+    def calendar_home(self) -> str:
+        """The calendar home of the current user: RFC 6764 and RFC 4791 discovery."""
+        return self.home("caldav", "c:calendar-home-set", "calendar")
+
+    def discover(self, calendar: str | None, create: bool, display_name: str = "syncnet") -> str:
+        """The collection URL: the configured URL when it is a calendar, else
+        `calendar` under the user's calendar home (created when asked to)."""
+        if self.is_calendar(self.url):
+            self.collection = self.url
+            return self.url
+        if not calendar:
+            raise CalDAVError(f"{self.url} is not a calendar: set 'calendar' to the name of one")
+        url = urljoin(self.calendar_home(), calendar.strip("/") + "/")
+        if not self.is_calendar(url):
+            if not create:
+                raise CalDAVError(f"calendar {url} does not exist: set 'create = true' to create it")
+            self.mkcalendar(url, display_name)
+        self.collection = url
+        return url
+
+    def mkcalendar(self, url: str, display_name: str) -> None:
+        body = (f'<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" xmlns:c="{CALDAV}">'
+                f"<d:set><d:prop><d:displayname>{display_name}</d:displayname>"
+                "<c:supported-calendar-component-set><c:comp name=\"VEVENT\"/><c:comp name=\"VTODO\"/>"
+                "</c:supported-calendar-component-set></d:prop></d:set></c:mkcalendar>")  # fmt: skip
+        self.request("MKCALENDAR", url, body=body, headers=XML, ok=(201,))
 
     # items ----------------------------------------------------------------------
     def href_for(self, uid: str) -> str:
@@ -344,32 +396,9 @@ class CalDAVClient:
         r = self.request("DELETE", href, headers=headers, ok=(200, 204, 404))
         return r.status_code != 404
 
-    def get(self, href: str) -> tuple[bytes, str | None]:
-        r = self.request("GET", href)
-        return r.content, r.headers.get("ETag")
-
     def multiget(self, hrefs: Sequence[str]) -> dict[str, tuple[bytes, str | None] | None]:
-        """RFC 4791 calendar-multiget: the items at `hrefs` in one REPORT, href ->
-        (body, ETag), None for one the server says is not there. An href the answer
-        leaves out is left out here too. NotSupported when the server has no multiget."""
-        wanted = "".join(f"<d:href>{escape(quote(h))}</d:href>" for h in hrefs)
-        body = ('<?xml version="1.0" encoding="utf-8"?>'
-                f'<c:calendar-multiget xmlns:d="{DAV}" xmlns:c="{CALDAV}">'
-                f"<d:prop><d:getetag/><c:calendar-data/></d:prop>{wanted}</c:calendar-multiget>")  # fmt: skip
-        r = self.request("REPORT", self._collection(), body=body, headers={**XML, "Depth": "1"},
-                         ok=(207, 400, 403, 404, 405, 415, 501))  # fmt: skip
-        if r.status_code != 207:
-            raise NotSupported(f"calendar-multiget not supported (HTTP {r.status_code})")
-        out: dict[str, tuple[bytes, str | None] | None] = {}
-        for resp in _multistatus(r).findall(_q("d:response")):
-            href = _path(resp.findtext(_q("d:href")) or "")
-            data = resp.find(f".//{_q('c:calendar-data')}")
-            if data is not None and data.text:
-                etag = resp.findtext(f".//{_q('d:getetag')}")
-                out[href] = data.text.encode(), None if etag is None else etag.strip()
-            elif " 404 " in (resp.findtext(_q("d:status")) or ""):
-                out[href] = None
-        return out
+        """RFC 4791 calendar-multiget (see report_multiget)."""
+        return self.report_multiget("c:calendar-multiget", "c:calendar-data", hrefs)
 
 
 def auth_for(

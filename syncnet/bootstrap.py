@@ -19,7 +19,9 @@ from syncnet.app.network import Network
 from syncnet.errors import BadInput, NotFound
 
 if TYPE_CHECKING:  # the calendars service is imported where used: reads stay light
+    from syncnet.app.address_book import AddressBook
     from syncnet.app.calendars import Outcome
+    from syncnet.app.carddav_import import CardDAVReport
     from syncnet.app.sync import CalendarPort, TargetState
     from syncnet.domain.cards import Parsed
     from syncnet.domain.config import Target
@@ -194,3 +196,51 @@ def read_cards(kind: str, data: bytes) -> Parsed:
     except MalformedFile as e:
         raise BadInput(f"not a {kind} export: {e}; nothing was imported") from None
     raise BadInput(f"unknown import format {kind!r}")
+
+
+CARDDAV_PASSWORD_ENV = "SYNCNET_CARDDAV_PASSWORD"
+
+
+def open_address_book(url: str, user: str | None, password_cmd: str | None,
+                      timeout: float = 30.0) -> AddressBook:  # fmt: skip
+    """The CardDAV address book at `url` (no request yet). Like a CalDAV target's: no
+    credentials inside the URL; the password from --password-cmd, else the environment
+    (SYNCNET_CARDDAV_PASSWORD), never an option's value (it would show in `ps`)."""
+    from syncnet.domain.config import url_problem
+
+    problem = url_problem(url)
+    if problem == "userinfo":  # the message never shows the URL: it holds a password
+        raise BadInput("the URL holds a user name or password (user:password@): remove it, give --user, "
+                       f"and the password in {CARDDAV_PASSWORD_ENV} or with --password-cmd")  # fmt: skip
+    if problem == "host" or not url.startswith(("http://", "https://")):
+        raise BadInput("the address book's URL must be an http:// or https:// URL with a valid host")
+    if password_cmd is not None and not user:
+        raise BadInput("--password-cmd needs --user")
+    password = None
+    if user:
+        if password_cmd is not None:
+            from syncnet.storage.secrets import run_secret_command
+
+            password = run_secret_command(password_cmd, "--password-cmd")
+        else:
+            password = os.environ.get(CARDDAV_PASSWORD_ENV)
+        if password is None:
+            raise BadInput(f"no password for user {user!r}: set {CARDDAV_PASSWORD_ENV} or give "
+                           "--password-cmd")  # fmt: skip
+    from syncnet_adapters.caldav import auth_for
+    from syncnet_adapters.carddav import CardDAVClient
+
+    auth, headers = auth_for(user or None, password, None)
+    book: AddressBook = CardDAVClient(url, auth, timeout, headers)
+    return book
+
+
+def import_address_book(net: Network, book: AddressBook, *, dry_run: bool = False,
+                        progress: Callable[[int], None] | None = None) -> CardDAVReport:  # fmt: skip
+    """Import what changed in the address book since the last run (syncnet.app.carddav_import);
+    each card is read as a vCard file of one card."""
+    from syncnet_adapters.vcards import parse_vcards
+
+    from syncnet.app.carddav_import import import_address_book as run
+
+    return run(net, book, parse_vcards, dry_run=dry_run, progress=progress)

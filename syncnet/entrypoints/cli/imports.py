@@ -4,6 +4,7 @@ tidying it (docs/imports.md)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def _run_import(c: Ctx, kind: str, file: Path, dry_run: bool, as_json: bool) -> 
         _print_report(net, report)
 
 
-def _print_report(net: Any, report: Any) -> None:
+def _print_report(net: Any, report: Any, where: Callable[[int], str] = "line {}".format) -> None:
     from syncnet.entrypoints.terminal import printable
 
     verb = "Would add" if report.dry_run else "Added"
@@ -68,12 +69,12 @@ def _print_report(net: Any, report: Any) -> None:
     for o in report.possible():
         others = ", ".join(finder.ref(p).label() for p in o.possible if p != o.contact_id)
         if others:
-            click.echo(printable(f"  line {o.line}: {o.name} may be {others} ('syncnet duplicates')"))
+            click.echo(printable(f"  {where(o.line)}: {o.name} may be {others} ('syncnet duplicates')"))
     for s in report.skipped:
-        click.echo(printable(f"  line {s.line}: skipped, {s.reason}"))
+        click.echo(printable(f"  {where(s.line)}: skipped, {s.reason}"))
     for o in report.outcomes:
         for value in o.left_out:
-            click.echo(printable(f"  line {o.line}: {value} left out"))
+            click.echo(printable(f"  {where(o.line)}: {value} left out"))
     if report.dry_run:
         click.echo("Nothing was recorded (--dry-run).")
 
@@ -98,6 +99,47 @@ import_group.add_command(_import_command(
 import_group.add_command(_import_command(
     "vcard", "a vCard file (.vcf: vCard 2.1, 3.0 or 4.0, one or many cards), as phones and address "
     "books export them"))  # fmt: skip
+
+
+@import_group.command("carddav")
+@click.argument("url")
+@click.option("--user", metavar="NAME", help="Log in as NAME (HTTP Basic).")
+@click.option("--password-cmd", metavar="COMMAND",
+              help="Run COMMAND (no shell) for the password; without it the password is read from "
+                   "SYNCNET_CARDDAV_PASSWORD.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Say what would be added and updated; record nothing.")
+@json_option
+@pass_ctx
+def import_carddav(c: Ctx, url: str, user: str | None, password_cmd: str | None, dry_run: bool,
+                   as_json: bool) -> None:  # fmt: skip
+    """Import an address book from a CardDAV server: URL is the address book, or the
+    user's principal or home when it holds only one (never with user:password@ in it).
+
+    Later runs read only the cards changed since the last one. A card deleted on the
+    server leaves its contact here.
+    """
+    from syncnet.bootstrap import import_address_book, open_address_book
+    from syncnet.entrypoints.terminal import printable
+
+    book = open_address_book(url, user, password_cmd)
+    try:
+        with c.network() as net:
+            show = _progress("recording facts")
+            result = import_address_book(net, book, dry_run=dry_run, progress=show)
+            if show is not None:
+                click.echo(err=True)
+            if as_json:
+                render.emit_json(result.to_json())
+                return
+            click.echo(f"Read {result.fetched:,} new or changed card(s) of the address book.")
+            if result.note:
+                click.echo(f"Note: {result.note}.")
+            _print_report(net, result.report, result.where)
+            if result.removed:
+                click.echo(printable(f"{result.removed:,} card(s) removed from the address book; "
+                                     "their contacts stay."))  # fmt: skip
+    finally:
+        book.close()
 
 
 @click.command()
