@@ -2,12 +2,13 @@
 
 The rules that make reminders due are in the domain (`syncnet.domain.rules`, see
 docs/rules.md); this module only unseals the names, places and promise texts that
-the summaries show.
+the summaries show, and the birthdays the birthday rule needs (the fold keeps them
+sealed): those of kept contacts that have one, and only while the rule is on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +16,7 @@ from syncnet.app.directory import ContactRef, Directory
 from syncnet.domain import projections as pj
 from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, PromiseView
-from syncnet.domain.rules import RuleKind
+from syncnet.domain.rules import RuleKind, birthday_parts
 
 Unseal = Callable[[str | None], str | None]
 
@@ -38,7 +39,8 @@ def agenda_items(
     unseal: Unseal,
 ) -> list[AgendaItem]:
     """Every open reminder open by `until` (default: today), overdue first, with its summary."""
-    reminders = pj.agenda(contacts, promises, today, config, until)
+    birthdays = birthdays_to_remind(contacts, config, unseal)
+    reminders = pj.agenda(contacts, promises, today, config, until, birthdays)
     directory = Directory(contacts, unseal)
     by_promise = {p.id: p for p in promises}
     items = []
@@ -47,16 +49,49 @@ def agenda_items(
         what = unseal(by_promise[r.promise_id].what) if r.promise_id else None
         view = directory.by_id.get(r.contact_id)
         where = unseal(view.where) if view and r.rule == RuleKind.FOLLOWUP else None
-        summary = reminder_summary(r, contact, view, what, where)
+        summary = reminder_summary(r, contact, view, what, where, birthdays.get(r.contact_id))
         items.append(AgendaItem(r, contact, r.state(today), summary, what))
     return items
 
 
+def birthdays_to_remind(
+    contacts: Iterable[ContactView], config: Config, unseal: Unseal
+) -> dict[str, tuple[int, int]]:
+    """(month, day) of the birthday of each contact the birthday rule asks about: kept,
+    not forgotten, with a birthday. Only their rows are unsealed, and none while
+    `rules.birthdays` is off: a network of thousands without birthdays costs nothing."""
+    if not config.birthdays:
+        return {}
+    out = {}
+    for c in contacts:
+        if c.birthday and c.keep and not c.forgotten:
+            parts = birthday_parts(unseal(c.birthday))
+            if parts is not None:
+                out[c.id] = parts
+    return out
+
+
+def birthday_of(view: ContactView, unseal: Unseal) -> str | None:
+    """A contact's birthday as stored ("YYYY-MM-DD", year 1604 when unknown), or None."""
+    if not view.birthday:
+        return None
+    text = unseal(view.birthday)
+    return text if birthday_parts(text) is not None else None
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")  # fmt: skip  # not the locale's: calendars are shared
+
+
 def reminder_summary(
-    r: pj.Reminder, contact: ContactRef, view: ContactView | None, what: str | None, where: str | None
+    r: pj.Reminder, contact: ContactRef, view: ContactView | None, what: str | None, where: str | None,
+    birthday: tuple[int, int] | None = None,
 ) -> str:
     """The one line a calendar shows: who, which rule, and what to do."""
     name = contact.name or "[forgotten]"
+    if r.rule == RuleKind.BIRTHDAY:
+        month, day = birthday or (r.due.month, r.due.day)
+        return f"Wish {name} a happy birthday ({day} {MONTHS[month - 1]})"
     if r.rule == RuleKind.FOLLOWUP:
         place = where or (view.channel if view and view.channel != "other" else None)
         return f"Follow up with {name} — met{f' at {place}' if place else ''} on {r.period}"

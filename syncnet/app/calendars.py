@@ -138,8 +138,8 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
                         today: date, state: TargetState,
                         save: Callable[[TargetState], None] | None = None) -> None:  # fmt: skip
     """Record the fact each reminder ticked off on the target asked for: a follow-up,
-    season or cadence reminder becomes a touch initiated by me (channel "other"), a
-    promise becomes kept; unticked again after that, the fact is retracted.
+    season, cadence or birthday reminder becomes a touch initiated by me (channel
+    "other"), a promise becomes kept; unticked again after that, the fact is retracted.
 
     A completion with no fact to record (an item that is not one reminder, a reminder
     not due now, a fact the store refuses) is reported as `not-taken-in` by the sync
@@ -213,7 +213,7 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
             report.actions.append(Action(NOT_TAKEN_IN, uid, contact_id, None, why))
 
 
-TAKEN_IN = ("followup", "season", "cadence", "promise")
+TAKEN_IN = ("followup", "season", "cadence", "birthday", "promise")
 
 
 def _standing_retraction(net: Network, fact_id: uuid.UUID) -> str | None:
@@ -281,8 +281,9 @@ def agenda_key(net: Network, target: Target, today: date) -> str:
     the day, every setting that shapes the items, and the render version. Equal keys,
     equal items."""
     c = net.config
-    settings = (c.timezone, c.followup_days, c.seasons, target.horizon_days,
-                target.style, target.alarms, target.max_items, RENDER_VERSION)  # fmt: skip
+    settings = (c.timezone, c.followup_days, c.seasons, c.birthdays, c.birthday_notice_days,
+                target.horizon_days, target.style, target.alarms, target.max_items,
+                RENDER_VERSION)  # fmt: skip
     raw = f"{net.views.agenda_position()}|{today.isoformat()}|{settings!r}"
     return hashlib.sha256(raw.encode()).hexdigest()
 

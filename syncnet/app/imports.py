@@ -15,19 +15,24 @@ was imported, which leaves the contact unsorted: no reminders until it is put in
 pocket. A known person gets the details it lacks (an organisation or role it has none
 of, e-mails, phones and URLs it does not hold yet) as one DetailsSet; its name, pocket
 and history stay. Importing the same file twice therefore adds and changes nothing.
+A card's birthday is a fact of its own (BirthdaySet, a yearly reminder once the
+contact is kept), for a new person and for a known one that never had a birthday set
+(one set by hand, or cleared, stays as it is).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from syncnet.domain import commands as cmd
 from syncnet.domain.cards import Card, Parsed, Skipped
+from syncnet.domain.config import FIRST_DAY
+from syncnet.domain.rules import YEAR_UNKNOWN
 
 if TYPE_CHECKING:
     from syncnet.app.network import Network
@@ -110,6 +115,7 @@ class Person:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    birthday_set: bool = False  # a birthday was set (or cleared) once: an import leaves it
 
 
 class People:
@@ -137,7 +143,7 @@ class People:
             people.append(Person(view.id, unseal(view.name) or "", view.met_on, details.get("org"),
                                  details.get("role"),
                                  list(details.get("emails", [])), list(details.get("phones", [])),
-                                 list(details.get("urls", []))))  # fmt: skip
+                                 list(details.get("urls", [])), bool(view.birthday_at)))  # fmt: skip
         return cls(people)
 
     def add(self, person: Person) -> None:
@@ -166,8 +172,9 @@ class People:
         return list(self.by_name.get(fold(card.name), []))
 
 
-def checked(card: Card) -> tuple[Card, tuple[str, ...]]:
-    """The card with malformed e-mails, phones and URLs left out, and what was left out."""
+def checked(card: Card, today: date) -> tuple[Card, tuple[str, ...]]:
+    """The card with malformed e-mails, phones and URLs left out, and a birthday recording
+    would refuse (after `today`, or before 1900 with its year), and what was left out."""
     left: list[str] = []
 
     def keep(values: tuple[str, ...], pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
@@ -183,13 +190,26 @@ def checked(card: Card) -> tuple[Card, tuple[str, ...]]:
 
     emails, phones = keep(card.emails, _EMAIL, "e-mail"), keep(card.phones, _PHONE, "phone")
     clean = Card(**{**vars(card), "emails": emails, "phones": phones, "urls": keep(card.urls, _URL, "URL")})
+    if clean.birthday is not None and not _birthday_fits(clean.birthday, today):
+        left.append(f"birthday {clean.birthday.isoformat()} (not from {FIRST_DAY.year} to today)")
+        clean = replace(clean, birthday=None)
     return clean, tuple(left)
 
 
+def _birthday_fits(day: date, today: date) -> bool:
+    """What recording takes (recording.Translator._birthday): a year unknown, or one from
+    FIRST_DAY's to today's, and not after today."""
+    return day.year == YEAR_UNKNOWN or (FIRST_DAY.year <= day.year and day <= today)
+
+
+def _birthday(contact: str, card: Card) -> list[cmd.Command]:
+    """The card's birthday as a fact of its own (stored "YYYY-MM-DD", year 1604 when unknown)."""
+    return [] if card.birthday is None else [cmd.SetBirthday(contact, card.birthday.isoformat())]
+
+
 def _details(card: Card) -> cmd.Details:
-    birthday = None if card.birthday is None else card.birthday.isoformat()
     return cmd.Details(org=card.organisation or None, role=card.role or None, emails=card.emails or None,
-                       phones=card.phones or None, urls=card.urls or None, birthday=birthday)  # fmt: skip
+                       phones=card.phones or None, urls=card.urls or None)  # fmt: skip
 
 
 def _new_details(person: Person, card: Card) -> cmd.Details | None:
@@ -213,7 +233,7 @@ def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[c
     report = ImportReport(source, dry_run=True, skipped=list(parsed.skipped))
     commands: list[cmd.Command] = []
     for raw in parsed.cards:
-        card, left_out = checked(raw)
+        card, left_out = checked(raw, today)
         if not card.name.strip():
             report.skipped.append(Skipped(card.line, "no name"))
             continue
@@ -224,8 +244,14 @@ def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[c
         if found is not None:
             person = people.people[found]
             details = _new_details(person, card)
-            if details is None:
+            birthday = [] if person.birthday_set else _birthday(found, card)
+            if details is None and not birthday:
                 report.outcomes.append(Outcome(card.line, card.name, "unchanged", found, why, (), left_out))
+                continue
+            commands += birthday
+            person.birthday_set = person.birthday_set or bool(birthday)
+            if details is None:  # the birthday alone
+                report.outcomes.append(Outcome(card.line, card.name, "updated", found, why, (), left_out))
                 continue
             commands.append(cmd.SetDetails(found, details))
             person.emails += [e for e in (details.emails or ()) if e not in person.emails]
@@ -241,9 +267,11 @@ def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[c
                                  note=card.note, new=True, contact_id=contact,
                                  details=_details(card)))  # fmt: skip
         commands.append(cmd.Imported(contact.hex, source))  # today: the day it came in
+        commands += _birthday(contact.hex, card)
         met = (card.met_on or today).isoformat()
         people.add(Person(contact.hex, card.name.strip(), met, card.organisation, card.role,
-                          list(card.emails), list(card.phones), list(card.urls)))  # fmt: skip
+                          list(card.emails), list(card.phones), list(card.urls),
+                          card.birthday is not None))  # fmt: skip
         report.outcomes.append(Outcome(card.line, card.name, "added", contact.hex, "new", similar, left_out))
     return commands, report
 

@@ -19,10 +19,11 @@ from syncnet.app.directory import short
 from syncnet.app.recorded import ME, Recorded
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
-from syncnet.domain.config import CADENCE_DAYS, MINUTES, out_of_range
+from syncnet.domain.config import CADENCE_DAYS, FIRST_DAY, MINUTES, out_of_range, shown
 from syncnet.domain.corrections import AMENDABLE, Corrections
 from syncnet.domain.dates import check_date
 from syncnet.domain.rows import ContactView, GoalView, PromiseView
+from syncnet.domain.rules import YEAR_UNKNOWN
 from syncnet.errors import BadInput, ContactsMoved, NotFound, StoreError, SyncnetError
 
 if TYPE_CHECKING:
@@ -363,6 +364,31 @@ class Translator:
             **self._meta(c.on, contact), note=self._seal(contact, c.note), contact_id=contact, details=details
         )
 
+    def _set_birthday(self, c: cmd.SetBirthday) -> ev.Fact:
+        contact = self._contact(c.contact)
+        birthday = None if c.birthday is None else self.keyring.seal(contact, self._birthday(c.birthday))
+        return ev.BirthdaySet(**self._meta(c.on, contact), note=self._seal(contact, c.note),
+                              contact_id=contact, birthday=birthday)  # fmt: skip
+
+    def _birthday(self, text: str) -> str:
+        """A birthday as stored: "YYYY-MM-DD", the year YEAR_UNKNOWN for one given without
+        (--MM-DD or MM-DD); a real date, from FIRST_DAY's year to the real today."""
+        given = text.strip()
+        m = _BIRTHDAY.match(given)
+        year = YEAR_UNKNOWN if m is None or m.group(1) is None else int(m.group(1))
+        try:
+            if m is None:
+                raise ValueError
+            day = date(year, int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise BadInput(f"malformed birthday {shown(text)}: use YYYY-MM-DD, "
+                           "or MM-DD without the year") from None  # fmt: skip
+        if year != YEAR_UNKNOWN and not FIRST_DAY.year <= year <= self.real_today.year:
+            raise BadInput(f"birthday {out_of_range(given, FIRST_DAY.year, self.real_today.year)} (the year)")
+        if day > self.real_today:
+            raise BadInput(f"birthday {given} is in the future (today is {self.real_today.isoformat()})")
+        return day.isoformat()
+
     def _rename(self, c: cmd.Rename) -> ev.Fact:
         contact = self._contact(c.contact)
         name = c.name.strip()
@@ -458,7 +484,9 @@ class Translator:
         if isinstance(target, ev.CORRECTIONS):
             raise BadInput("a retraction or an amendment cannot be amended: retract it instead")
         self._standing(target)
-        allowed = AMENDABLE[type(target)]
+        allowed = AMENDABLE.get(type(target))
+        if allowed is None:  # e.g. a birthday: recorded anew, or retracted
+            raise BadInput(f"a {type(target).__name__} fact cannot be amended: retract it, or record it anew")
         kind_word = type(target).__name__
         for name, value in (("minutes", c.minutes), ("kind", c.kind), ("channel", c.channel)):
             if value is not None and name not in allowed:
@@ -542,12 +570,14 @@ TRANSLATIONS: dict[type[Any], Callable[[Translator, Any], ev.Fact]] = {
     cmd.Forget: Translator._forget,
     cmd.Imported: Translator._imported,
     cmd.Merge: Translator._merge,
+    cmd.SetBirthday: Translator._set_birthday,
 }
 
 FACT_PREFIX = 6  # hex digits of a fact id that name it (history shows 8)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{3,30}$")
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+_BIRTHDAY = re.compile(r"^(?:([0-9]{4})-|--)?([0-9]{2})-([0-9]{2})$")  # ASCII digits only
 
 
 def record_commands(

@@ -204,6 +204,17 @@ class Why:
 
 
 @dataclass(frozen=True)
+class SetBirthday:
+    """Give or change a contact's birthday: "YYYY-MM-DD", or without its year "--MM-DD"
+    or "MM-DD" (29 February included); None clears it. Stored sealed."""
+
+    contact: str
+    birthday: str | None
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Imported:
     """Mark a contact just met by an import as imported from `source` (unsorted)."""
 
@@ -256,5 +267,5 @@ class Amend:
 Command = (
     Meet | Touch | Give | Receive | Ask | Asked | Pitch | Promise | Kept | Dropped
     | Pocket | Cadence | GoalAdd | GoalAchieved | Link | SetDetails | Rename | Why | Retract | Amend
-    | Forget | Imported | Merge
+    | Forget | Imported | Merge | SetBirthday
 )  # fmt: skip

@@ -37,6 +37,8 @@ MINUTES = (0, MAX_MINUTES)
 # The config's numbers: option (a target's as targets.*.OPTION) -> (lowest, highest).
 RANGES: dict[str, tuple[int | float, int | float]] = {
     "rules.followup_days": (0, 365),
+    # Half a year at most: the notice of one birthday never reaches back to the one before.
+    "rules.birthday_notice_days": (0, 180),
     **{f"minutes.{kind}": MINUTES for kind in ("touch", "meeting", "help", "pitch", "request")},
     "split.window_days": (1, MAX_DAYS),
     "split.give": (0, 100),
@@ -209,6 +211,8 @@ class Feed:
 class Config:
     timezone: str = ""  # empty: the system's local time zone
     followup_days: int = 3
+    birthdays: bool = True  # a kept contact's birthday is a yearly reminder
+    birthday_notice_days: int = 7  # it opens this many days before the birthday
     hemisphere: str = "north"
     seasons: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(NORTH_SEASONS))
     minutes: Minutes = field(default_factory=Minutes)
@@ -376,7 +380,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         if key != "timezone":
             raise ConfigError(f"config: unknown option general.{key}")
     for key in rules:
-        if key not in ("followup_days", "hemisphere"):
+        if key not in ("followup_days", "hemisphere", "birthdays", "birthday_notice_days"):
             raise ConfigError(f"config: unknown option rules.{key}")
     timezone = general.get("timezone", "")
     if not isinstance(timezone, str):
@@ -392,6 +396,13 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
     if not isinstance(followup, int) or isinstance(followup, bool):
         raise ConfigError(f"config: rules.followup_days must be a whole number, got {followup!r}")
     _in_range("rules.followup_days", followup)
+    birthdays = rules.get("birthdays", True)
+    if not isinstance(birthdays, bool):
+        raise ConfigError(f"config: rules.birthdays must be true or false, got {shown(birthdays)}")
+    notice = rules.get("birthday_notice_days", 7)
+    if not isinstance(notice, int) or isinstance(notice, bool):
+        raise ConfigError(f"config: rules.birthday_notice_days must be a whole number, got {shown(notice)}")
+    _in_range("rules.birthday_notice_days", notice)
     hemisphere = rules.get("hemisphere", "north")
     if hemisphere not in ("north", "south"):
         raise ConfigError("config: rules.hemisphere must be 'north' or 'south'")
@@ -411,6 +422,8 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
     return Config(
         timezone=timezone,
         followup_days=followup,
+        birthdays=birthdays,
+        birthday_notice_days=notice,
         hemisphere=hemisphere,
         seasons=seasons,
         minutes=_typed(Minutes, _section(data, "minutes"), "minutes"),

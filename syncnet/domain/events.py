@@ -187,6 +187,15 @@ class ContactImported(Fact):
     source: str
 
 
+class BirthdaySet(Fact):
+    """A contact's birthday, "YYYY-MM-DD" sealed with the contact's data key (the year
+    1604 when it is unknown: vCard's --MM-DD); None clears it. The latest (by day, then
+    recording) is in force; a kept contact's birthday is a yearly reminder (docs/rules.md)."""
+
+    contact_id: UUID
+    birthday: Sealed | None
+
+
 class ContactsMerged(Fact):
     """Two contacts are one person: every fact of `merged_id` counts for `contact_id`
     from now on, its first meeting as an interaction (docs/imports.md, "Merging"). Both

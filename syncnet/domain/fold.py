@@ -88,6 +88,8 @@ def _bump(table: dict[str, list[int]], day: str, width: int, col: int, by: int) 
 def _interaction(c: ContactView, day: str, mine: bool, is_meeting: bool) -> None:
     if day > c.last_interaction:
         c.last_interaction = day
+    if mine and day > c.last_by_me:
+        c.last_by_me = day
     month = day[:7]
     at = bisect_left(c.months, month)  # months stay sorted
     if at == len(c.months) or c.months[at] != month:
@@ -228,6 +230,13 @@ def _details_set(views: Views, event: ev.DetailsSet, day: str, contact: Row, day
         contact.details.sort()
 
 
+def _birthday_set(views: Views, event: ev.BirthdaySet, day: str, contact: Row, days: Days) -> None:
+    stamp = _stamp(event, day)
+    if contact is not None and stamp >= contact.birthday_at:
+        contact.birthday = "" if event.birthday is None else event.birthday.to_text()
+        contact.birthday_at = stamp
+
+
 def _renamed(views: Views, event: ev.Renamed, day: str, contact: Row, days: Days) -> None:
     stamp = _stamp(event, day)
     if contact is not None and stamp >= contact.name_at:
@@ -289,6 +298,7 @@ _HANDLERS: dict[type[ev.Fact], Handler] = {
     ev.ReasonSet: _reason_set,
     ev.ContactForgotten: _forgotten,
     ev.ContactImported: _imported,
+    ev.BirthdaySet: _birthday_set,
 }
 
 

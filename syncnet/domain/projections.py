@@ -7,7 +7,7 @@ or warnings.py, and this module only gathers their results.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,6 +32,7 @@ from syncnet.domain.rows import (
 from syncnet.domain.rules import (
     RULE_ORDER,
     Reminder,
+    birthday_reminders,
     cadence_reminder,
     followup_reminder,
     promise_reminder,
@@ -60,12 +61,15 @@ def agenda(
     today: date,
     config: Config,
     until: date | None = None,
+    birthdays: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[Reminder]:
     """Every open reminder that is open by `until` (default: today), overdue first.
 
     One function per rule (syncnet.domain.rules); here only which contacts and seasons
-    they are asked about and the order of the list.
+    they are asked about and the order of the list. `birthdays`: (month, day) by contact
+    id, for the contacts whose birthday the caller unsealed (the fold cannot).
     """
+    birthdays = birthdays or {}
     horizon = max(today, until or today)
     out: list[Reminder] = []
     # A season that is over leaves the agenda: only those that still last on `today`.
@@ -81,6 +85,8 @@ def agenda(
         cadence = cadence_reminder(c, horizon)
         if cadence is not None:
             out.append(cadence)
+        if c.id in birthdays:
+            out += birthday_reminders(c, birthdays[c.id], today, horizon, config)
     for p in promises:
         promise = promise_reminder(p)
         if promise is not None and promise.opens <= horizon:

@@ -68,6 +68,9 @@ class ContactView:
     forgotten: str = ""  # the day the contact was erased (events.ContactForgotten)
     unsorted: bool = False  # imported and in no pocket yet (events.ContactImported): no reminders
     imported_on: str = ""  # the day it was imported (events.ContactImported)
+    birthday: str = ""  # sealed "YYYY-MM-DD" (events.BirthdaySet); "" when none
+    birthday_at: str = ""  # (on, recorded) of the birthday in force; "" when none was ever set
+    last_by_me: str = ""  # the latest interaction initiated by me (a birthday's wishes)
 
 
 @dataclass

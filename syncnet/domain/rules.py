@@ -1,7 +1,7 @@
 """The rules of docs/rules.md, each in a function named after it. Pure: no I/O.
 
-Here: the kinds of rules and warnings, the seasons and windows, and the four
-reminder rules (follow-up, season, promise, cadence). The five warnings are in
+Here: the kinds of rules and warnings, the seasons and windows, and the five
+reminder rules (follow-up, season, promise, cadence, birthday). The five warnings are in
 warnings.py; what counts as an interaction, as initiated by me and which bucket of
 the time split a fact falls into are next to the facts (events.py), so that reading
 the agenda never loads the event classes.
@@ -21,13 +21,14 @@ from syncnet.domain.rows import ContactView, PromiseView
 
 
 class RuleKind(StrEnum):
-    """The four reminder rules. A StrEnum: its value is what JSON output, reminder keys
+    """The five reminder rules. A StrEnum: its value is what JSON output, reminder keys
     (hence calendar UIDs) and calendar items have always carried."""
 
     FOLLOWUP = "followup"
     SEASON = "season"
     PROMISE = "promise"
     CADENCE = "cadence"
+    BIRTHDAY = "birthday"
 
 
 class WarningKind(StrEnum):
@@ -48,8 +49,9 @@ class Bucket(StrEnum):
     ASK = "ask"
 
 
-# Same due day: promises first, then follow-ups, cadence, seasons.
-RULE_ORDER = {RuleKind.PROMISE: 0, RuleKind.FOLLOWUP: 1, RuleKind.CADENCE: 2, RuleKind.SEASON: 3}
+# Same due day: promises first, then follow-ups, birthdays (each on its day), cadence, seasons.
+RULE_ORDER = {RuleKind.PROMISE: 0, RuleKind.FOLLOWUP: 1, RuleKind.BIRTHDAY: 2, RuleKind.CADENCE: 3,
+              RuleKind.SEASON: 4}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -194,3 +196,56 @@ def cadence_reminder(contact: ContactView, horizon: date) -> Reminder | None:
     if due > horizon:
         return None
     return Reminder(RuleKind.CADENCE, contact.id, due.isoformat(), due, due)
+
+
+# --------------------------------------------------------------------------- birthdays
+# A birthday is stored (sealed) as "YYYY-MM-DD"; a birthday without its year in year
+# YEAR_UNKNOWN (vCard's --MM-DD), a leap year, so that 29 February fits.
+YEAR_UNKNOWN = 1604
+
+
+def birthday_parts(text: str | None) -> tuple[int, int] | None:
+    """(month, day) of a stored birthday; None for anything else (an erased field reads
+    as a placeholder, not a date)."""
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return day.month, day.day
+
+
+def birthday_in(year: int, month: int, day: int) -> date:
+    """The day a birthday falls on in `year`: 29 February is 28 February in other years."""
+    if (month, day) == (2, 29) and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+def birthday_reminders(
+    contact: ContactView, birthday: tuple[int, int] | None, today: date, horizon: date, config: Config
+) -> list[Reminder]:
+    """docs/rules.md, birthday: "opens: `birthday_notice_days` before the birthday, or the
+    meeting if later; due: the birthday (29 February: 28 February in other years); done by:
+    an interaction initiated by me dated on or after the day it opens; who: keep pocket,
+    with a birthday, while `birthdays` is on".
+
+    `birthday` is (month, day): the app unseals it (the fold cannot). A birthday leaves
+    the agenda after its day: a missed one is not overdue for a year. Listed once it
+    opens by `horizon`; one per year, the year is its period.
+    """
+    if not config.birthdays or birthday is None or not contact.keep or contact.forgotten:
+        return []
+    met = date.fromisoformat(contact.met_on)
+    notice = timedelta(days=config.birthday_notice_days)
+    out = []
+    for year in range(today.year, horizon.year + 2):  # a due day after horizon + notice never opens by it
+        due = birthday_in(year, *birthday)
+        opens = max(due - notice, met)
+        if due < today:
+            continue
+        if opens > horizon:
+            break
+        if contact.last_by_me and contact.last_by_me >= opens.isoformat():
+            continue  # wished (or any other interaction of mine) since it opened
+        out.append(Reminder(RuleKind.BIRTHDAY, contact.id, f"{year:04d}", opens, due))
+    return out

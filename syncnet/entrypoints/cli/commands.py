@@ -501,15 +501,36 @@ def rename(c: Ctx, contact: str, new_name: str, on: str | None, note: str | None
 
 @cli.command()
 @click.argument("contact")
+@click.argument("day", metavar="DATE", required=False)
+@click.option("--clear", is_flag=True, help="Remove the birthday: no more birthday reminders.")
+@write_options
+@pass_ctx
+def birthday(c: Ctx, contact: str, day: str | None, clear: bool, on: str | None, note: str | None,
+             today: str | None, as_json: bool) -> None:  # fmt: skip
+    """Give or change CONTACT's birthday: DATE as YYYY-MM-DD, or MM-DD when the year is unknown.
+
+    A kept contact's birthday is a yearly reminder (config: rules.birthdays,
+    rules.birthday_notice_days); --clear removes it.
+    """
+    if clear == (day is not None):
+        raise BadInput("give the birthday as YYYY-MM-DD or MM-DD, or --clear to remove it")
+    _record(c, today, as_json, lambda n, cmd: cmd.SetBirthday(contact, day, _on(n, on), note))
+
+
+@cli.command()
+@click.argument("contact")
 @read_options
 @json_option
 @pass_ctx
 def show(c: Ctx, contact: str, today: str | None, known_at: str | None, as_json: bool) -> None:
     """Everything about CONTACT: details, pocket, reason, cadence, last interaction,
     balance, open promises, and who introduced whom."""
+    from syncnet.app.agenda import birthday_of
+
     with c.network(today, known_at) as net:
         card = net.show(contact)
-    render.show(card, as_json)
+        born = birthday_of(card.view, net.unseal_text)  # a fact of its own, not one of the details
+    render.show(card, as_json, born)
 
 
 # ---------------------------------------------------------------- corrections

@@ -104,7 +104,7 @@ def recorded(r: Recorded, contact: ContactRef | None, as_json: bool) -> None:
         click.echo(f"Recorded goal {r.goal_id[:8]}.")
     else:
         words = {"goalachieved": "goal achieved", "link": "goal link", "pitch": "self-presentation",
-                 "setdetails": "details", "why": "reason", "retract": "retraction",
+                 "setdetails": "details", "setbirthday": "birthday", "why": "reason", "retract": "retraction",
                  "amend": "amendment"}  # fmt: skip
         click.echo(f"Recorded {words.get(r.kind, r.kind)}{':' + who if who else ''}.")
 
@@ -227,12 +227,12 @@ def contacts(rows: Sequence[tuple[ContactRef, ContactView, list[str]]], as_json:
     if as_json:
         emit_json({"contacts": [
             {"id": ref.id, "short": ref.short, "name": ref.name, "channel": v.channel, "why": v.why,
-             "pocket": "keep" if v.keep else "drop", "met_on": v.met_on,
+             "pocket": pocket_of(v), "met_on": v.met_on,
              "last_interaction": v.last_interaction or None, "cadence_days": v.cadence_days,
              "goals": names} for ref, v, names in rows]})  # fmt: skip
         return
     table([[ref.short, ref.name or "[forgotten]", v.why or "(no reason)", v.channel,
-            "keep" if v.keep else "drop", v.met_on, v.last_interaction, ", ".join(names)]
+            pocket_of(v), v.met_on, v.last_interaction, ", ".join(names)]
            for ref, v, names in rows],
           ["id", "name", "why", "channel", "pocket", "met", "last", "goals"])  # fmt: skip
 
@@ -323,12 +323,19 @@ def fact_line(e: HistoryEntry) -> str:
     return f"{e.on.isoformat()}  {e.kind}  {details}  [fact {e.fact_id[:8]}, {when}]"
 
 
-def show(card: Card, as_json: bool) -> None:
+def show(card: Card, as_json: bool, birthday: str | None = None) -> None:
+    """`birthday`: the birthday in force (events.BirthdaySet), unsealed. Without any such
+    fact, the birthday an older import put among the details is shown."""
     v, b = card.view, card.balance
+    details = dict(card.details)
+    older = details.pop("birthday", None)
+    shown_birthday = birthday_json(birthday if v.birthday_at else older)  # a fact set or cleared wins
+    if shown_birthday:
+        details["birthday"] = shown_birthday
     doc = {
         "contact": contact_json(card.contact), "met_on": v.met_on, "channel": v.channel, "where": card.where,
-        "why": v.why, "pocket": "keep" if v.keep else "drop", "cadence_days": v.cadence_days,
-        "last_interaction": v.last_interaction or None, "details": card.details,
+        "why": v.why, "pocket": pocket_of(v), "cadence_days": v.cadence_days,
+        "last_interaction": v.last_interaction or None, "details": details,
         "balance": {"given": b.given, "received": b.received, "balance": b.balance,
                     "balance_minutes": b.balance_minutes, "requests_made": b.requests_made,
                     "requests_received": b.requests_received},
@@ -341,7 +348,7 @@ def show(card: Card, as_json: bool) -> None:
         return
     from syncnet.entrypoints.terminal import printable
 
-    d = card.details
+    d = details
     lines = [printable(card.contact.label())]
     fields = [
         ("organisation", d.get("org")), ("role", d.get("role")),
@@ -371,8 +378,21 @@ def _correction_json(c: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if c is None else {**c, "recorded": c["recorded"].isoformat()}
 
 
-def birthday_text(value: str | None) -> str | None:
-    """A stored birthday as shown: 1604 is vCard's "year unknown"."""
+def birthday_json(value: str | None) -> str | None:
+    """A stored birthday in JSON: YYYY-MM-DD, or --MM-DD without its year (stored in 1604)."""
     if not value:
         return None
-    return f"--{value[5:]} (year unknown)" if value.startswith("1604-") else value
+    return f"--{value[5:]}" if value.startswith("1604-") else value
+
+
+def birthday_text(value: str | None) -> str | None:
+    """A birthday as shown: --MM-DD is vCard's "year unknown"."""
+    value = birthday_json(value)
+    if not value:
+        return None
+    return f"{value} (year unknown)" if value.startswith("--") else value
+
+
+def pocket_of(view: Any) -> str:
+    """keep, drop, or unsorted (imported, in no pocket yet)."""
+    return "unsorted" if view.unsorted else "keep" if view.keep else "drop"
