@@ -13,6 +13,7 @@ from syncnet.domain import events as ev
 from syncnet.domain import projections as pj
 from syncnet.domain.config import Config
 from syncnet.domain.fold import Views, replay
+from syncnet.domain.sealed import Sealed
 
 SEALED = ev.Sealed(UUID(int=7), b"x")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -118,6 +119,16 @@ class Facts:
 
     def forgotten(self, cid: UUID, on: date) -> None:
         self._add(ev.ContactForgotten(**self._meta(on), contact_id=cid))
+
+    def imported(self, cid: UUID, on: date, source: str = "linkedin") -> None:
+        self._add(ev.ContactImported(**self._meta(on), contact_id=cid, source=source))
+
+    def merged(self, cid: UUID, other: UUID, on: date) -> None:
+        self._add(ev.ContactsMerged(**self._meta(on), contact_id=cid, merged_id=other))
+
+    def birthday(self, cid: UUID, on: date) -> None:
+        sealed = Sealed(cid, b"\x00" * 28)  # what the rules see of it: nothing readable
+        self._add(ev.BirthdaySet(**self._meta(on), contact_id=cid, birthday=sealed))
 
     def retract(self, fact: Any, on: date, cid: UUID | None = None) -> Any:
         """Retract a fact (an event of self.events, or a retraction)."""

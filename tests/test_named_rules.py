@@ -114,7 +114,7 @@ def test_every_warning_and_rule_kind_is_in_rules_md() -> None:
 
 
 def test_kinds_are_plain_strings_in_text_json_keys_and_uids() -> None:
-    assert [f"{k}" for k in RuleKind] == ["followup", "season", "promise", "cadence"]
+    assert [f"{k}" for k in RuleKind] == ["followup", "season", "promise", "cadence", "birthday"]
     assert [str(k) for k in WarningKind] == [
         "asked-before-giving", "only-reacting", "collecting", "not-networking", "taking",
     ]  # fmt: skip
@@ -169,6 +169,9 @@ def one_of_each() -> dict[type[ev.Fact], ev.Fact]:
     f.renamed(c, d("2026-01-08"))
     f.reason(c, d("2026-01-08"), "complement")
     f.forgotten(f.met(d("2026-01-05")), d("2026-01-08"))
+    f.imported(c, d("2026-01-08"))
+    f.birthday(c, d("2026-01-08"))
+    f.merged(c, f.met(d("2026-01-05")), d("2026-01-08"))
     f.amend(f.retract(f.events[1], d("2026-01-09"), c), d("2026-01-09"), c)
     found = {type(e): e for e in f.events}
     assert set(found) == set(ev.Fact.__subclasses__())

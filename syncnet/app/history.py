@@ -45,11 +45,11 @@ KIND_WORDS: dict[type[ev.Fact], str] = {
     ev.GoalAchieved: "GoalAchieved", ev.GoalLinked: "goal link", ev.ReminderPushed: "pushed",
     ev.DetailsSet: "details", ev.Renamed: "renamed", ev.ReasonSet: "reason", ev.Retracted: "retraction",
     ev.Amended: "amendment", ev.ContactForgotten: "forgotten", ev.ContactImported: "imported",
-    ev.ContactsMerged: "merged",
+    ev.ContactsMerged: "merged", ev.BirthdaySet: "birthday",
 }  # fmt: skip
 PLAIN = ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action", "result", "source",
          "new_on", "new_minutes", "new_kind", "new_channel")  # fmt: skip
-SEALED = ("name", "where", "what", "summary", "reason")
+SEALED = ("name", "where", "what", "summary", "reason", "birthday")
 CONTACTS = ("introduced", "contact_id", "via")
 
 

@@ -33,6 +33,7 @@ from syncnet.domain import commands as cmd
 from syncnet.domain.cards import Card, Parsed, Skipped
 from syncnet.domain.config import FIRST_DAY
 from syncnet.domain.rules import YEAR_UNKNOWN
+from syncnet.storage.viewstore import fold_name  # the one fold of names
 
 if TYPE_CHECKING:
     from syncnet.app.network import Network
@@ -89,16 +90,17 @@ class ImportReport:
 
 
 def fold(text: str | None) -> str:
-    from syncnet.storage.viewstore import fold_name  # the one fold of names
-
-    return fold_name(text or "")
+    return fold_name(text) if text else ""
 
 
 def url_key(url: str) -> str:
     """A profile URL as compared: without scheme, "www.", query, fragment or trailing "/",
     its host in lower case (LinkedIn and others answer to either)."""
-    rest = re.sub(r"^[a-z]+://", "", url.strip(), flags=re.IGNORECASE).split("#")[0].split("?")[0]
-    host, _, path = rest.partition("/")
+    rest = url.strip()
+    scheme, sep, after = rest.partition("://")
+    if sep and scheme.isalpha():
+        rest = after
+    host, _, path = rest.split("#", 1)[0].split("?", 1)[0].partition("/")
     host = host.lower().removeprefix("www.")
     return f"{host}/{path}".rstrip("/")
 
@@ -189,7 +191,9 @@ def checked(card: Card, today: date) -> tuple[Card, tuple[str, ...]]:
         return tuple(dict.fromkeys(good))
 
     emails, phones = keep(card.emails, _EMAIL, "e-mail"), keep(card.phones, _PHONE, "phone")
-    clean = Card(**{**vars(card), "emails": emails, "phones": phones, "urls": keep(card.urls, _URL, "URL")})
+    urls = keep(card.urls, _URL, "URL")
+    same = (emails, phones, urls) == (card.emails, card.phones, card.urls)
+    clean = card if same else replace(card, emails=emails, phones=phones, urls=urls)
     if clean.birthday is not None and not _birthday_fits(clean.birthday, today):
         left.append(f"birthday {clean.birthday.isoformat()} (not from {FIRST_DAY.year} to today)")
         clean = replace(clean, birthday=None)
