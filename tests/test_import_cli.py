@@ -123,3 +123,22 @@ def test_a_missing_file_and_sort_without_a_terminal(run: Runner, tmp_path: Path)
     assert "terminal" in run.fails("sort")
     run.ok("pocket", listed[0]["contact_id"], "keep")
     assert len(run.json("sort", "--list")["unsorted"]) == len(listed) - 1
+
+
+def test_sort_on_a_terminal_keeps_lets_go_and_quits_one_keystroke_each(run: Runner) -> None:
+    import sys
+
+    from support import answer_on_terminal
+
+    run.ok("init")
+    run.ok("import", "linkedin", DATA / "linkedin_connections.csv")
+    unsorted = run.json("sort", "--list")["unsorted"]
+    assert len(unsorted) >= 3
+    argv = [sys.executable, "-m", "syncnet", "sort"]
+    asked, shown, code = answer_on_terminal(argv, run.env(), b"k keep, l let go", "klq")
+    assert code == 0, asked + shown
+    assert f"[1/{len(unsorted)}]" in asked and "Kept 1, let go 1;" in shown, shown
+    pockets = {c["id"]: c["pocket"] for c in run.json("contacts")["contacts"]}
+    # the oldest first: the first kept, the second let go, the rest still unsorted
+    assert [pockets[u["contact_id"]] for u in unsorted[:3]] == ["keep", "drop", "unsorted"]
+    assert len(run.json("sort", "--list")["unsorted"]) == len(unsorted) - 2

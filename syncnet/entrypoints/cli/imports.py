@@ -3,8 +3,10 @@ tidying it (docs/imports.md)."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +202,22 @@ def merge(c: Ctx, contact: str, other: str, note: str | None, as_json: bool) -> 
                              "one person from now on."))  # fmt: skip
 
 
+@contextmanager
+def _keystrokes() -> Iterator[Callable[[], str]]:
+    """One key at a time from the terminal, in lower case. Unlike click.getchar, keys typed
+    ahead are kept (the mode is set once, without flushing input), and Ctrl-C still stops."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd, termios.TCSANOW)
+    try:
+        yield lambda: os.read(fd, 1).decode("utf-8", "replace").lower() or "q"  # end of input: quit
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
 @click.command("sort")
 @click.option("--list", "just_list", is_flag=True, help="Only list the unsorted contacts.")
 @json_option
@@ -233,17 +251,20 @@ def sort_contacts(c: Ctx, just_list: bool, as_json: bool) -> None:
             raise BadInput("'syncnet sort' asks on a terminal: use 'syncnet sort --list' and "
                            "'syncnet pocket NAME keep|drop' in scripts")  # fmt: skip
         kept = let_go = 0
-        for n, view in enumerate(unsorted, 1):
-            details = merged_details(view, net.unseal_text)
-            about = ", ".join(str(x) for x in (details.get("role"), details.get("org")) if x)
-            click.echo(printable(f"[{n}/{len(unsorted)}] {finder.ref(view.id).label()}"
-                                 f"{' - ' + about if about else ''} (since {view.met_on})"))  # fmt: skip
-            click.echo("  k keep, l let go, s skip, q quit: ", nl=False)
-            key = click.getchar().lower()
-            click.echo(key)
-            if key == "q":
-                break
-            if key in ("k", "l"):
-                net.record(cmd.Pocket(view.id, keep=key == "k"))
-                kept, let_go = kept + (key == "k"), let_go + (key == "l")
+        with _keystrokes() as key_pressed:
+            for n, view in enumerate(unsorted, 1):
+                details = merged_details(view, net.unseal_text)
+                about = ", ".join(str(x) for x in (details.get("role"), details.get("org")) if x)
+                click.echo(printable(f"[{n}/{len(unsorted)}] {finder.ref(view.id).label()}"
+                                     f"{' - ' + about if about else ''} (since {view.met_on})"))  # fmt: skip
+                click.echo("  k keep, l let go, s skip, q quit: ", nl=False)
+                key = key_pressed()
+                while key not in ("k", "l", "s", "q"):  # another key: asked again, in place
+                    key = key_pressed()
+                click.echo(key)
+                if key == "q":
+                    break
+                if key in ("k", "l"):
+                    net.record(cmd.Pocket(view.id, keep=key == "k"))
+                    kept, let_go = kept + (key == "k"), let_go + (key == "l")
         click.echo(f"Kept {kept}, let go {let_go}; {len(unsorted) - kept - let_go} still unsorted.")
