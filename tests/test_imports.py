@@ -232,3 +232,23 @@ def test_merge_and_duplicates_through_the_cli(run: Runner) -> None:
     assert json.dumps(run.json("duplicates")["duplicates"]) == "[]"
     assert "unknown contact" in run.fails("show", "J. Smith")
     assert "same contact" in run.fails("merge", "John", "John Smith")
+
+
+def test_merges_follow_chains_and_a_cycle_merges_nobody_away() -> None:
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from syncnet.domain import events as ev
+    from syncnet.domain.corrections import Corrections
+
+    a, b, k = uuid4(), uuid4(), uuid4()
+
+    def merged(into: Any, other: Any, second: int) -> ev.ContactsMerged:
+        return ev.ContactsMerged(originator_id=uuid4(), originator_version=1, on=TODAY, note=None,
+                                 timestamp=datetime(2026, 11, 20, 0, 0, second, tzinfo=UTC),
+                                 contact_id=into, merged_id=other)  # fmt: skip
+
+    chain = Corrections([merged(a, b, 1), merged(k, a, 2)])
+    assert chain.contact(b) == k and chain.contact(a) == k and chain.contact(k) == k
+    cycle = Corrections([merged(a, b, 1), merged(b, a, 2)])
+    assert cycle.into() == {} and cycle.contact(a) == a and cycle.contact(b) == b

@@ -71,7 +71,8 @@ class Corrections:
                 while target in direct and target not in seen:  # a cycle stops where it closes
                     seen.add(target)
                     target = direct[target]
-                into[merged] = target
+                if target != merged:  # merged back into itself round a cycle: no merge
+                    into[merged] = target
             self._into = into
         return self._into
 

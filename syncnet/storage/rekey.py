@@ -52,7 +52,9 @@ class Files:
         return path.with_name(path.name + SUFFIX)
 
     def leftovers(self) -> list[Path]:
-        return [p for p in (self.new(self.db), self.new(self.meta), self.new(self.key),
+        """The files a rekey writes beside the store, store.json.rekey first: it is what says
+        a switch was prepared, so it goes first when they are removed (recover)."""
+        return [p for p in (self.new(self.meta), self.new(self.db), self.new(self.key),
                             Path(str(self.new(self.db)) + "-journal")) if _exists(p)]  # fmt: skip
 
 
