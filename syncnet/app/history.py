@@ -17,6 +17,7 @@ from uuid import UUID
 
 from syncnet.app.directory import Refs, short
 from syncnet.domain import events as ev
+from syncnet.domain.rules import YEAR_UNKNOWN
 from syncnet.domain.sealed import Sealed
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ def history_entry(fact: ev.Fact, directory: Refs, unseal: Unseal) -> HistoryEntr
     for name in SEALED:
         if getattr(fact, name, None) is not None:
             details[name] = unseal(getattr(fact, name))
+    if str(details.get("birthday", "")).startswith(f"{YEAR_UNKNOWN:04d}-"):  # as vCard writes it
+        details["birthday"] = "--" + str(details["birthday"])[5:]
     if fact.note is not None:
         details["note"] = unseal(fact.note)
     if isinstance(fact, ev.PromiseMade):
