@@ -252,3 +252,42 @@ def test_merges_follow_chains_and_a_cycle_merges_nobody_away() -> None:
     assert chain.contact(b) == k and chain.contact(a) == k and chain.contact(k) == k
     cycle = Corrections([merged(a, b, 1), merged(b, a, 2)])
     assert cycle.into() == {} and cycle.contact(a) == a and cycle.contact(b) == b
+
+
+def test_a_merge_keeps_the_contact_recorded_first_and_its_history_whole_across_syncs(run: Runner) -> None:
+    run.ok("init")
+    ics = run.base / "out.ics"
+    (run.home / "config.toml").write_text(f'[targets.file]\ntype = "ics"\npath = "{ics}"\n')
+    today = ("--today", "2026-11-20")
+    run.ok("meet", "Ada King", "--on", "2026-09-03", *today)
+    run.ok("give", "Ada King", "--kind", "advice", "--on", "2026-09-04", *today)
+    run.ok("promise", "Ada King", "send the paper", "--due", "2026-12-01", "--on", "2026-09-04", *today)
+    run.ok("meet", "Ada Lovelace", "--on", "2026-09-01", *today)
+    run.ok("sync", *today)  # a record of pushes naming both
+    # Ada Lovelace was recorded after Ada King: keeping her would leave King's earlier facts
+    # counting for no one; the refusal says which way round works.
+    refused = run.fails("merge", "Ada Lovelace", "Ada King")
+    assert "recorded before" in refused and "syncnet merge" in refused
+    run.ok("merge", "Ada King", "Ada Lovelace")
+    run.ok("sync", *today)
+    run.ok("meet", "Someone Else", *today)  # an incremental fold after the merge
+    run.ok("sync", *today)
+    show = run.json("show", "Ada King", *today)
+    assert show["balance"]["given"] == 1 and len(show["open_promises"]) == 1
+    kinds = [e["kind"] for e in run.json("history", "Ada King")["events"]]
+    assert kinds.count("met") == 2 and "merged" in kinds and "gave" in kinds
+    assert run.json("verify")["whole"]
+    assert any("send the paper" in i["summary"] for i in run.json("due", *today)["agenda"])
+
+
+def test_a_merge_of_a_forgotten_contact_cannot_be_undone(run: Runner) -> None:
+    run.ok("init")
+    run.ok("meet", "Ada Lovelace", "--on", "2026-09-01")
+    run.ok("meet", "A. Lovelace", "--new", "--on", "2026-09-03")
+    merge_id = run.json("merge", "Ada Lovelace", "A. Lovelace")["fact_id"]
+    run.ok("forget", "Ada", "--yes")
+    assert "cannot be undone" in run.fails("retract", merge_id)
+    assert run.json("contacts")["contacts"] == [] or all(
+        c["name"] == "[forgotten]" and c["pocket"] == "drop" for c in run.json("contacts")["contacts"]
+    )
+    assert run.json("due")["agenda"] == []

@@ -305,3 +305,30 @@ def test_a_command_during_a_rekey_is_told_so_and_a_dead_ones_files_are_removed(r
         os.close(fd)
     assert reads(run) == before  # no rekey runs: its leftovers are removed, the old store opens
     assert leftovers(run.home) == []
+
+
+def test_calendars_know_their_store_after_a_rekey_and_a_forgotten_contact_leaves_them(run: Runner) -> None:
+    """The store's id that calendars are checked against survives the rekey: otherwise
+    every sync after it refuses to delete ('synced from another store'), erasures too."""
+    run.ok("init")
+    ics = run.base / "out.ics"
+    (run.home / "config.toml").write_text(f'[targets.file]\ntype = "ics"\npath = "{ics}"\n')
+    run.ok("meet", "Ada Lovelace", "--on", "2026-11-18", *T)
+    run.ok("meet", "Bob Stone", "--on", "2026-11-18", *T)
+    run.ok("sync", *T)
+    assert b"Bob Stone" in ics.read_bytes()
+    run.ok("rekey")
+    run.ok("forget", "Bob", "--yes")
+    run.ok("sync", *T)
+    assert b"Bob Stone" not in ics.read_bytes() and b"Ada Lovelace" in ics.read_bytes()
+
+
+def test_a_second_rekey_leaves_the_running_ones_lock_alone(run: Runner) -> None:
+    build(run)
+    fd = os.open(run.home / "rekey.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running rekey holds it
+    try:
+        assert "being rekeyed by another process" in failure(run, "rekey")
+        assert (run.home / "rekey.lock").exists()  # the loser removed nothing
+    finally:
+        os.close(fd)

@@ -289,8 +289,14 @@ def agenda_key(net: Network, target: Target, today: date) -> str:
 
 
 def store_id(net: Network) -> str:
-    """An opaque id of this store (derived from its key: the same store, the same id)."""
-    return hashlib.sha256(b"syncnet-store-id\0" + net.store.store_key).hexdigest()[:16]
+    """An opaque id of this store, kept in its state: the same store, the same id, also
+    after `syncnet rekey` changed its key. First derived from the key, as before it was
+    kept, so that calendars synced then still know their store."""
+    found = net.state.get("store", "id")
+    if not isinstance(found, str):
+        found = hashlib.sha256(b"syncnet-store-id\0" + net.store.store_key).hexdigest()[:16]
+        net.state.put("store", "id", found)
+    return found
 
 
 def wrong_store(net: Network, state: TargetState) -> str | None:

@@ -6,6 +6,7 @@ Imported only by commands that record, so reads never load the event classes.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -411,6 +412,14 @@ class Translator:
         contact, other = self._contact(c.contact), self._contact(c.other)
         if contact == other:
             raise BadInput("a contact cannot be merged into itself")
+        # The facts of OTHER count for CONTACT from where CONTACT's row exists in the log: its
+        # first meeting must come first, or OTHER's earlier facts would count for no one.
+        first, second = (min(self.net.views.positions_of(x), default=math.inf) for x in (contact, other))
+        if first > second:
+            names = [self.dir.ref(x.hex).label() for x in (contact, other)]
+            raise BadInput(f"{names[1]} was recorded before {names[0]}: keep the one recorded first "
+                           f"('syncnet merge {other.hex[:8]} {contact.hex[:8]}'; rename it after, "
+                           "if you like)")  # fmt: skip
         fact = ev.ContactsMerged(**self._meta(c.on, contact, other), note=self._seal(contact, c.note),
                                  contact_id=contact, merged_id=other)  # fmt: skip
         self._corrections().add(fact)
@@ -471,6 +480,10 @@ class Translator:
     def _retract(self, c: cmd.Retract) -> ev.Fact:
         target = self._target(c.fact)
         self._standing(target)
+        if isinstance(target, ev.ContactsMerged) and not all(
+            self.keyring.has_key(s) for s in (target.contact_id, target.merged_id)
+        ):  # parted, the forgotten one would come back as a contact of its own
+            raise BadInput("this merge joined a contact that was forgotten since: it cannot be undone")
         contact, subject = self._subject_of(target)
         fact = ev.Retracted(
             **self._meta(c.on), note=self._seal(subject, c.note), fact_id=target.originator_id,

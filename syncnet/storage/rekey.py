@@ -75,15 +75,26 @@ class Rekeyed:
 
 @contextmanager
 def _locked(home: Path, wait: bool) -> Iterator[None]:
+    """The rekey lock (a flock on LOCK), removed by its holder when done. A lock taken on a
+    file removed meanwhile is no lock: taken again on the file now there."""
     path = home / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
+            os.close(fd)
             raise StoreError("the store is being rekeyed by another process: run the command again "
                              "when it has finished") from None  # fmt: skip
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
         yield
+        path.unlink(missing_ok=True)  # while it is held: nobody holds a lock on a removed file
     finally:
         os.close(fd)
 
@@ -96,7 +107,6 @@ def recover(files: Files) -> None:
     try:
         with _locked(files.db.parent, wait=False):
             _recover(files)
-        (files.db.parent / LOCK).unlink(missing_ok=True)
     except OSError as e:
         raise StoreError(f"an interrupted rekey could not be finished in {files.db.parent}: "
                          f"{e.strerror or e}") from None  # fmt: skip
@@ -138,6 +148,11 @@ def _retired(db: Path) -> bool:
     conn = sqlite3.connect(db, timeout=5)
     try:
         row = conn.execute(STORE_KEY_SQL.format("kind"), (keys.STORE_SUBJECT,)).fetchone()
+    except sqlite3.OperationalError as e:
+        if "locked" in str(e) or "busy" in str(e):  # held by a rekey: never taken for undone
+            raise StoreError("the store is busy (a rekey may be switching it): run the command "
+                             "again") from None  # fmt: skip
+        return False
     except sqlite3.DatabaseError:
         return False
     finally:
@@ -175,15 +190,6 @@ def rekey(files: Files, old_kek: bytes, new_kek: bytes, new_meta: str, new_key_f
           progress: Callable[[int], None] | None = None) -> Rekeyed:  # fmt: skip
     """Re-encrypt the store of `files` from `old_kek` to `new_kek`; `new_meta` is the new
     store.json, `new_key_file` the new key file's text (None: a passphrase store)."""
-    home = files.db.parent
-    try:
-        return _rekey(files, old_kek, new_kek, new_meta, new_key_file, progress)
-    finally:
-        (home / LOCK).unlink(missing_ok=True)
-
-
-def _rekey(files: Files, old_kek: bytes, new_kek: bytes, new_meta: str, new_key_file: str | None,
-           progress: Callable[[int], None] | None) -> Rekeyed:  # fmt: skip
     home = files.db.parent
     with _locked(home, wait=False):
         _recover(files)

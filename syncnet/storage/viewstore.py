@@ -428,7 +428,7 @@ class ViewStore:
         # The fold and the event classes are imported only when there is something to fold:
         # a read on up-to-date views (e.g. `syncnet due`) never loads them.
         from syncnet.domain.corrections import Corrections
-        from syncnet.domain.events import CORRECTIONS, can_change_agenda, contact_ids_of
+        from syncnet.domain.events import CORRECTIONS, ContactsMerged, can_change_agenda, contact_ids_of
         from syncnet.domain.fold import apply
 
         index_id = functools.cache(self._index_id)  # one keyed hash per contact, not per fact
@@ -442,7 +442,7 @@ class ViewStore:
             start = self._tracked()
             if not start:
                 rebuilding = Corrections.in_log(fetch)
-            corrections = Corrections() if rebuilding is None else rebuilding
+            corrections = rebuilding
             corrected = False
             # From position 0 every row is rebuilt: never read rows of another format.
             buckets: Buckets = {}  # the stored buckets this chunk read, to write them back whole
@@ -453,6 +453,10 @@ class ViewStore:
                 batch = fetch(position, page)
                 if not batch:
                     break
+                if corrections is None:  # an incremental fold (with facts to fold): the merges
+                    # folded already apply to the new facts too; nothing else can name them
+                    corrections = Corrections(f for p, f in fetch(0, 10**9, CORRECTIONS)
+                                              if p <= start and isinstance(f, ContactsMerged))  # fmt: skip
                 for pos, event in batch:
                     if isinstance(event, CORRECTIONS) and event.originator_id.hex not in corrections:
                         corrected = True  # recorded since: every row its fact went into may change
@@ -460,7 +464,9 @@ class ViewStore:
                     effective = corrections.effective(event)
                     if effective is not None:
                         apply(views, effective)
-                    index += [(index_id(corrections.contact(c)), pos) for c in contact_ids_of(event)]
+                    # one entry per contact: a fact naming two contacts merged into one names it once
+                    mapped = dict.fromkeys(corrections.contact(c) for c in contact_ids_of(event))
+                    index += [(index_id(c), pos) for c in mapped]
                     if can_change_agenda(event):
                         agenda = pos
                         # every fact a read can see, retracted ones and corrections too:

@@ -155,7 +155,7 @@ def duplicates(c: Ctx, as_json: bool) -> None:
     from syncnet.entrypoints.terminal import printable
 
     with c.network() as net:
-        found = likely_duplicates(People.of(net))
+        found = [_recorded_first(net, d) for d in likely_duplicates(People.of(net))]
         finder = net.finder()
         if as_json:
             render.emit_json({"duplicates": [{"contacts": [a, b], "names": [finder.name(a), finder.name(b)],
@@ -171,6 +171,20 @@ def duplicates(c: Ctx, as_json: bool) -> None:
         click.echo(f"{len(found):,} pair(s). Join one with 'syncnet merge A B' (B's facts then count for A).")
 
 
+def _recorded_first(net: Any, pair: Any) -> Any:
+    """The pair with the contact recorded first first: the one `merge` keeps (its row is
+    where the other's facts can count from)."""
+    from dataclasses import replace
+    from uuid import UUID
+
+    def first(contact_id: str) -> int:
+        return min(net.views.positions_of(UUID(contact_id)), default=0)
+
+    if first(pair.second) < first(pair.first):
+        return replace(pair, first=pair.second, second=pair.first)
+    return pair
+
+
 @click.command()
 @click.argument("contact")
 @click.argument("other")
@@ -178,7 +192,7 @@ def duplicates(c: Ctx, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def merge(c: Ctx, contact: str, other: str, note: str | None, as_json: bool) -> None:
-    """Join OTHER into CONTACT: one person from now on.
+    """Join OTHER into CONTACT: one person from now on (CONTACT: the one recorded first).
 
     A fact: OTHER's meetings, gifts, requests and promises count for CONTACT in every
     view, balance and reminder (its first meeting as an interaction), CONTACT gets the
