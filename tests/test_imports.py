@@ -291,3 +291,41 @@ def test_a_merge_of_a_forgotten_contact_cannot_be_undone(run: Runner) -> None:
         c["name"] == "[forgotten]" and c["pocket"] == "drop" for c in run.json("contacts")["contacts"]
     )
     assert run.json("due")["agenda"] == []
+
+
+def test_a_shared_home_page_or_office_address_does_not_fold_two_people_into_one(home: Path) -> None:
+    imported(home, [Card("Alice Smith", 2, emails=("alice@acme.example",), urls=("https://acme.example",))])
+    report = imported(home, [
+        Card("Bob Brown", 3, emails=("bob@acme.example",), urls=("https://www.acme.example/",)),
+        Card("Carol Jones", 4, emails=("alice@acme.example",)),  # Alice's address, another name
+    ])  # fmt: skip
+    assert report["added"] == 2 and report["updated"] == 0
+    assert sorted(contacts(home)) == ["Alice Smith", "Bob Brown", "Carol Jones"]
+
+
+def test_a_card_naming_two_contacts_changes_neither(home: Path) -> None:
+    imported(
+        home, [Card("Dan Doe", 2, emails=("dan@x.example",)), Card("Eve Doe", 3, emails=("eve@y.example",))]
+    )
+    state = store_state(home)
+    report = imported(home, [Card("Dan Doe", 5, emails=("eve@y.example", "dan@x.example"))])
+    assert report["skipped"] == [
+        {"line": 5, "reason": "ambiguous: its e-mails and URLs belong to several contacts"}
+    ]
+    assert store_state(home) == state
+
+
+def test_importing_again_after_a_merge_adds_nothing(home: Path) -> None:
+    cards = [Card("John Smith", 2, organisation="Acme"), Card("Jon Smith", 3)]
+    imported(home, cards)
+    with Network.open(home, today=TODAY) as net:
+        net.refresh()
+        people = People.of(net)
+        john, jon = (
+            next(i for i, p in people.people.items() if p.name == n) for n in ("John Smith", "Jon Smith")
+        )
+        net.record_many(merge_commands(people, john, jon))
+    state = store_state(home)
+    again = imported(home, cards)
+    assert (again["added"], again["updated"]) == (0, 0), again
+    assert store_state(home) == state

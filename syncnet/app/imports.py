@@ -93,6 +93,50 @@ def fold(text: str | None) -> str:
     return fold_name(text) if text else ""
 
 
+def is_profile(url: str) -> bool:
+    """Whether a URL can name one person: it has a path (linkedin.com/in/ada), unlike a
+    company's home page (acme.com), which colleagues share."""
+    return "/" in url_key(url)
+
+
+def _names_meet(a: str, b: str) -> bool:
+    """Whether two names share a word (folded): "Grace B. Hopper" and "Grace Hopper" do,
+    "Alice Smith" and "Bob Brown" do not."""
+    return bool(set(fold(a).replace(".", " ").split()) & set(fold(b).replace(".", " ").split()))
+
+
+def _merged_away(net: Network) -> list[Person]:
+    """What identified each contact merged into another (by a merge in force), under the
+    id of the contact it counts for: its name and the details of its facts."""
+    import json
+
+    from syncnet.domain import events as ev
+    from syncnet.domain.corrections import Corrections
+
+    into = Corrections.in_log(net.store.log.after).into()
+    if not into:
+        return []
+    out = []
+    for merged, kept in into.items():
+        person = Person(kept.hex, "")
+        for position in net.views.positions_of(kept):
+            fact = net.store.log.at(position)
+            if getattr(fact, "contact_id", None) != merged:
+                continue
+            if isinstance(fact, ev.ContactMet | ev.Renamed) and not person.name:
+                person.name = net.store.keyring.unseal(fact.name) or ""
+            sealed = getattr(fact, "details", None)
+            text = net.store.keyring.unseal(sealed) if sealed is not None else None
+            if text and text.startswith("{"):
+                details = json.loads(text)
+                person.org = details.get("org", person.org)
+                person.emails += details.get("emails", [])
+                person.urls += details.get("urls", [])
+        if person.name:
+            out.append(person)
+    return out
+
+
 def url_key(url: str) -> str:
     """A profile URL as compared: without scheme, "www.", query, fragment or trailing "/",
     its host in lower case (LinkedIn and others answer to either)."""
@@ -146,25 +190,50 @@ class People:
                                  details.get("role"),
                                  list(details.get("emails", [])), list(details.get("phones", [])),
                                  list(details.get("urls", [])), bool(view.birthday_at)))  # fmt: skip
-        return cls(people)
+        found = cls(people)
+        for alias in _merged_away(net):
+            found.alias(alias)
+        return found
+
+    def alias(self, person: Person) -> None:
+        """Index what identified a contact merged into `person.id` (its name, organisation,
+        e-mails and URLs), so that a card of it finds the contact it counts for now."""
+        if person.id not in self.people:
+            return
+        for email in person.emails:
+            self.by_email.setdefault(email.lower(), person.id)
+        for url in person.urls:
+            if is_profile(url):
+                self.by_url.setdefault(url_key(url), person.id)
+        self.by_name_org.setdefault((fold(person.name), fold(person.org)), person.id)
 
     def add(self, person: Person) -> None:
         self.people[person.id] = person
         for email in person.emails:
             self.by_email.setdefault(email.lower(), person.id)
         for url in person.urls:
-            self.by_url.setdefault(url_key(url), person.id)
+            if is_profile(url):
+                self.by_url.setdefault(url_key(url), person.id)
         self.by_name_org.setdefault((fold(person.name), fold(person.org)), person.id)
         self.by_name.setdefault(fold(person.name), []).append(person.id)
 
     def match(self, card: Card) -> tuple[str | None, str]:
-        """The contact this card is, and by what; (None, "new") when none is."""
+        """The contact this card is, and by what; (None, "new") when none is, and (None,
+        "ambiguous: ...") when its e-mails and URLs name several contacts. An e-mail or URL
+        shared by someone whose name has no word in common with the card's is not taken
+        as the same person (an office address, a couple's)."""
+        hits: dict[str, str] = {}
         for email in card.emails:
             if email.lower() in self.by_email:
-                return self.by_email[email.lower()], "e-mail"
+                hits.setdefault(self.by_email[email.lower()], "e-mail")
         for url in card.urls:
-            if url_key(url) in self.by_url:
-                return self.by_url[url_key(url)], "profile URL"
+            if is_profile(url) and url_key(url) in self.by_url:
+                hits.setdefault(self.by_url[url_key(url)], "profile URL")
+        hits = {c: why for c, why in hits.items() if _names_meet(self.people[c].name, card.name)}
+        if len(hits) > 1:
+            return None, "ambiguous: its e-mails and URLs belong to several contacts"
+        if hits:
+            return next(iter(hits.items()))
         found = self.by_name_org.get((fold(card.name), fold(card.organisation)))
         return (found, "name and organisation") if found else (None, "new")
 
@@ -245,6 +314,9 @@ def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[c
             report.skipped.append(Skipped(card.line, f"connected on {card.met_on.isoformat()}, after today"))
             continue
         found, why = people.match(card)
+        if why.startswith("ambiguous"):
+            report.skipped.append(Skipped(card.line, why))
+            continue
         if found is not None:
             person = people.people[found]
             details = _new_details(person, card)
@@ -319,7 +391,7 @@ def likely_duplicates(people: People) -> list[Likely]:
     for key, ids in _blocks(people, lambda p: [e.lower() for e in p.emails]).items():
         for other in ids[1:]:
             pair(ids[0], other, f"the same e-mail {key}")
-    for key, ids in _blocks(people, lambda p: [url_key(u) for u in p.urls]).items():
+    for key, ids in _blocks(people, lambda p: [url_key(u) for u in p.urls if is_profile(u)]).items():
         for other in ids[1:]:
             pair(ids[0], other, f"the same profile URL {key}")
     for ids in _blocks(people, lambda p: [fold(p.name)]).values():
