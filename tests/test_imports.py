@@ -329,3 +329,15 @@ def test_importing_again_after_a_merge_adds_nothing(home: Path) -> None:
     again = imported(home, cards)
     assert (again["added"], again["updated"]) == (0, 0), again
     assert store_state(home) == state
+
+
+def test_retracting_a_merge_takes_back_the_details_it_gave(run: Runner) -> None:
+    run.ok("init")
+    run.ok("meet", "Lee Chan", "--org", "L", "--on", "2026-09-01")
+    run.ok("meet", "L. Chan", "--new", "--email", "lchan@other.example", "--on", "2026-09-02")
+    merge_id = run.json("merge", "Lee Chan", "L. Chan")["fact_id"]
+    assert run.json("show", "Lee Chan")["details"]["emails"] == ["lchan@other.example"]
+    run.ok("retract", merge_id)
+    assert "emails" not in run.json("show", "Lee Chan")["details"]
+    assert run.json("show", "L. Chan")["details"]["emails"] == ["lchan@other.example"]
+    assert run.json("verify")["whole"]

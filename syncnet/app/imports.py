@@ -32,6 +32,7 @@ from uuid import uuid4
 from syncnet.domain import commands as cmd
 from syncnet.domain.cards import Card, Parsed, Skipped
 from syncnet.domain.config import FIRST_DAY
+from syncnet.domain.corrections import merged_details_id
 from syncnet.domain.rules import YEAR_UNKNOWN
 from syncnet.storage.viewstore import fold_name  # the one fold of names
 
@@ -439,12 +440,13 @@ def _first_names_close(a: str, b: str) -> bool:
 def merge_commands(people: People, contact: str, other: str, note: str | None = None) -> list[cmd.Command]:
     """What `syncnet merge CONTACT OTHER` records: the merge, and the details OTHER had that
     CONTACT lacks (so `show` lists them on the one contact)."""
-    commands: list[cmd.Command] = [cmd.Merge(contact, other, note=note)]
+    merge_id = uuid4()
+    commands: list[cmd.Command] = [cmd.Merge(contact, other, note=note, fact_id=merge_id)]
     kept, gone = people.people.get(contact), people.people.get(other)
     if kept is not None and gone is not None:
         card = Card(gone.name, 0, gone.org, gone.role, tuple(gone.emails), tuple(gone.phones),
                     tuple(gone.urls))  # fmt: skip
         details = _new_details(kept, card)
-        if details is not None:
-            commands.append(cmd.SetDetails(contact, details))
+        if details is not None:  # it stands while the merge does (retracting the merge takes it back)
+            commands.append(cmd.SetDetails(contact, details, fact_id=merged_details_id(merge_id)))
     return commands

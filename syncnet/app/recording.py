@@ -361,9 +361,8 @@ class Translator:
         details = self._details(contact, c.details)
         if details is None:
             raise BadInput("nothing to set: give --org, --role, --email, --phone, --url or --how-met")
-        return ev.DetailsSet(
-            **self._meta(c.on, contact), note=self._seal(contact, c.note), contact_id=contact, details=details
-        )
+        return ev.DetailsSet(**self._meta(c.on, contact, fact_id=c.fact_id), note=self._seal(contact, c.note),
+                             contact_id=contact, details=details)  # fmt: skip
 
     def _set_birthday(self, c: cmd.SetBirthday) -> ev.Fact:
         contact = self._contact(c.contact)
@@ -420,7 +419,8 @@ class Translator:
             raise BadInput(f"{names[1]} was recorded before {names[0]}: keep the one recorded first "
                            f"('syncnet merge {other.hex[:8]} {contact.hex[:8]}'; rename it after, "
                            "if you like)")  # fmt: skip
-        fact = ev.ContactsMerged(**self._meta(c.on, contact, other), note=self._seal(contact, c.note),
+        fact = ev.ContactsMerged(**self._meta(c.on, contact, other, fact_id=c.fact_id),
+                                 note=self._seal(contact, c.note),
                                  contact_id=contact, merged_id=other)  # fmt: skip
         self._corrections().add(fact)
         return fact

@@ -183,6 +183,7 @@ class SetDetails:
     details: Details
     on: date | None = None
     note: str | None = None
+    fact_id: UUID | None = None  # fixed by a merge (corrections.merged_details_id); normally random
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ class Merge:
     other: str
     on: date | None = None
     note: str | None = None
+    fact_id: UUID | None = None  # the merge's id, fixed by the details recorded with it
 
 
 @dataclass(frozen=True)

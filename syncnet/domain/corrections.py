@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from syncnet.domain import events as ev
 
@@ -29,6 +29,7 @@ class Corrections:
         self.amendments: dict[str, list[ev.Amended]] = {}
         self.merges: list[ev.ContactsMerged] = []
         self._into: dict[UUID, UUID] | None = None  # merged contact -> the one it counts for
+        self._details_of: dict[str, str] | None = None  # id of a merge's details -> the merge's id
         self.ids: set[str] = set()  # of every correction held
         self._standing: dict[str, bool] | None = None  # retraction id -> it stands
         for fact in facts:
@@ -54,7 +55,7 @@ class Corrections:
             return
         self.ids.add(fact.originator_id.hex)
         self._standing = None  # a new correction can change what any earlier one does
-        self._into = None
+        self._into = self._details_of = None
 
     def __bool__(self) -> bool:
         return bool(self.retractions or self.amendments or self.merges)
@@ -98,9 +99,19 @@ class Corrections:
         return self._standing
 
     def in_force(self, fact_id: str) -> bool:
-        """Whether the fact stands: no retraction of it stands."""
+        """Whether the fact stands: no retraction of it stands (and, for the details a merge
+        gave its contact, the merge stands)."""
         standing = self._settle()
-        return not any(standing[r.originator_id.hex] for r in self.retractions.get(fact_id, ()))
+        if any(standing[r.originator_id.hex] for r in self.retractions.get(fact_id, ())):
+            return False
+        merge = self._merge_of_details().get(fact_id) if self.merges else None
+        return merge is None or self.in_force(merge)
+
+    def _merge_of_details(self) -> dict[str, str]:
+        if self._details_of is None:
+            self._details_of = {merged_details_id(m.originator_id).hex: m.originator_id.hex
+                                for m in self.merges}  # fmt: skip
+        return self._details_of
 
     def retraction(self, fact_id: str) -> ev.Retracted | None:
         """The standing retraction of a fact (the latest recorded), or None."""
@@ -140,6 +151,12 @@ class Corrections:
         mapped = {name: into[value] for name in ("contact_id", "introduced", "via")
                   if isinstance(value := getattr(fact, name, None), UUID) and value in into}  # fmt: skip
         return dataclasses.replace(fact, **mapped) if mapped else fact
+
+
+def merged_details_id(merge_id: UUID) -> UUID:
+    """The id of the details fact recorded with a merge (what the kept contact lacked of
+    the other): it stands while its merge does."""
+    return uuid5(merge_id, "syncnet-merged-details")
 
 
 def corrected_fields(amendment: ev.Amended) -> dict[str, Any]:
