@@ -352,3 +352,12 @@ def test_the_report_renders_offline_in_headless_chromium(report: Path, tmp_path:
         artifacts.mkdir(exist_ok=True)
         shutil.copyfile(kept, artifacts / "report.png")
         shutil.copyfile(report, artifacts / "report.html")
+
+
+def test_bidi_and_control_characters_of_a_name_never_reach_the_page() -> None:
+    from syncnet.app.report import esc
+
+    hostile = "Ev\u202eil\u2066x\u200f\x1b[31m\x85"
+    shown = esc(hostile)
+    assert not any(ch in shown for ch in "\u202e\u2066\u200f\x1b\x85"), repr(shown)
+    assert shown.startswith("Ev\ufffdil")

@@ -473,6 +473,7 @@ def parse_line(number: int, text: str, types_by_name: Mapping[str, type[ev.Fact]
             getattr(cls, f"upcast_v{version}_v{version + 1}")(values)
             version += 1
         _same_keys(values, [n for n, _ in fields_of(cls)], "'fact'")
+        _check_texts(values)
         marks = {}
         for key in ("erased", "unreadable"):
             listed = record.get(key, [])
@@ -492,6 +493,36 @@ def parse_line(number: int, text: str, types_by_name: Mapping[str, type[ev.Fact]
         raise BadInput(f"line {number}: {e}") from None
     return Parsed(number, position, cls, fact_id, recorded, decoded, marks["erased"], marks["unreadable"],
                   keys)  # fmt: skip
+
+
+DETAIL_TEXTS = ("org", "role", "how_met", "birthday")
+DETAIL_LISTS = ("emails", "phones", "urls", "categories")
+
+
+def _check_texts(values: dict[str, Any]) -> None:
+    """The texts the store reads as data, not as words: a contact's details (one JSON
+    object, as `syncnet set` writes it) and a birthday (YYYY-MM-DD). Left unchecked, one
+    edited line would break every read of that contact, or lose the birthday in silence."""
+    details = values.get("details")
+    if isinstance(details, str):
+        try:
+            found = json.loads(details)
+        except ValueError:
+            raise _Bad("'details' is not a JSON object of a contact's details") from None
+        if not isinstance(found, dict) or set(found) - {*DETAIL_TEXTS, *DETAIL_LISTS}:
+            raise _Bad(f"'details' holds other than {', '.join(DETAIL_TEXTS + DETAIL_LISTS)}")
+        for key, value in found.items():
+            ok = isinstance(value, str) if key in DETAIL_TEXTS else (
+                isinstance(value, list) and all(isinstance(v, str) for v in value))  # fmt: skip
+            if not ok:
+                kind = "a text" if key in DETAIL_TEXTS else "a list of texts"
+                raise _Bad(f"'details' {key!r} must be {kind}")
+    birthday = values.get("birthday")
+    if isinstance(birthday, str):
+        try:
+            date.fromisoformat(birthday)
+        except ValueError:
+            raise _Bad(f"'birthday' {_shown(birthday)} is not a day (YYYY-MM-DD)") from None
 
 
 def _texts(value: Any) -> Iterable[_Text]:

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from syncnet.domain import projections as pj
     from syncnet.domain.rows import LedgerView, PromiseView
 
-# C0 and C1 controls (but tab and newline) are not text HTML may hold: shown as U+FFFD.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 and C1 controls (but tab and newline) are not text HTML may hold, and the bidi
+# controls would turn the text after a name around on screen: shown as U+FFFD.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def esc(text: object) -> str:
