@@ -258,6 +258,8 @@ def checked(card: Card, today: date) -> tuple[Card, tuple[str, ...]]:
                 good.append(value)
             else:
                 left.append(f"{what} {value!r} (malformed)")
+        if what == "e-mail":  # one address, whatever its case
+            good = list({v.lower(): v for v in reversed(good)}.values())[::-1]
         return tuple(dict.fromkeys(good))
 
     emails, phones = keep(card.emails, _EMAIL, "e-mail"), keep(card.phones, _PHONE, "phone")
@@ -350,6 +352,7 @@ def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[c
                           list(card.emails), list(card.phones), list(card.urls),
                           card.birthday is not None))  # fmt: skip
         report.outcomes.append(Outcome(card.line, card.name, "added", contact.hex, "new", similar, left_out))
+    report.skipped.sort(key=lambda s: s.line)  # the parser's and the plan's, in file order
     return commands, report
 
 
@@ -406,11 +409,17 @@ def likely_duplicates(people: People) -> list[Likely]:
         for i, a in enumerate(ids):
             for b in ids[i + 1 :]:
                 pair(a, b, "the same words in another order")
-    by_last = _blocks(people, lambda p: _tokens(p.name)[-1:] if len(_tokens(p.name)) > 1 else [])
-    for ids in by_last.values():
+    # The same last name and a close first name: close first names share their first
+    # letter, so the blocks are (last name, first letter), each name folded once.
+    words = {p.id: _tokens(p.name) for p in people.people.values()}
+    blocks: dict[tuple[str, str], list[str]] = {}
+    for pid, tokens in words.items():
+        if len(tokens) > 1:
+            blocks.setdefault((tokens[-1], tokens[0][0]), []).append(pid)
+    for ids in blocks.values():
         for i, a in enumerate(ids):
             for b in ids[i + 1 :]:
-                if _first_names_close(_tokens(people.people[a].name)[0], _tokens(people.people[b].name)[0]):
+                if _first_names_close(words[a][0], words[b][0]):
                     pair(a, b, "a similar first name and the same last name")
     return [Likely(a, b, why) for (a, b), why in sorted(found.items(), key=lambda kv: (kv[1], kv[0]))]
 

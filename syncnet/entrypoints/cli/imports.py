@@ -227,7 +227,8 @@ def _keystrokes() -> Iterator[Callable[[], str]]:
     saved = termios.tcgetattr(fd)
     tty.setcbreak(fd, termios.TCSANOW)
     try:
-        yield lambda: os.read(fd, 1).decode("utf-8", "replace").lower() or "q"  # end of input: quit
+        # end of input, or Ctrl-D (a byte of its own in this mode): quit
+        yield lambda: os.read(fd, 1).decode("utf-8", "replace").lower().replace("\x04", "") or "q"
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
