@@ -94,8 +94,8 @@ def _locked(home: Path, wait: bool) -> Iterator[None]:
         os.close(fd)
     try:
         yield
-        path.unlink(missing_ok=True)  # while it is held: nobody holds a lock on a removed file
     finally:
+        path.unlink(missing_ok=True)  # while it is held: nobody holds a lock on a removed file
         os.close(fd)
 
 
