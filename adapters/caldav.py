@@ -251,7 +251,7 @@ class DAVClient:
                 self.requests += 1
                 if r.status_code == 207:
                     start = str(r.url)
-            except (httpx.HTTPError, OSError, ValueError):
+            except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError):
                 pass  # optional; the PROPFIND below reports what is wrong in one line
         tree = self.propfind(start, ["d:current-user-principal"], "0")
         principal = self._prop_href(tree, "d:current-user-principal") or start

@@ -45,7 +45,9 @@ def connected_on(text: str) -> date:
     if m := _DAY_MON_YEAR.fullmatch(text):
         day, month, year = int(m[1]), _MONTHS.get(m[2].lower()), int(m[3])
     elif m := _EXCEL.fullmatch(text):
-        day, month, year = int(m[1]), _MONTHS.get(m[2].lower()), 2000 + int(m[3])
+        # two digits, as Excel writes them back: this century unless that is still to come
+        year = 2000 + int(m[3]) if 2000 + int(m[3]) <= date.today().year else 1900 + int(m[3])
+        day, month = int(m[1]), _MONTHS.get(m[2].lower())
     elif m := _ISO.fullmatch(text):
         day, month, year = int(m[3]), int(m[2]), int(m[1])
     else:

@@ -142,3 +142,11 @@ def test_sort_on_a_terminal_keeps_lets_go_and_quits_one_keystroke_each(run: Runn
     # the oldest first: the first kept, the second let go, the rest still unsorted
     assert [pockets[u["contact_id"]] for u in unsorted[:3]] == ["keep", "drop", "unsorted"]
     assert len(run.json("sort", "--list")["unsorted"]) == len(unsorted) - 2
+
+
+def test_a_carddav_url_with_an_impossible_host_is_one_line(run: Runner) -> None:
+    run.ok("init")
+    proc = run("import", "carddav", "http://256.1.1.1/", "--user", "u", env={"SYNCNET_CARDDAV_PASSWORD": "x"})
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "256.1.1.1" in proc.stderr and "Traceback" not in proc.stderr
+    assert "SYNCNET_DEBUG" not in proc.stderr  # a message of its own, not the internal-error line

@@ -90,6 +90,7 @@ def test_linkedin_rows_with_unreadable_dates_or_shifted_cells_are_skipped_with_t
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("15 Mar 2024", date(2024, 3, 15)), ("5 mar 2024", date(2024, 3, 5)), ("15-Mar-24", date(2024, 3, 15)),
+     ("12-Dec-99", date(1999, 12, 12)),
      ("2024-03-15", date(2024, 3, 15)), ("29 Feb 2024", date(2024, 2, 29))],
 )  # fmt: skip
 def test_connected_on_reads_linkedins_dates(text, expected):

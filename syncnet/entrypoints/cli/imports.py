@@ -220,17 +220,21 @@ def merge(c: Ctx, contact: str, other: str, note: str | None, as_json: bool) -> 
 def _keystrokes() -> Iterator[Callable[[], str]]:
     """One key at a time from the terminal, in lower case. Unlike click.getchar, keys typed
     ahead are kept (the mode is set once, without flushing input), and Ctrl-C still stops."""
+    import signal
     import termios
     import tty
 
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
+    # SIGTERM ends the process without `finally`: made an exit here, the terminal is restored
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     tty.setcbreak(fd, termios.TCSANOW)
     try:
         # end of input, or Ctrl-D (a byte of its own in this mode): quit
         yield lambda: os.read(fd, 1).decode("utf-8", "replace").lower().replace("\x04", "") or "q"
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("sort")
