@@ -165,9 +165,18 @@ def _card(start: int, props: dict[str, list[Any]]) -> Card | Skipped:
     return Card(
         name=name, line=start, organisation=organisation or None, role=first("TITLE") or None,
         emails=unique(one_line(_text(raw)) for raw in every("EMAIL")),
-        phones=unique(re.sub(r"(?i)^tel:", "", one_line(_text(raw))) for raw in every("TEL")),
+        phones=unique(_phone(one_line(_text(raw))) for raw in every("TEL")),
         urls=unique(one_line(_text(raw)) for raw in every("URL")),
         birthday=born, note="\n".join(notes) or None,
         categories=unique(one_line(_text(v)) for raw in every("CATEGORIES") for v in _parts(raw, ",")),
         source_id=first("UID") or None,
     )  # fmt: skip
+
+
+def _phone(value: str) -> str:
+    """A TEL value as a number: a 4.0 `tel:` URI without its scheme nor its parameters
+    (`;ext=5555`: a phone number as syncnet keeps it has no extension)."""
+    if not value.lower().startswith("tel:"):
+        return value
+    return value[4:].partition(";")[0]
+

@@ -375,3 +375,12 @@ VCARD_LINE = st.one_of(PROPERTY, PROPERTY, PROPERTY, STRUCTURE)
 def test_hostile_vcards(lines, newline, capfd):
     check(parse_vcards, newline.join(["BEGIN:VCARD", *lines, "END:VCARD"]).encode())
     assert capfd.readouterr() == ("", "")
+
+
+def test_a_vcard_4_tel_uri_with_parameters_is_its_number() -> None:
+    from syncnet_adapters.vcards import parse_vcards
+
+    card = (b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Tel Uri\r\n"
+            b"TEL;VALUE=uri;TYPE=work:tel:+1-555-555-5555;ext=5555\r\nEND:VCARD\r\n")
+    (found,) = parse_vcards(card).cards
+    assert found.phones == ("+1-555-555-5555",)
