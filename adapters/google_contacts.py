@@ -22,10 +22,10 @@ and the legacy one ("Google CSV" before that)
     Organization 1 - Title,...,Website 1 - Type,Website 1 - Value,...
 
 What is read (everything else, addresses, photos and custom fields included, is not):
-- name: the legacy `Name`, else First/Given, Middle/Additional and Last/Family Name joined
-  by spaces, else `File As`, else `Nickname`; a row with none of these is skipped (a
-  company-only entry is not a person). Prefixes and suffixes are left out (they would keep
-  "Dr. Jane Doe" from matching "Jane Doe" elsewhere).
+- name: First/Given, Middle/Additional and Last/Family Name joined by spaces, else the
+  legacy `Name` (as shown, with any prefix), else `File As`, else `Nickname`; a row with
+  none of these is skipped (a company-only entry is not a person). Prefixes and suffixes
+  are left out (they would keep "Dr. Jane Doe" from matching "Jane Doe" elsewhere).
 - organisation and role: `Organization Name`/`Title` (current) or the first numbered
   `Organization N - Name`/`Title` with a value (legacy); of several values in one cell the first.
 - e-mails, phones, URLs: every `E-mail N - Value`, `Phone N - Value`, `Website N - Value`.
@@ -110,7 +110,8 @@ def _card(header: _Header, cells: list[str], line: int) -> Card | Skipped:
 
     parts = (cell("given name", "first name"), cell("additional name", "middle name"),
              cell("family name", "last name"))  # fmt: skip
-    name = cell("name") or " ".join(p for p in parts if p) or cell("file as") or cell("nickname")
+    # the name's parts first: the legacy `Name` is how it is shown, with a prefix ("Dr.")
+    name = " ".join(p for p in parts if p) or cell("name") or cell("file as") or cell("nickname")
     if not name:
         return Skipped(line, "no name (no First, Middle or Last Name, File As or Nickname)")
 

@@ -150,3 +150,10 @@ def test_a_carddav_url_with_an_impossible_host_is_one_line(run: Runner) -> None:
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "256.1.1.1" in proc.stderr and "Traceback" not in proc.stderr
     assert "SYNCNET_DEBUG" not in proc.stderr  # a message of its own, not the internal-error line
+
+
+def test_an_address_books_state_is_kept_under_its_url_without_query_or_credentials() -> None:
+    from syncnet.app.carddav_import import state_key
+
+    assert state_key("https://me:pw@dav.example/ab/book/?token=s3cret#x") == "https://dav.example/ab/book/"
+    assert state_key("https://dav.example/ab/book/") == "https://dav.example/ab/book/"

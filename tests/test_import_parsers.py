@@ -384,3 +384,12 @@ def test_a_vcard_4_tel_uri_with_parameters_is_its_number() -> None:
             b"TEL;VALUE=uri;TYPE=work:tel:+1-555-555-5555;ext=5555\r\nEND:VCARD\r\n")
     (found,) = parse_vcards(card).cards
     assert found.phones == ("+1-555-555-5555",)
+
+
+def test_a_legacy_google_name_with_a_prefix_is_read_from_its_parts() -> None:
+    from syncnet_adapters.google_contacts import parse_google
+
+    csv = (b"Name,Given Name,Additional Name,Family Name,Name Prefix,E-mail 1 - Value\r\n"
+           b"Dr. Quinn Medic,Quinn,,Medic,Dr.,quinn@example.org\r\n")  # fmt: skip
+    (card,) = parse_google(csv).cards
+    assert card.name == "Quinn Medic"

@@ -60,7 +60,9 @@ class CardDAVReport:
 
 
 def state_key(url: str) -> str:
-    return without_userinfo(url)
+    """Where an address book's state is kept: its URL without credentials, query or fragment
+    (a token in the query must not split one address book's state in two, nor be stored)."""
+    return without_userinfo(url.split("#", 1)[0].split("?", 1)[0])
 
 
 def _kept(value: Any) -> dict[str, Any]:
