@@ -29,6 +29,7 @@ class Corrections:
         self.amendments: dict[str, list[ev.Amended]] = {}
         self.merges: list[ev.ContactsMerged] = []
         self._into: dict[UUID, UUID] | None = None  # merged contact -> the one it counts for
+        self._folded_into: dict[UUID, UUID] = {}  # the same, of merges known by their effect only
         self._details_of: dict[str, str] | None = None  # id of a merge's details -> the merge's id
         self.ids: set[str] = set()  # of every correction held
         self._standing: dict[str, bool] | None = None  # retraction id -> it stands
@@ -44,6 +45,14 @@ class Corrections:
         facts = (f for _, f in fetch(0, 10**9, ev.CORRECTIONS))
         return cls(f for f in facts if known_at is None or f.timestamp <= known_at)
 
+    @classmethod
+    def of_merges(cls, into: dict[UUID, UUID]) -> Corrections:
+        """The merges folded already, by their effect (`into()`, as the views keep it): what
+        an incremental fold needs, since no older correction can name a new fact."""
+        made = cls()
+        made._folded_into = dict(into)
+        return made
+
     def add(self, fact: ev.Fact) -> None:
         if isinstance(fact, ev.Retracted):
             self.retractions.setdefault(fact.fact_id.hex, []).append(fact)
@@ -58,7 +67,10 @@ class Corrections:
         self._into = self._details_of = None
 
     def __bool__(self) -> bool:
-        return bool(self.retractions or self.amendments or self.merges)
+        return bool(self.retractions or self.amendments or self._merging())
+
+    def _merging(self) -> bool:
+        return bool(self.merges or self._folded_into)
 
     def into(self) -> dict[UUID, UUID]:
         """Each merged contact -> the contact it counts for, following chains (B into A,
@@ -74,12 +86,12 @@ class Corrections:
                     target = direct[target]
                 if target != merged:  # merged back into itself round a cycle: no merge
                     into[merged] = target
-            self._into = into
+            self._into = {**self._folded_into, **into}
         return self._into
 
     def contact(self, contact_id: UUID) -> UUID:
         """The contact whose facts `contact_id`'s count as (itself, unless merged)."""
-        return self.into().get(contact_id, contact_id) if self.merges else contact_id
+        return self.into().get(contact_id, contact_id) if self._merging() else contact_id
 
     def __contains__(self, correction_id: str) -> bool:
         return correction_id in self.ids
@@ -132,7 +144,7 @@ class Corrections:
         if fact_id in self.amendments:
             for a in self.standing_amendments(fact_id):
                 fact = dataclasses.replace(fact, **changes(a, fact))
-        if self.merges:
+        if self._merging():
             fact = self._merged(fact)
         return fact
 

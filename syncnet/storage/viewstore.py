@@ -46,6 +46,7 @@ NAME = "syncnet-views"
 DAMAGED = "damaged"  # the global row of damaged facts the fold left out
 HIST = "hist"  # rows of sealed history-index counts, by bucket of the contact's index id
 OPEN_PROMISES = "open-promises"  # the global row with the sealed count of open promises
+MERGES = "merges"  # the global row of merged contacts -> the contact each counts for
 AGENDA = "syncnet-agenda"  # position of the last fact that can change the agenda (not a push record)
 
 SCHEMA = (
@@ -85,7 +86,8 @@ def stored_fingerprint() -> str:
     """The rows' format and how they are bucketed: a change rebuilds the views. No
     setting is part of it: settings apply when the views are read."""
     # names-2: the name index folds accents too (fold_name); sealed-2: rows sealed to their flag
-    return f"{fingerprint()}:buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}:names-2:sealed-3:keys-hashed"
+    buckets = f"buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}"
+    return f"{fingerprint()}:{buckets}:names-2:sealed-3:keys-hashed:merges-1"
 
 
 # fetch(after_position, limit, types=None) -> [(position, domain event)], of those types only
@@ -428,7 +430,7 @@ class ViewStore:
         # The fold and the event classes are imported only when there is something to fold:
         # a read on up-to-date views (e.g. `syncnet due`) never loads them.
         from syncnet.domain.corrections import Corrections
-        from syncnet.domain.events import CORRECTIONS, ContactsMerged, can_change_agenda, contact_ids_of
+        from syncnet.domain.events import CORRECTIONS, can_change_agenda, contact_ids_of
         from syncnet.domain.fold import apply
 
         index_id = functools.cache(self._index_id)  # one keyed hash per contact, not per fact
@@ -454,9 +456,10 @@ class ViewStore:
                 if not batch:
                     break
                 if corrections is None:  # an incremental fold (with facts to fold): the merges
-                    # folded already apply to the new facts too; nothing else can name them
-                    corrections = Corrections(f for p, f in fetch(0, 10**9, CORRECTIONS)
-                                              if p <= start and isinstance(f, ContactsMerged))  # fmt: skip
+                    # folded already apply to the new facts too (a new merge, or the retraction
+                    # of one, makes the views start again), kept by the rebuild in one row
+                    kept = self._stored("global", MERGES) or {}
+                    corrections = Corrections.of_merges({UUID(k): UUID(v) for k, v in kept.items()})
                 for pos, event in batch:
                     if isinstance(event, CORRECTIONS) and event.originator_id.hex not in corrections:
                         corrected = True  # recorded since: every row its fact went into may change
@@ -493,7 +496,10 @@ class ViewStore:
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 return done
             names = self._name_entries(views, name_of)
-            if self._flush(start, position, views, buckets, index, agenda, names):
+            merges = None  # the merges in force, kept by a rebuild for the incremental folds to come
+            if rebuilding is not None and not start:
+                merges = {a.hex: b.hex for a, b in rebuilding.into().items()}
+            if self._flush(start, position, views, buckets, index, agenda, names, merges):
                 done += folded
 
     def _seal_counts(self, conn: Any, start: int, index: list[tuple[bytes, int]]) -> None:
@@ -523,6 +529,7 @@ class ViewStore:
         index: list[tuple[bytes, int]],
         agenda: int,
         names: Sequence[tuple[bytes, str]] = (),
+        merges: dict[str, str] | None = None,
     ) -> bool:
         """Write one folded chunk, unless another process moved the position meanwhile
         (then the buckets read before the lock may be stale too, and nothing is written)."""
@@ -554,6 +561,8 @@ class ViewStore:
                 meta = {"last_on": max(stored.get("last_on", ""), on),
                         "last_recorded": max(stored.get("last_recorded", ""), recorded)}  # fmt: skip
                 params.append(("global", META_KEY, None, self._seal("global", META_KEY, meta)))
+            if merges:  # a rebuild's first chunk (the rows were all deleted above)
+                params.append(("global", MERGES, None, self._seal("global", MERGES, merges)))
             conn.executemany(
                 "INSERT INTO syncnet_views VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) "
                 "DO UPDATE SET open = excluded.open, data = excluded.data",
