@@ -11,10 +11,10 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
-from syncnet.domain.cards import MalformedFile
+from syncnet.domain.cards import Card, MalformedFile, Parsed, Skipped
 
 # The byte-order marks an exporter may put first (Google's older "Google CSV" export was
 # UTF-16 with a BOM; LinkedIn and today's Google write UTF-8, often with a BOM).
@@ -100,3 +100,25 @@ def birthday(text: str) -> date:
         return date(year, int(m[2]), int(m[3]))
     except ValueError:
         raise ValueError("not a date in the calendar") from None
+
+
+def cards_of_rows(records: Iterable[tuple[int, list[str]]], width: int,
+                  card: Callable[[list[str], int], Card | Skipped]) -> Parsed:  # fmt: skip
+    """The cards of a CSV export's rows after its header: rows of empty cells left out, a
+    row with another number of cells than the header skipped (an unquoted comma in a
+    company name shifts every cell after it), each other row made a card or skipped by
+    `card(cells, line)`."""
+    parsed = Parsed()
+    for line, cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue  # a row of commas
+        if len(cells) != width:
+            parsed.skipped.append(Skipped(line, f"{len(cells)} fields where the header has {width}"))
+            continue
+        found = card(cells, line)
+        if isinstance(found, Skipped):
+            parsed.skipped.append(found)
+        else:
+            parsed.cards.append(found)
+    return parsed
+

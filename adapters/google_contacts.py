@@ -44,7 +44,7 @@ import re
 
 from syncnet.domain.cards import Card, MalformedFile, Parsed, Skipped
 
-from .cardfiles import birthday, csv_records, decode, multi_line, one_line, unique
+from .cardfiles import birthday, cards_of_rows, csv_records, decode, multi_line, one_line, unique
 
 _NUMBERED = re.compile(r"(e-mail|phone|website|organization) (\d+) - (value|name|title)")
 
@@ -85,19 +85,7 @@ def parse_google(data: bytes) -> Parsed:
     header = _Header(first[1])
     if not header.is_google():
         raise MalformedFile(first[0], "not a Google Contacts CSV header (First Name,...,Labels or Name,...)")
-    parsed = Parsed()
-    for line, cells in records:
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != header.width:
-            parsed.skipped.append(Skipped(line, f"{len(cells)} fields where the header has {header.width}"))
-            continue
-        found = _card(header, cells, line)
-        if isinstance(found, Skipped):
-            parsed.skipped.append(found)
-        else:
-            parsed.cards.append(found)
-    return parsed
+    return cards_of_rows(records, header.width, lambda cells, line: _card(header, cells, line))
 
 
 def _card(header: _Header, cells: list[str], line: int) -> Card | Skipped:

@@ -23,7 +23,7 @@ from datetime import date
 
 from syncnet.domain.cards import Card, MalformedFile, Parsed, Skipped
 
-from .cardfiles import csv_records, decode, one_line, unique
+from .cardfiles import cards_of_rows, csv_records, decode, one_line, unique
 
 CHANNEL = "professional-network"
 HEADER_WITHIN = 20  # records: the preamble is three; a file without the header that early is not an export
@@ -75,20 +75,7 @@ def parse_linkedin(data: bytes) -> Parsed:
     if not columns:
         raise MalformedFile(0, "no LinkedIn header (First Name,Last Name,...,Connected On) at its start")
 
-    parsed = Parsed()
-    for line, cells in records:
-        if not any(cell.strip() for cell in cells):
-            continue  # a row of commas
-        if len(cells) != width:
-            # a company name with an unquoted comma shifts every cell after it
-            parsed.skipped.append(Skipped(line, f"{len(cells)} fields where the header has {width}"))
-            continue
-        found = _card(columns, cells, line)
-        if isinstance(found, Skipped):
-            parsed.skipped.append(found)
-        else:
-            parsed.cards.append(found)
-    return parsed
+    return cards_of_rows(records, width, lambda cells, line: _card(columns, cells, line))
 
 
 def _card(columns: dict[str, int], cells: list[str], line: int) -> Card | Skipped:

@@ -188,7 +188,7 @@ store.rekey_store(home, None, "a new passphrase" if to == "passphrase" else None
 POINTS = [
     ("_write_private:1", False),  # the new database built; key.rekey not written (file) / store.json.rekey
     ("_write_private:2", False),  # key.rekey written, store.json.rekey not (file mode only)
-    ("_sync_dir:1", False),  # every new file written, the switch not committed
+    ("fsync_dir:1", False),  # every new file written, the switch not committed
     ("replace:1", True),  # committed, nothing renamed yet
     ("replace:2", True),  # the database renamed in
     ("replace:3", True),  # the database and the key renamed in, store.json not (file mode only)

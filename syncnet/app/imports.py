@@ -199,24 +199,23 @@ class People:
     def alias(self, person: Person) -> None:
         """Index what identified a contact merged into `person.id` (its name, organisation,
         e-mails and URLs), so that a card of it finds the contact it counts for now."""
-        if person.id not in self.people:
-            return
-        for email in person.emails:
-            self.by_email.setdefault(email.lower(), person.id)
-        for url in person.urls:
-            if is_profile(url):
-                self.by_url.setdefault(url_key(url), person.id)
-        self.by_name_org.setdefault((fold(person.name), fold(person.org)), person.id)
+        if person.id in self.people:
+            self._identify(person)
 
     def add(self, person: Person) -> None:
         self.people[person.id] = person
+        self._identify(person)
+        self.by_name.setdefault(fold(person.name), []).append(person.id)
+
+    def _identify(self, person: Person) -> None:
+        """Index what identifies `person` as its contact: e-mails, profile URLs, name and
+        organisation (the first contact indexed under a key keeps it)."""
         for email in person.emails:
             self.by_email.setdefault(email.lower(), person.id)
         for url in person.urls:
             if is_profile(url):
                 self.by_url.setdefault(url_key(url), person.id)
         self.by_name_org.setdefault((fold(person.name), fold(person.org)), person.id)
-        self.by_name.setdefault(fold(person.name), []).append(person.id)
 
     def match(self, card: Card) -> tuple[str | None, str]:
         """The contact this card is, and by what; (None, "new") when none is, and (None,

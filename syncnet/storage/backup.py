@@ -46,6 +46,7 @@ from typing import Any, BinaryIO
 from syncnet.errors import BadInput, Refused, StoreError
 from syncnet.storage.db import LOCK_TIMEOUT_S
 from syncnet.storage.factlog import check_tables, last_position_in
+from syncnet.storage.paths import fsync_dir
 from syncnet.storage.store import DB_NAME, KEY_FILE, META_FILE, key_mode
 
 MAGIC = b"\x89SYNCNET-BACKUP\n"
@@ -238,14 +239,6 @@ def _create_private(path: Path) -> BinaryIO:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _put(tmp: Path, dest: Path, force: bool) -> None:
     """Move the finished `tmp` to `dest`; an existing `dest` only with `force`. Without it
     the move is a hard link, which fails rather than replace a file made meanwhile."""
@@ -311,7 +304,7 @@ def write_backup(home: Path, db_path: Path, dest: Path, *, force: bool = False,
                 f.flush()
                 os.fsync(f.fileno())
             _put(tmp, dest, force)
-            _fsync_dir(dest.parent)
+            fsync_dir(dest.parent)
             return manifest, dest.stat().st_size
         except OSError as e:
             raise StoreError(f"cannot write {dest}: {e.strerror or e}") from None
@@ -505,4 +498,4 @@ def commit(tmp: Path, home: Path, held: list[str]) -> None:
                 aside.rmdir()  # the empty directory made for the name, when the home never moved
             raise
         shutil.rmtree(aside, ignore_errors=True)
-    _fsync_dir(home.parent)
+    fsync_dir(home.parent)

@@ -1,4 +1,5 @@
-"""Where the store and the config live (README.md, "Where data lives, and how it is protected")."""
+"""Where the store and the config live (README.md, "Where data lives, and how it is protected"),
+and writing files there durably."""
 
 from __future__ import annotations
 
@@ -28,3 +29,23 @@ def config_path(home: str | Path | None = None, config: str | Path | None = None
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("syncnet", appauthor=False)) / "config.toml"
+
+
+def write_private(path: Path, data: str) -> None:
+    """Create a file readable by the owner only (0600 whatever the umask), synced to disk;
+    never overwrite one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the entries of a directory durable (after a rename or a new file in it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+

@@ -34,6 +34,7 @@ from cryptography.exceptions import InvalidTag
 from syncnet.errors import StoreError, WrongKey
 from syncnet.storage import chain, keys
 from syncnet.storage.library import EVENTS_TABLE, restorer
+from syncnet.storage.paths import fsync_dir, write_private
 
 SUFFIX = ".rekey"
 LOCK = "rekey.lock"  # held (flock) while a rekey or a recovery runs
@@ -126,7 +127,7 @@ def _recover(files: Files) -> None:
         elif _key_mode(new_meta) == "passphrase":
             files.key.unlink(missing_ok=True)  # the old key file opens nothing any more
         os.replace(new_meta, files.meta)
-        _sync_dir(files.db.parent)
+        fsync_dir(files.db.parent)
     for path in files.leftovers():  # a key.rekey without the rest: a rekey killed early
         path.unlink()
 
@@ -158,14 +159,6 @@ def _retired(db: Path) -> bool:
     finally:
         conn.close()
     return row is not None and row[0] == RETIRED
-
-
-def _sync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _alone(db: Path) -> sqlite3.Connection:
@@ -201,7 +194,7 @@ def rekey(files: Files, old_kek: bytes, new_kek: bytes, new_meta: str, new_key_f
                 if new_key_file is not None:
                     _write_private(files.new(files.key), new_key_file)
                 _write_private(files.new(files.meta), new_meta)
-                _sync_dir(home)
+                fsync_dir(home)
             except BaseException:
                 for path in files.leftovers():
                     path.unlink()
@@ -220,12 +213,8 @@ def rekey(files: Files, old_kek: bytes, new_kek: bytes, new_meta: str, new_key_f
 
 
 def _write_private(path: Path, data: str) -> None:
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    path.unlink(missing_ok=True)  # what a killed rekey left: written anew
+    write_private(path, data)
 
 
 def _build(old: sqlite3.Connection, path: Path, old_kek: bytes, new_kek: bytes,

@@ -22,6 +22,7 @@ from syncnet.errors import StoreError, StoreMissing, SyncnetError, WrongKey
 from syncnet.storage import keys
 from syncnet.storage import rekey as rekeys
 from syncnet.storage.db import LOCK_TIMEOUT_S
+from syncnet.storage.paths import write_private
 
 if TYPE_CHECKING:
     from syncnet.storage.factlog import FactLog
@@ -144,15 +145,6 @@ def _tighten_home(home: Path) -> None:
         os.chmod(home, mode & 0o700)
 
 
-def _write_private(path: Path, data: str) -> None:
-    """Create a file readable by the owner only; never overwrite one."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def store_exists(home: Path) -> bool:
     return (home / META_FILE).exists() and (home / DB_NAME).exists()
 
@@ -187,7 +179,7 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
             kek = _kek(home, meta, None)
         else:
             kek = keys.random_key()
-            _write_private(key_path, base64.b64encode(kek).decode("ascii") + "\n")
+            write_private(key_path, base64.b64encode(kek).decode("ascii") + "\n")
     # Build the database under a temporary name, then rename: a crash leaves no half store.
     tmp = home / (DB_NAME + ".init")
     for leftover in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
@@ -211,7 +203,7 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     conn.close()
     meta_tmp = home / (META_FILE + ".init")
     meta_tmp.unlink(missing_ok=True)  # left by an interrupted init, with whatever mode
-    _write_private(meta_tmp, json.dumps(meta, indent=2) + "\n")  # 0600, whatever the umask
+    write_private(meta_tmp, json.dumps(meta, indent=2) + "\n")  # 0600, whatever the umask
     os.replace(tmp, home / DB_NAME)
     os.replace(meta_tmp, home / META_FILE)
     return True, meta["key"]
