@@ -244,3 +244,35 @@ def import_address_book(net: Network, book: AddressBook, *, dry_run: bool = Fals
     from syncnet.app.carddav_import import import_address_book as run
 
     return run(net, book, parse_vcards, dry_run=dry_run, progress=progress)
+
+
+# ---------------------------------------------------------------- the hub (docs/hub.md)
+def hub_url(net: Network, url: str | None = None) -> str:
+    """The hub's URL: --hub, else SYNCNET_HUB_URL, else hub.url of the config."""
+    found = url or os.environ.get("SYNCNET_HUB_URL") or net.config.hub.url
+    if not found:
+        raise BadInput("no hub configured: set hub.url in the config (postgresql://USER@HOST:PORT/DATABASE) "
+                       "or pass --hub URL")  # fmt: skip
+    from syncnet.domain.config import Hub, parse_hub
+
+    parse_hub({"url": found, "member": Hub().member})  # the checks of the config (no password in it)
+    return found
+
+
+def open_hub(net: Network, url: str | None = None) -> Any:
+    """The hub's port (adapters/pghub.py); closed by the caller."""
+    from syncnet_adapters.pghub import PostgresHub
+
+    return PostgresHub(hub_url(net, url))
+
+
+def hub_exchange(net: Network, url: str | None = None) -> Any:
+    """An Exchange between this store and its hub (app/hub.py); close its `hub`."""
+    from syncnet.app.hub import Exchange
+
+    hub = open_hub(net, url)
+    try:
+        return Exchange(net, hub, net.config.hub.member)
+    except BaseException:
+        hub.close()
+        raise

@@ -10,6 +10,7 @@ SyncnetError
 │   └── Refused           a safety check refused the operation (e.g. emptying a calendar)
 ├── StoreError            the store could not be read or written (damaged, locked, disk full)
 │   └── MissingKey        a contact's data key is missing although no fact erased it
+├── HubError              the hub (PostgreSQL) could not be reached, read or written
 └── TargetError           a calendar target could not be synced
     ├── TargetDown        unreachable, timed out, 5xx or 429: try again later (retry_after)
     └── Conflict          the item changed on the target since syncnet wrote it (HTTP 412)
@@ -89,3 +90,11 @@ class TargetDown(TargetError):
 
 class Conflict(TargetError):
     """The item changed on the target since syncnet last wrote it (HTTP 412)."""
+
+
+class HubError(SyncnetError):
+    """The hub could not be reached, read or written; nothing was lost (docs/hub.md)."""
+
+
+class FactOnHub(HubError):
+    """A fact of a batch is on the hub already (another device pushed it meanwhile)."""

@@ -54,6 +54,7 @@ RANGES: dict[str, tuple[int | float, int | float]] = {
     "targets.*.max_items": (1, MAX_ITEMS),
     "feed.horizon_days": (0, MAX_DAYS),
     "feed.port": (1, 65535),
+    "hub.poll": (0.1, 3600.0),
 }
 
 
@@ -71,6 +72,8 @@ def out_of_range(value: object, low: object, high: object) -> str:
 def _in_range(where: str, value: Any) -> None:
     """Raise ConfigError unless the number at `where` (e.g. targets.phone.timeout) is in
     its range; NaN is in no range."""
+    if isinstance(value, str):
+        return  # texts have no range (the hub's url and member)
     parts = where.split(".")
     key = f"targets.*.{parts[-1]}" if parts[0] == "targets" else where
     low, high = RANGES[key]
@@ -208,6 +211,28 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class Hub:
+    """A PostgreSQL hub shared by devices or a team (docs/hub.md); url "" = none."""
+
+    url: str = ""
+    member: str = "me"  # who this device's facts are recorded by, inside each envelope
+    poll: float = 30.0  # seconds between the daemon's pulls when no notification came
+
+
+def parse_hub(table: dict[str, Any]) -> Hub:
+    hub: Hub = _typed(Hub, table, "hub")
+    if hub.url:
+        if not hub.url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("config: hub.url must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
+        if re.search(r"://[^/@]*:[^/@]*@", hub.url):
+            raise ConfigError("config: hub.url holds a password: remove it and use the PGPASSWORD variable "
+                              "or ~/.pgpass")  # fmt: skip
+    if not hub.member.strip() or any(not ch.isprintable() for ch in hub.member) or len(hub.member) > 64:
+        raise ConfigError("config: hub.member must be a printable name of at most 64 characters")
+    return hub
+
+
+@dataclass(frozen=True)
 class Config:
     timezone: str = ""  # empty: the system's local time zone
     followup_days: int = 3
@@ -220,6 +245,7 @@ class Config:
     warnings: Warnings = field(default_factory=Warnings)
     targets: tuple[Target, ...] = ()
     feed: Feed = field(default_factory=Feed)
+    hub: Hub = field(default_factory=Hub)
     # A command printing the store's passphrase: a list runs as is, a string is split
     # like a shell would (but run without one); never the passphrase itself.
     passphrase_cmd: str | tuple[str, ...] = ""
@@ -414,7 +440,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
     for key in data:
         if key == "passphrase_cmd":
             continue
-        if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed"):
+        if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed", "hub"):
             raise ConfigError(f"config: unknown section [{key}]")
     split = _typed(Split, _section(data, "split"), "split")
     if split.give + split.self + split.ask != 100:
@@ -431,6 +457,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         warnings=_typed(Warnings, _section(data, "warnings"), "warnings"),
         targets=tuple(_target(name, t) for name, t in _section(data, "targets").items()),
         feed=_feed(_section(data, "feed")),
+        hub=parse_hub(_section(data, "hub")),
         passphrase_cmd=passphrase_cmd,
         source=source,
     )

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 
@@ -263,6 +264,34 @@ class FactLog:
             sql = f"SELECT originator_id FROM {table} WHERE originator_id >= ? AND originator_id < ?"
             cursor.execute(sql, (prefix, prefix + "g"))
             return [str(r[0]).replace("-", "") for r in cursor.fetchall()]
+
+    def present(self, ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these fact ids the log holds (a hub's facts pulled before, say)."""
+        recorder, found = self._sqlite(), set()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(ids), 500):
+                part = [i.hex for i in ids[start : start + 500]]
+                marks = ",".join("?" * len(part))
+                cursor.execute(f"SELECT originator_id FROM {recorder.events_table_name} "
+                               f"WHERE originator_id IN ({marks})", part)  # fmt: skip
+                found.update(UUID(str(r[0])) for r in cursor.fetchall())
+        return found
+
+    def add_keys(self, wrapped_keys: Sequence[WrappedKey]) -> None:
+        """Data keys, in one transaction, without facts: those a hub holds for facts this
+        log is about to receive. A subject that has a key (or a tombstone) keeps it."""
+        if not wrapped_keys:
+            return
+        recorder = self._sqlite()
+        with recorder.datastore.transaction(commit=True) as cursor:
+            cursor.executemany("INSERT OR IGNORE INTO syncnet_keys VALUES (?, ?, ?)", list(wrapped_keys))
+
+    def key_rows(self) -> list[WrappedKey]:
+        """(subject, kind, wrapped) of every data key and tombstone (wrapped b"")."""
+        recorder = self._sqlite()
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT subject, kind, wrapped FROM syncnet_keys WHERE kind NOT IN ('store', 'rekeyed')")
+            return [(str(r[0]), str(r[1]), bytes(r[2])) for r in cursor.fetchall()]
 
     def last_position(self, types: Iterable[type[ev.Fact]]) -> int | None:
         """The position of the latest fact of these types, or None."""

@@ -163,6 +163,15 @@ class KeyRing:
                 out.append(subject)
         return out
 
+    def key_of(self, subject_hex: str) -> bytes | None:
+        """The data key of a subject (a hub sends it on, wrapped with the team key); None
+        when it was forgotten or is damaged."""
+        return self._readable_key(subject_hex) or None
+
+    def wrapped_for(self, subject_hex: str, key: bytes) -> bytes:
+        """A data key from elsewhere (a hub) wrapped for this store, to be stored as is."""
+        return wrap(self._kek, subject_hex, key)
+
     def has_key(self, subject: UUID) -> bool:
         """Whether a data key exists for `subject` (e.g. the one for facts about me)."""
         try:

@@ -8,6 +8,7 @@
 - numbers.py   numbers typed as options: the digits 0-9 only
 - imports.py   import, duplicates, merge, sort: bringing a network in (docs/imports.md)
 - export.py    export, import jsonl: taking it out, and back (docs/export.md)
+- hub.py       hub init/join/key/push/pull/sync/status: devices and teams (docs/hub.md)
 - report.py    path, report: the introductions graph and the HTML report (docs/report.md)
 """
 
@@ -22,6 +23,7 @@ import click
 from syncnet.entrypoints.cli.commands import cli
 from syncnet.entrypoints.cli.exits import BAD_INPUT, FAILED, INTERRUPTED, exit_code_for
 from syncnet.entrypoints.cli.export import export, import_jsonl
+from syncnet.entrypoints.cli.hub import hub_group
 from syncnet.entrypoints.cli.imports import duplicates, import_group, merge, sort_contacts
 from syncnet.entrypoints.cli.numbers import ascii_numbers
 from syncnet.entrypoints.cli.report import path, report
@@ -31,7 +33,7 @@ from syncnet.errors import SyncnetError
 __all__ = ["cli", "exit_code_for", "main"]
 
 import_group.add_command(import_jsonl)
-for _command in (import_group, duplicates, merge, sort_contacts, export, path, report):
+for _command in (import_group, duplicates, merge, sort_contacts, export, path, report, hub_group):
     cli.add_command(_command)
 ascii_numbers(cli)  # every number option, of every command: the digits 0-9 only (numbers.py)
 

@@ -1,0 +1,226 @@
+"""A hub on PostgreSQL (the app's `HubStore` port, syncnet/app/hub.py), through
+eventsourcing.postgres: the library's recorder holds the facts, in its table, ordered by
+its gap-free notification ids, and NOTIFYs on each insert; two small tables beside it hold
+the wrapped data keys and the check value. This module sees bytes only: ids, envelopes and
+wrapped keys that devices sealed with a key the hub never has (docs/hub.md).
+
+Tables (in the database of the URL, schema public):
+- syncnet_hub_facts: originator_id (uuid), originator_version (1), topic (always the
+  same), state (the envelope), notification_id: the library's table;
+- syncnet_hub_keys: slot (a keyed hash), wrapped key (empty: erased), seq (the order of
+  changes, for a device to pull only what changed);
+- syncnet_hub_meta: the check value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg.conninfo import conninfo_to_dict
+
+from syncnet.errors import FactOnHub, HubError
+
+FACTS_TABLE = "syncnet_hub_facts"
+KEYS_TABLE = "syncnet_hub_keys"
+META_TABLE = "syncnet_hub_meta"
+TOPIC = "syncnet:sealed"
+
+
+def where(url: str) -> str:
+    """The hub's address for messages: host, port and database, never the user or password."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the hub"
+    return f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}/{info.get('dbname') or ''}"
+
+
+class HubRecorder(PostgresApplicationRecorder):
+    """The library's recorder, plus the data keys written in the transaction of the facts."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__(datastore, events_table_name=FACTS_TABLE)
+        from psycopg.sql import SQL
+
+        self.sql_create_statements += [
+            SQL(f"CREATE SEQUENCE IF NOT EXISTS {KEYS_TABLE}_seq"),
+            SQL(f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (slot bytea PRIMARY KEY, wrapped bytea NOT NULL, "
+                f"seq bigint NOT NULL DEFAULT nextval('{KEYS_TABLE}_seq'))"),  # fmt: skip
+            SQL(f"CREATE INDEX IF NOT EXISTS {KEYS_TABLE}_by_seq ON {KEYS_TABLE} (seq)"),
+            SQL(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name text PRIMARY KEY, value bytea NOT NULL)"),
+        ]
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # The facts' table lock first, for the keys too: keys then commit in the order of
+        # their seq, so a device that pulls keys after a seq never passes one committed late.
+        self._lock_table(curs)
+        live = [(s, w) for s, w in kwargs.get("hub_keys", ()) if w]
+        erased = [(s,) for s, w in kwargs.get("hub_keys", ()) if not w]
+        if live:  # a subject's key never changes: one already there stays (or stays erased)
+            curs.executemany(f"INSERT INTO {KEYS_TABLE} (slot, wrapped) VALUES (%s, %s) "
+                             "ON CONFLICT (slot) DO NOTHING", live)  # fmt: skip
+        if erased:
+            curs.executemany(f"INSERT INTO {KEYS_TABLE} (slot, wrapped) VALUES (%s, '') ON CONFLICT (slot) "
+                             f"DO UPDATE SET wrapped = '', seq = nextval('{KEYS_TABLE}_seq') "
+                             f"WHERE {KEYS_TABLE}.wrapped <> ''", erased)  # fmt: skip
+
+
+class PostgresHub:
+    """The `HubStore` port on one PostgreSQL database."""
+
+    def __init__(self, url: str, connect_timeout: float = 5.0) -> None:
+        self.where = where(url)
+        try:
+            info = conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            raise HubError("the hub URL is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)") from None
+        self._conninfo = url
+        self._timeout = connect_timeout
+        self._datastore = PostgresDatastore(
+            dbname=str(info.get("dbname") or info.get("user") or "postgres"),
+            host=str(info.get("host") or "localhost"),
+            port=str(info.get("port") or 5432),
+            user=str(info.get("user") or "postgres"),
+            password=str(info.get("password") or ""),
+            connect_timeout=connect_timeout,
+            pool_open_timeout=connect_timeout,
+            lock_timeout=30,
+        )
+        self._recorder = HubRecorder(self._datastore)
+        self._listener: psycopg.Connection[Any] | None = None
+        self._leases: psycopg.Connection[Any] | None = None
+        self._held: set[int] = set()
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except HubError:
+            raise
+        except (PersistenceError, psycopg.Error) as e:
+            text = " ".join(str(e).split())[:200] or type(e).__name__
+            raise HubError(f"the hub at {self.where} could not {doing}: {text}") from None
+
+    def create(self, check: bytes) -> bytes:
+        """Create the tables (when missing) and keep `check` unless one is there: the
+        check value in force."""
+        with self._errors("be set up"):
+            self._recorder.create_table()
+            with self._datastore.transaction(commit=True) as curs:
+                curs.execute(f"INSERT INTO {META_TABLE} VALUES ('check', %s) ON CONFLICT DO NOTHING", (check,))
+                curs.execute(f"SELECT value FROM {META_TABLE} WHERE name = 'check'")
+                row = curs.fetchone()
+        assert row is not None
+        return bytes(row["value"])
+
+    def check(self) -> bytes | None:
+        """The check value; None when the hub has no tables yet."""
+        with self._errors("be read"), self._datastore.transaction() as curs:
+            curs.execute("SELECT to_regclass(%s) AS t", (META_TABLE,))
+            found = curs.fetchone()
+            if found is None or found["t"] is None:
+                return None
+            curs.execute(f"SELECT value FROM {META_TABLE} WHERE name = 'check'")
+            row = curs.fetchone()
+        return None if row is None else bytes(row["value"])
+
+    def known(self, ids: Sequence[UUID]) -> set[UUID]:
+        if not ids:
+            return set()
+        with self._errors("be read"), self._datastore.transaction() as curs:
+            curs.execute(f"SELECT originator_id FROM {FACTS_TABLE} WHERE originator_id = ANY(%s)", (list(ids),))
+            return {UUID(str(r["originator_id"])) for r in curs.fetchall()}
+
+    def put(self, facts: Sequence[tuple[UUID, bytes]], keys: Sequence[tuple[bytes, bytes]]) -> None:
+        """Facts (id, envelope) and keys (slot, wrapped; b"": erased) in one transaction.
+        DuplicateFact, nothing written, when a fact is there already."""
+        events = [StoredEvent(originator_id=i, originator_version=1, topic=TOPIC, state=blob) for i, blob in facts]
+        try:
+            with self._errors("be written"):
+                self._recorder.insert_events(events, hub_keys=list(keys))
+        except HubError as e:
+            if "duplicate key" in str(e) or "unique" in str(e).lower():
+                raise FactOnHub(str(e)) from None
+            raise
+
+    def after(self, position: int, limit: int) -> list[tuple[int, UUID, bytes]]:
+        with self._errors("be read"):
+            notes = self._recorder.select_notifications(start=position, limit=limit, inclusive_of_start=False)
+        return [(n.id, UUID(str(n.originator_id)), n.state) for n in notes]
+
+    def last(self) -> int:
+        with self._errors("be read"):
+            return self._recorder.max_notification_id() or 0
+
+    def keys_after(self, seq: int) -> list[tuple[int, bytes, bytes]]:
+        """(seq, slot, wrapped) of the keys added or erased after `seq`, in order."""
+        with self._errors("be read"), self._datastore.transaction() as curs:
+            curs.execute(f"SELECT seq, slot, wrapped FROM {KEYS_TABLE} WHERE seq > %s ORDER BY seq", (seq,))
+            return [(int(r["seq"]), bytes(r["slot"]), bytes(r["wrapped"])) for r in curs.fetchall()]
+
+    def slots(self) -> dict[bytes, bool]:
+        """Every slot: True when its key is there, False when erased."""
+        with self._errors("be read"), self._datastore.transaction() as curs:
+            curs.execute(f"SELECT slot, wrapped <> '' AS live FROM {KEYS_TABLE}")
+            return {bytes(r["slot"]): bool(r["live"]) for r in curs.fetchall()}
+
+    def scrub(self) -> None:
+        """Rewrite the keys' table, so that an erased key's old row version leaves the
+        table's pages (PostgreSQL keeps it until a vacuum)."""
+        with self._errors("be cleaned"), self._datastore.get_connection() as conn:
+            conn.execute(f"VACUUM FULL {KEYS_TABLE}")
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        with self._errors("be reached"):
+            return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=max(1, int(self._timeout)))
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a fact to be put on the hub (LISTEN/NOTIFY);
+        True when one was. The first call starts listening."""
+        if self._listener is None:
+            self._listener = self._connection()
+            self._listener.execute(f"LISTEN {FACTS_TABLE}")
+        try:
+            return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+        except psycopg.Error as e:
+            self._listener.close()
+            self._listener = None
+            raise HubError(f"the hub at {self.where} stopped answering: {type(e).__name__}") from None
+
+    def lease(self, number: int) -> bool:
+        """Hold the lease `number` from now until `release` or the end of this process (a
+        session advisory lock: it ends with the connection, so a killed holder frees it).
+        False when another process holds it."""
+        if number in self._held:
+            return True
+        if self._leases is None:
+            self._leases = self._connection()
+        try:
+            row = self._leases.execute("SELECT pg_try_advisory_lock(%s)", (number,)).fetchone()
+        except psycopg.Error as e:
+            self._leases.close()
+            self._leases, self._held = None, set()
+            raise HubError(f"the hub at {self.where} stopped answering: {type(e).__name__}") from None
+        if row and row[0]:
+            self._held.add(number)
+            return True
+        return False
+
+    def release(self, number: int) -> None:
+        if number in self._held and self._leases is not None:
+            self._held.discard(number)
+            self._leases.execute("SELECT pg_advisory_unlock(%s)", (number,))
+
+    def close(self) -> None:
+        for conn in (self._listener, self._leases):
+            if conn is not None:
+                conn.close()
+        self._listener = self._leases = None
+        self._held = set()
+        self._datastore.close()

@@ -1,0 +1,320 @@
+"""Facts exchanged with a hub: a PostgreSQL database shared by a person's devices or a
+small team, which holds ciphertext only (docs/hub.md).
+
+Every device keeps its own store and works offline; `push` sends the facts the hub lacks,
+`pull` appends the facts this store lacks. Facts are streams of one event with random
+ids, so exchanging them is a union by id: no conflict, no duplicate, whatever the order
+and however often it runs; the fold orders what it must by the facts' own dates and
+recording times, not by where a store holds them.
+
+What crosses, sealed with the team key (storage/hubcodec.py): each fact in one envelope,
+with the member who recorded it; the data keys its texts are sealed with, so that other
+devices can read them; a forgotten contact's erasure (its key's slot emptied on the hub,
+and the fact that erases it everywhere it is pulled).
+
+Texts about "me" are sealed locally with a key whose subject is the same in every store
+(recorded.ME), but whose key is each store's own: on the hub they are sealed again under
+this device's own subject, so that each device's texts about itself stay readable.
+
+Crash safety: a push writes a batch of facts with their keys in one PostgreSQL
+transaction; a pull writes the keys, then the batch of facts in one SQLite transaction;
+the watermarks are written after. A push or pull killed at any moment is repeated by the
+next run, which skips the facts already there (by id): nothing lost, nothing doubled.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+from syncnet.app.recorded import ME
+from syncnet.domain import events as ev
+from syncnet.domain.corrections import Corrections
+from syncnet.domain.sealed import Sealed
+from syncnet.errors import BadInput, FactOnHub, WrongKey
+from syncnet.storage.hubcodec import HubCodec
+from syncnet.storage.keys import KEY_BYTES, encrypt
+
+SCOPE = "hub"
+BATCH = 1000  # facts per transaction, either way
+
+
+class HubStore(Protocol):
+    """What a hub holds, as bytes (adapters/pghub.py): facts by id in one order, data keys
+    by slot, a check value, and leases."""
+
+    where: str
+
+    def create(self, check: bytes) -> bytes: ...
+    def check(self) -> bytes | None: ...
+    def known(self, ids: Sequence[UUID]) -> set[UUID]: ...
+    def put(self, facts: Sequence[tuple[UUID, bytes]], keys: Sequence[tuple[bytes, bytes]]) -> None: ...
+    def after(self, position: int, limit: int) -> list[tuple[int, UUID, bytes]]: ...
+    def last(self) -> int: ...
+    def keys_after(self, seq: int) -> list[tuple[int, bytes, bytes]]: ...
+    def slots(self) -> dict[bytes, bool]: ...
+    def scrub(self) -> None: ...
+    def wait(self, timeout: float) -> bool: ...
+    def lease(self, number: int) -> bool: ...
+    def release(self, number: int) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class Exchanged:
+    pushed: int = 0
+    pulled: int = 0
+    keys_pushed: int = 0
+    keys_pulled: int = 0
+    erased: int = 0  # contacts forgotten by facts pulled
+    by: dict[str, int] = field(default_factory=dict)  # facts pulled, by the member who recorded them
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pushed": self.pushed, "pulled": self.pulled, "keys_pushed": self.keys_pushed,
+                "keys_pulled": self.keys_pulled, "erased_contacts": self.erased,
+                "pulled_by_member": dict(sorted(self.by.items()))}  # fmt: skip
+
+
+def _team(net: Any) -> dict[str, Any] | None:
+    found = net.state.get(SCOPE, "team")
+    return found if isinstance(found, dict) else None
+
+
+def joined(net: Any) -> bool:
+    return _team(net) is not None
+
+
+def team_key_text(net: Any) -> str:
+    """The team key as the text of a key file (for `syncnet hub key`)."""
+    team = _team(net)
+    if team is None:
+        raise BadInput("this store has joined no hub: 'syncnet hub init' or 'syncnet hub join'")
+    return str(team["key"]) + "\n"
+
+
+def parse_team_key(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise WrongKey("that is not a syncnet team key (a key file written by 'syncnet hub key')")
+    return key
+
+
+def _save_team(net: Any, key: bytes, check: bytes) -> None:
+    net.state.put(SCOPE, "team", {
+        "key": base64.b64encode(key).decode("ascii"),
+        "hub": hmac.new(key, check, "sha256").hexdigest()[:32],  # which hub: its check value
+        "self": uuid4().hex,  # this device's subject for its texts about "me" (module doc)
+        "self_key": base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii"),
+        "pushed": 0, "pulled": 0, "keys": 0,
+    })  # fmt: skip
+
+
+def init_hub(net: Any, hub: HubStore) -> bool:
+    """Set up a new hub with a new team key, or join it again with the key this store holds.
+    True when the hub was created."""
+    team = _team(net)
+    key = base64.b64decode(team["key"]) if team else os.urandom(KEY_BYTES)
+    codec = HubCodec(key)
+    found = hub.check()
+    if found is not None and not codec.opens(found):
+        if team:
+            raise WrongKey(f"the hub at {hub.where} was set up with another team key than this store's")
+        raise BadInput(f"the hub at {hub.where} is set up already: join it with its team key "
+                       "('syncnet hub key FILE' on a device of the team, then 'syncnet hub join FILE')")  # fmt: skip
+    check = hub.create(codec.check_value()) if found is None else found
+    if team is None or team["hub"] != hmac.new(key, check, "sha256").hexdigest()[:32]:
+        _save_team(net, key, check)
+    return found is None
+
+
+def join_hub(net: Any, hub: HubStore, key: bytes) -> None:
+    found = hub.check()
+    if found is None:
+        raise BadInput(f"there is no hub at {hub.where} yet: 'syncnet hub init' sets one up")
+    if not HubCodec(key).opens(found):
+        raise WrongKey(f"that team key does not open the hub at {hub.where}")
+    team = _team(net)
+    if team is not None and base64.b64decode(team["key"]) != key:
+        raise BadInput("this store has joined a hub with another team key already")
+    if team is None or team["hub"] != hmac.new(key, found, "sha256").hexdigest()[:32]:
+        _save_team(net, key, found)
+
+
+class Exchange:
+    """Push and pull between one store (`net`, a Network) and one hub."""
+
+    def __init__(self, net: Any, hub: HubStore, member: str) -> None:
+        team = _team(net)
+        if team is None:
+            raise BadInput("this store has joined no hub: 'syncnet hub init' sets one up, 'syncnet hub join "
+                           "KEYFILE' joins one")  # fmt: skip
+        self.net, self.hub, self.member = net, hub, member
+        self.team = team
+        key = base64.b64decode(team["key"])
+        self.codec = HubCodec(key)
+        check = hub.check()
+        if check is None or not self.codec.opens(check):
+            raise WrongKey(f"the hub at {hub.where} is not the one this store joined (its team key does not "
+                           "open it): 'syncnet hub join KEYFILE' for a new hub")  # fmt: skip
+        if team["hub"] != hmac.new(key, check, "sha256").hexdigest()[:32]:  # set up again: start over
+            team.update(pushed=0, pulled=0, keys=0, hub=hmac.new(key, check, "sha256").hexdigest()[:32])
+            self._save()
+        self._self = UUID(team["self"])
+        self._self_key = base64.b64decode(team["self_key"])
+        self._slots: dict[bytes, bool] | None = None
+
+    def _save(self) -> None:
+        self.net.state.put(SCOPE, "team", self.team)
+
+    # ------------------------------------------------------------------ push
+    def push(self, progress: Callable[[int], None] | None = None) -> Exchanged:
+        """Every fact of this store the hub lacks, with the keys they need."""
+        done = Exchanged()
+        log = self.net.store.log
+        position = int(self.team["pushed"])
+        while True:
+            batch = log.after(position, BATCH)
+            if not batch:
+                break
+            there = self.hub.known([f.originator_id for _, f in batch])
+            new = [f for _, f in batch if f.originator_id not in there]
+            if new:
+                keys = self._keys_to_push()  # read after the facts: the keys they need are there
+                envelopes = [(f.originator_id, self.codec.seal_fact(self._for_hub(f), self.member)) for f in new]
+                try:
+                    self.hub.put(envelopes, keys)
+                except FactOnHub:
+                    self._slots = None
+                    continue  # another device pushed some of them meanwhile: ask again
+                assert self._slots is not None
+                self._slots.update((slot, bool(wrapped)) for slot, wrapped in keys)
+                done.pushed += len(new)
+                done.keys_pushed += sum(1 for _, w in keys if w)
+                if any(not w for _, w in keys):
+                    self.hub.scrub()  # an erased key's old bytes leave the hub's pages
+            position = batch[-1][0]
+            self.team["pushed"] = position
+            self._save()
+            if progress:
+                progress(done.pushed)
+        return done
+
+    def _keys_to_push(self) -> list[tuple[bytes, bytes]]:
+        """(slot, wrapped) of the keys the hub lacks, and (slot, b"") of those this store
+        erased while the hub still holds them."""
+        if self._slots is None:
+            self._slots = self.hub.slots()
+        slots, out = self._slots, []
+        keyring = self.net.store.keyring
+        own = self.codec.slot(self._self.hex)
+        if own not in slots:
+            out.append(self.codec.seal_key(self._self.hex, "self", self._self_key))
+        for subject, kind, wrapped in self.net.store.log.key_rows():
+            if subject == ME.hex:
+                continue  # sent as this device's own subject (module doc)
+            slot = self.codec.slot(subject)
+            if not wrapped:
+                if slots.get(slot):
+                    out.append((slot, b""))
+            elif slot not in slots:
+                key = keyring.key_of(subject)
+                if key is not None:
+                    out.append(self.codec.seal_key(subject, kind, key))
+        return out
+
+    def _for_hub(self, fact: ev.Fact) -> ev.Fact:
+        """The fact with its texts about "me" sealed under this device's own subject."""
+        mine = {k: v for k, v in vars(fact).items() if isinstance(v, Sealed) and v.key_id == ME}
+        if not mine:
+            return fact
+        keyring = self.net.store.keyring
+        state = dict(vars(fact))
+        for name, sealed in mine.items():
+            text = keyring.unseal(sealed) or ""
+            state[name] = Sealed(self._self, encrypt(self._self_key, text.encode("utf-8"), self._self.bytes))
+        out = object.__new__(type(fact))
+        object.__setattr__(out, "__dict__", state)
+        return out
+
+    # ------------------------------------------------------------------ pull
+    def pull(self, progress: Callable[[int], None] | None = None) -> Exchanged:
+        """Every fact of the hub this store lacks, with the keys they need; contacts
+        forgotten elsewhere are forgotten here (their keys destroyed)."""
+        done = Exchanged()
+        log, keyring = self.net.store.log, self.net.store.keyring
+        position, seq = int(self.team["pulled"]), int(self.team["keys"])
+        while True:
+            rows = self.hub.after(position, BATCH)
+            if not rows:
+                break
+            keys = self.hub.keys_after(seq)  # after the facts: the keys committed with them are there
+            have = {s for s, _, _ in log.key_rows()}
+            adopted = []
+            for _, slot, wrapped in keys:
+                if not wrapped:
+                    continue  # erased: the fact that erased it comes (or came) with the facts
+                subject, kind, key = self.codec.open_key(slot, wrapped)
+                if subject not in have and subject != ME.hex:
+                    adopted.append((subject, kind, keyring.wrapped_for(subject, key)))
+            log.add_keys(adopted)  # before the facts: a fact is never there without its key
+            done.keys_pulled += len(adopted)
+            local = log.present([i for _, i, _ in rows])
+            facts = []
+            for _, fact_id, blob in rows:
+                if fact_id in local:
+                    continue
+                fact, member = self.codec.open_fact(fact_id, blob)
+                facts.append(fact)
+                done.by[member] = done.by.get(member, 0) + 1
+            if facts:
+                erase = self._erased_by(facts)
+                log.append(facts, erase_keys=erase)
+                done.pulled += len(facts)
+                done.erased += sum(1 for f in facts if isinstance(f, ev.ContactForgotten))
+            position = rows[-1][0]
+            seq = max([seq, *(s for s, _, _ in keys)])
+            self.team.update(pulled=position, keys=seq)
+            self._save()
+            if progress:
+                progress(done.pulled)
+        return done
+
+    def _erased_by(self, facts: list[ev.Fact]) -> list[str]:
+        """The subjects whose keys the forgettings among `facts` destroy: the contact, and
+        every contact merged into it (their texts are its texts)."""
+        gone = {f.contact_id for f in facts if isinstance(f, ev.ContactForgotten)}
+        if not gone:
+            return []
+        corrections = Corrections.in_log(self.net.store.log.after)
+        for f in facts:
+            corrections.add(f)
+        merged = {b for b, a in corrections.into().items() if a in gone}
+        return sorted(s.hex for s in gone | merged)
+
+    # ------------------------------------------------------------ both, lease
+    def exchange(self, progress: Callable[[int], None] | None = None) -> Exchanged:
+        """Pull, then push: what this store sends is then checked against all the hub had."""
+        pulled = self.pull(progress)
+        pushed = self.push(progress)
+        pulled.pushed, pulled.keys_pushed = pushed.pushed, pushed.keys_pushed
+        return pulled
+
+    def status(self) -> dict[str, Any]:
+        """Where things stand; `to_pull`: facts on the hub this store lacks (counted up to
+        one batch), `to_push`: facts of this store past what was pushed (the same)."""
+        waiting = self.hub.after(int(self.team["pulled"]), BATCH)
+        to_pull = len(waiting) - len(self.net.store.log.present([i for _, i, _ in waiting]))
+        to_push = len(self.net.store.log.after(int(self.team["pushed"]), BATCH))
+        return {"hub": self.hub.where, "member": self.member, "hub_position": self.hub.last(),
+                "to_pull": to_pull, "to_push": to_push, "up_to_date": not to_pull and not to_push}
+
+    def lease_number(self, what: str) -> int:
+        return self.codec.lease_number(what)
