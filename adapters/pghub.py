@@ -46,15 +46,16 @@ class HubRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, events_table_name=FACTS_TABLE)
-        from psycopg.sql import SQL
+        from psycopg.sql import SQL, Composed
 
-        self.sql_create_statements += [
-            SQL(f"CREATE SEQUENCE IF NOT EXISTS {KEYS_TABLE}_seq"),
-            SQL(f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (slot bytea PRIMARY KEY, wrapped bytea NOT NULL, "
-                f"seq bigint NOT NULL DEFAULT nextval('{KEYS_TABLE}_seq'))"),  # fmt: skip
-            SQL(f"CREATE INDEX IF NOT EXISTS {KEYS_TABLE}_by_seq ON {KEYS_TABLE} (seq)"),
-            SQL(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name text PRIMARY KEY, value bytea NOT NULL)"),
+        statements = [
+            f"CREATE SEQUENCE IF NOT EXISTS {KEYS_TABLE}_seq",
+            f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (slot bytea PRIMARY KEY, wrapped bytea NOT NULL, "
+            f"seq bigint NOT NULL DEFAULT nextval('{KEYS_TABLE}_seq'))",
+            f"CREATE INDEX IF NOT EXISTS {KEYS_TABLE}_by_seq ON {KEYS_TABLE} (seq)",
+            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name text PRIMARY KEY, value bytea NOT NULL)",
         ]
+        self.sql_create_statements += [Composed([SQL(text)]) for text in statements]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         # The facts' table lock first, for the keys too: keys then commit in the order of
@@ -79,7 +80,9 @@ class PostgresHub:
         try:
             info = conninfo_to_dict(url)
         except psycopg.ProgrammingError:
-            raise HubError("the hub URL is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)") from None
+            raise HubError(
+                "the hub URL is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)"
+            ) from None
         self._conninfo = url
         self._timeout = connect_timeout
         self._datastore = PostgresDatastore(
@@ -113,7 +116,9 @@ class PostgresHub:
         with self._errors("be set up"):
             self._recorder.create_table()
             with self._datastore.transaction(commit=True) as curs:
-                curs.execute(f"INSERT INTO {META_TABLE} VALUES ('check', %s) ON CONFLICT DO NOTHING", (check,))
+                curs.execute(
+                    f"INSERT INTO {META_TABLE} VALUES ('check', %s) ON CONFLICT DO NOTHING", (check,)
+                )
                 curs.execute(f"SELECT value FROM {META_TABLE} WHERE name = 'check'")
                 row = curs.fetchone()
         assert row is not None
@@ -134,13 +139,17 @@ class PostgresHub:
         if not ids:
             return set()
         with self._errors("be read"), self._datastore.transaction() as curs:
-            curs.execute(f"SELECT originator_id FROM {FACTS_TABLE} WHERE originator_id = ANY(%s)", (list(ids),))
+            curs.execute(
+                f"SELECT originator_id FROM {FACTS_TABLE} WHERE originator_id = ANY(%s)", (list(ids),)
+            )
             return {UUID(str(r["originator_id"])) for r in curs.fetchall()}
 
     def put(self, facts: Sequence[tuple[UUID, bytes]], keys: Sequence[tuple[bytes, bytes]]) -> None:
         """Facts (id, envelope) and keys (slot, wrapped; b"": erased) in one transaction.
         DuplicateFact, nothing written, when a fact is there already."""
-        events = [StoredEvent(originator_id=i, originator_version=1, topic=TOPIC, state=blob) for i, blob in facts]
+        events = [
+            StoredEvent(originator_id=i, originator_version=1, topic=TOPIC, state=blob) for i, blob in facts
+        ]
         try:
             with self._errors("be written"):
                 self._recorder.insert_events(events, hub_keys=list(keys))
@@ -178,7 +187,9 @@ class PostgresHub:
 
     def _connection(self) -> psycopg.Connection[Any]:
         with self._errors("be reached"):
-            return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=max(1, int(self._timeout)))
+            return psycopg.connect(
+                self._conninfo, autocommit=True, connect_timeout=max(1, int(self._timeout))
+            )
 
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for a fact to be put on the hub (LISTEN/NOTIFY);

@@ -276,3 +276,13 @@ def hub_exchange(net: Network, url: str | None = None) -> Any:
     except BaseException:
         hub.close()
         raise
+
+
+def joined_hub(net: Network) -> Any | None:
+    """An Exchange with the configured hub when this store joined one, else None (the
+    calendars' leases: docs/hub.md); close its `hub`."""
+    from syncnet.app.hub import joined
+
+    if not (net.config.hub.url or os.environ.get("SYNCNET_HUB_URL")) or not joined(net):
+        return None
+    return hub_exchange(net)

@@ -127,8 +127,10 @@ def init_hub(net: Any, hub: HubStore) -> bool:
     if found is not None and not codec.opens(found):
         if team:
             raise WrongKey(f"the hub at {hub.where} was set up with another team key than this store's")
-        raise BadInput(f"the hub at {hub.where} is set up already: join it with its team key "
-                       "('syncnet hub key FILE' on a device of the team, then 'syncnet hub join FILE')")  # fmt: skip
+        raise BadInput(
+            f"the hub at {hub.where} is set up already: join it with its team key "
+            "('syncnet hub key FILE' on a device of the team, then 'syncnet hub join FILE')"
+        )
     check = hub.create(codec.check_value()) if found is None else found
     if team is None or team["hub"] != hmac.new(key, check, "sha256").hexdigest()[:32]:
         _save_team(net, key, check)
@@ -159,17 +161,27 @@ class Exchange:
         self.net, self.hub, self.member = net, hub, member
         self.team = team
         key = base64.b64decode(team["key"])
+        self._key = key
         self.codec = HubCodec(key)
-        check = hub.check()
-        if check is None or not self.codec.opens(check):
-            raise WrongKey(f"the hub at {hub.where} is not the one this store joined (its team key does not "
-                           "open it): 'syncnet hub join KEYFILE' for a new hub")  # fmt: skip
-        if team["hub"] != hmac.new(key, check, "sha256").hexdigest()[:32]:  # set up again: start over
-            team.update(pushed=0, pulled=0, keys=0, hub=hmac.new(key, check, "sha256").hexdigest()[:32])
-            self._save()
+        self._checked = False
         self._self = UUID(team["self"])
         self._self_key = base64.b64decode(team["self_key"])
         self._slots: dict[bytes, bool] | None = None
+
+    def check(self) -> None:
+        """Once, before the first exchange: the hub is the one this store joined (it is
+        asked only then: a daemon starts, and works on, while the hub is unreachable)."""
+        if self._checked:
+            return
+        check = self.hub.check()
+        if check is None or not self.codec.opens(check):
+            raise WrongKey(f"the hub at {self.hub.where} is not the one this store joined (its team key does "
+                           "not open it): 'syncnet hub join KEYFILE' for a new hub")  # fmt: skip
+        mark = hmac.new(self._key, check, "sha256").hexdigest()[:32]
+        if self.team["hub"] != mark:  # set up again from scratch: start over
+            self.team.update(pushed=0, pulled=0, keys=0, hub=mark)
+            self._save()
+        self._checked = True
 
     def _save(self) -> None:
         self.net.state.put(SCOPE, "team", self.team)
@@ -177,6 +189,7 @@ class Exchange:
     # ------------------------------------------------------------------ push
     def push(self, progress: Callable[[int], None] | None = None) -> Exchanged:
         """Every fact of this store the hub lacks, with the keys they need."""
+        self.check()
         done = Exchanged()
         log = self.net.store.log
         position = int(self.team["pushed"])
@@ -188,7 +201,9 @@ class Exchange:
             new = [f for _, f in batch if f.originator_id not in there]
             if new:
                 keys = self._keys_to_push()  # read after the facts: the keys they need are there
-                envelopes = [(f.originator_id, self.codec.seal_fact(self._for_hub(f), self.member)) for f in new]
+                envelopes = [
+                    (f.originator_id, self.codec.seal_fact(self._for_hub(f), self.member)) for f in new
+                ]
                 try:
                     self.hub.put(envelopes, keys)
                 except FactOnHub:
@@ -248,6 +263,7 @@ class Exchange:
     def pull(self, progress: Callable[[int], None] | None = None) -> Exchanged:
         """Every fact of the hub this store lacks, with the keys they need; contacts
         forgotten elsewhere are forgotten here (their keys destroyed)."""
+        self.check()
         done = Exchanged()
         log, keyring = self.net.store.log, self.net.store.keyring
         position, seq = int(self.team["pulled"]), int(self.team["keys"])
@@ -310,11 +326,23 @@ class Exchange:
     def status(self) -> dict[str, Any]:
         """Where things stand; `to_pull`: facts on the hub this store lacks (counted up to
         one batch), `to_push`: facts of this store past what was pushed (the same)."""
+        self.check()
         waiting = self.hub.after(int(self.team["pulled"]), BATCH)
         to_pull = len(waiting) - len(self.net.store.log.present([i for _, i, _ in waiting]))
         to_push = len(self.net.store.log.after(int(self.team["pushed"]), BATCH))
-        return {"hub": self.hub.where, "member": self.member, "hub_position": self.hub.last(),
-                "to_pull": to_pull, "to_push": to_push, "up_to_date": not to_pull and not to_push}
+        return {
+            "hub": self.hub.where,
+            "member": self.member,
+            "hub_position": self.hub.last(),
+            "to_pull": to_pull,
+            "to_push": to_push,
+            "up_to_date": not to_pull and not to_push,
+        }
 
-    def lease_number(self, what: str) -> int:
-        return self.codec.lease_number(what)
+    def may_push(self, target: Any) -> bool:
+        """Whether this process may push to `target`: a file always (it is this device's);
+        a CalDAV calendar while this process holds its lease on the hub, taken here when
+        free and held until the process ends: one device of the hub pushes to it at a time."""
+        if target.type != "caldav":
+            return True
+        return bool(self.hub.lease(self.codec.lease_number(f"{target.url}|{target.calendar}")))

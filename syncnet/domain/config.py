@@ -440,7 +440,8 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
     for key in data:
         if key == "passphrase_cmd":
             continue
-        if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed", "hub"):
+        if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed",
+                       "hub"):  # fmt: skip
             raise ConfigError(f"config: unknown section [{key}]")
     split = _typed(Split, _section(data, "split"), "split")
     if split.give + split.self + split.ask != 100:

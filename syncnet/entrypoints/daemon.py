@@ -12,6 +12,10 @@
   failure of a target, whatever its kind, stops the daemon: it logs one line and
   backs off.
 - SIGTERM or Ctrl-C stops it cleanly between two steps (exit code 0).
+- With a hub (docs/hub.md), it pushes the facts recorded here as they come, and pulls
+  the hub's within moments of their arrival (LISTEN/NOTIFY; a pull every `hub.poll`
+  seconds besides). A CalDAV target is pushed to by one daemon of the hub at a time: the
+  one holding its lease (a PostgreSQL advisory lock, freed when its holder stops or dies).
 - `verbose` adds "debug:" lines: each poll that sees new facts, each sync started and
   finished, each remote check, each backoff, each day change.
 
@@ -32,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from syncnet.app.calendars import Outcome, target_state
 from syncnet.app.network import Network
@@ -91,8 +95,12 @@ class Daemon:
     stop: threading.Event = field(default_factory=threading.Event)
     rng: random.Random = field(default_factory=random.Random)
     verbose: bool = False  # the "debug:" lines
+    exchange: Any = None  # app.hub.Exchange, when a hub is configured
+    hub_poll: float = 30.0
 
     def __post_init__(self) -> None:
+        self._holding: dict[str, bool] = {}
+        self._hub_backoff = Backoff()
         # NaN passes every comparison (a wait of NaN returns at once: a busy loop), and
         # an infinite wait overflows: refuse both, whoever builds the daemon.
         if not (math.isfinite(self.poll) and 0 < self.poll <= MAX_POLL):
@@ -112,6 +120,46 @@ class Daemon:
 
     def _networking_facts_since(self, position: int) -> bool:
         return bool(self.net.store.log.after(position, 1, types=AGENDA_FACTS))
+
+    def _leased(self, target: Target) -> bool:
+        """Whether this daemon may push to `target`: always without a hub or for a file;
+        with a hub, a CalDAV target only while this daemon holds its lease."""
+        if self.exchange is None or target.type != "caldav":
+            return True
+        try:
+            held = bool(self.exchange.may_push(target))
+        except Exception as e:  # the hub unreachable: another device may hold it, so wait
+            self.log(f"{target.name}: its lease cannot be asked for ({type(e).__name__}): not pushed to now")
+            self._holding.pop(target.name, None)
+            return False
+        if held != self._holding.get(target.name):
+            self._holding[target.name] = held
+            self.log(f"{target.name}: this device pushes to it now" if held else
+                     f"{target.name}: another device of the hub pushes to it; this one waits")  # fmt: skip
+        return held
+
+    def _hub_step(self, pull: bool, push: bool) -> bool:
+        """Pull and/or push, each failure one line and a backoff (the calendars go on).
+        True when it ran and succeeded."""
+        if self.exchange is None or self._hub_backoff.next_at > self.clock():
+            return False
+        try:
+            if pull:
+                done = self.exchange.pull()
+                if done.pulled:
+                    self.log(f"hub: {done.pulled} fact(s) pulled" +
+                             (f", {done.erased} contact(s) forgotten" if done.erased else ""))  # fmt: skip
+            if push:
+                done = self.exchange.push()
+                if done.pushed:
+                    self.log(f"hub: {done.pushed} fact(s) pushed")
+            self._hub_backoff.succeeded()
+            return True
+        except Exception as e:
+            delay = self._hub_backoff.failed(self.clock(), None, self.rng)
+            reason = " ".join(without_userinfo(str(e)).split())[:300]
+            self.log(f"hub: failed ({type(e).__name__}: {reason}); retry in {delay:.0f} s")
+            return False
 
     def _sync(self, target: Target, backoff: Backoff, why: str) -> None:
         retry = f", retry {backoff.failures}" if backoff.failures else ""
@@ -170,7 +218,7 @@ class Daemon:
 
     def run(self) -> int:
         targets = list(self.net.config.targets)
-        if not targets:
+        if not targets and self.exchange is None:
             self.log("no targets configured: nothing to keep in step")
             return 2
         backoffs = {t.name: Backoff() for t in targets}
@@ -179,13 +227,25 @@ class Daemon:
         position = self.net.position()
         day: date = self.net.today()
         last_full = last_remote = self.clock()
-        self.log(f"daemon started: {len(targets)} target(s), position {position}")
+        self.log(f"daemon started: {len(targets)} target(s), position {position}" +
+                 (f", hub {self.exchange.hub.where}" if self.exchange is not None else ""))  # fmt: skip
+        self._hub_step(pull=True, push=True)
+        last_pull, pushed_at = self.clock(), self.net.position()
         self.debug(f"poll every {self.poll:g} s, remote check every {self.remote_every:g} s, "
                    f"full re-evaluation every {self.full_every:g} s, day {day.isoformat()}")  # fmt: skip
         for t in targets:
             self.debug(f"target {t.name}: {t.type} {self._where(t)}")
         while not self.stop.is_set():
             now = self.clock()
+            if self.exchange is not None:
+                pull = self._notified or now - last_pull >= self.hub_poll
+                push = self.net.position() > pushed_at
+                self._notified = False
+                if pull or push:
+                    mark = self.net.position()  # what a push now sends; later facts, the next one
+                    if self._hub_step(pull=pull, push=push):
+                        last_pull = now if pull else last_pull
+                        pushed_at = mark
             latest = self.net.position()
             if latest > position:
                 networking = self._networking_facts_since(position)
@@ -211,16 +271,35 @@ class Daemon:
                 if self.stop.is_set():
                     break
                 if t.name in due and backoffs[t.name].next_at <= now:
+                    if not self._leased(t):
+                        del due[t.name]  # another device pushes to it: asked again when due again
+                        continue
                     self._sync(t, backoffs[t.name], due[t.name])
                     if backoffs[t.name].failures == 0:
                         del due[t.name]
-            self.stop.wait(self.poll)
+            self._pause()
         self.log("daemon stopped")
         return 0
 
 
-def run_daemon(net: Network, poll: float = 1.0, verbose: bool = False) -> int:
-    daemon = Daemon(net, poll=poll, verbose=verbose)
+    def _pause(self) -> None:
+        """Wait a poll interval; with a hub, wake up as soon as it has new facts."""
+        if self.exchange is None or self._hub_backoff.failures:
+            self.stop.wait(self.poll)
+            return
+        try:
+            if self.exchange.hub.wait(self.poll):
+                self._notified = True
+        except Exception as e:
+            self._hub_backoff.failed(self.clock(), None, self.rng)
+            self.log(f"hub: failed ({type(e).__name__}); listening again after a backoff")
+
+    _notified = False
+
+
+def run_daemon(net: Network, poll: float = 1.0, verbose: bool = False, exchange: Any = None,
+               hub_poll: float = 30.0) -> int:  # fmt: skip
+    daemon = Daemon(net, poll=poll, verbose=verbose, exchange=exchange, hub_poll=hub_poll)
 
     def handle(signum: int, frame: FrameType | None) -> None:
         daemon.stop.set()

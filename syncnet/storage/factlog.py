@@ -267,7 +267,7 @@ class FactLog:
 
     def present(self, ids: Sequence[UUID]) -> set[UUID]:
         """Which of these fact ids the log holds (a hub's facts pulled before, say)."""
-        recorder, found = self._sqlite(), set()
+        recorder, found = self._sqlite(), set[UUID]()
         with recorder.datastore.transaction(commit=False) as cursor:
             for start in range(0, len(ids), 500):
                 part = [i.hex for i in ids[start : start + 500]]
@@ -290,7 +290,8 @@ class FactLog:
         """(subject, kind, wrapped) of every data key and tombstone (wrapped b"")."""
         recorder = self._sqlite()
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute("SELECT subject, kind, wrapped FROM syncnet_keys WHERE kind NOT IN ('store', 'rekeyed')")
+            sql = "SELECT subject, kind, wrapped FROM syncnet_keys WHERE kind NOT IN ('store', 'rekeyed')"
+            cursor.execute(sql)
             return [(str(r[0]), str(r[1]), bytes(r[2])) for r in cursor.fetchall()]
 
     def last_position(self, types: Iterable[type[ev.Fact]]) -> int | None:

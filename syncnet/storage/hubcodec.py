@@ -22,25 +22,14 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
-from eventsourcing.persistence import Mapper, StoredEvent
 
 from syncnet.domain import events as ev
 from syncnet.errors import StoreError, WrongKey
 from syncnet.storage.keys import KEY_BYTES, decrypt, encrypt
+from syncnet.storage.library import PlainFacts
 
 HUB_TOPIC = "syncnet:sealed"  # the one topic of every fact on a hub
 _CHECK = b"syncnet-hub-check"
-
-
-def _mapper() -> Mapper[UUID]:
-    """The library's mapper of syncnet's facts, compressing, without a cipher: the
-    envelope (team key, bound to the id) is the encryption."""
-    from eventsourcing.utils import register_topic
-
-    from syncnet.storage.library import LEGACY, LibraryApp
-
-    register_topic(LEGACY, ev)  # idempotent
-    return LibraryApp(env={"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}).mapper
 
 
 class HubCodec:
@@ -49,13 +38,13 @@ class HubCodec:
             raise WrongKey("the team key is not a syncnet key")
         self._key = team_key
         self._slot_key = hmac.new(team_key, b"syncnet-hub-slot", hashlib.sha256).digest()
-        self._mapper = _mapper()
+        self._plain = PlainFacts()
 
     # ------------------------------------------------------------------ facts
     def seal_fact(self, fact: ev.Fact, member: str) -> bytes:
-        stored = self._mapper.to_stored_event(fact)  # its class as the topic, its type inside
-        head = json.dumps({"class": stored.topic, "by": member}, separators=(",", ":")).encode()
-        return encrypt(self._key, head + b"\n" + stored.state, b"syncnet-hub-fact:" + fact.originator_id.bytes)
+        topic, state = self._plain.dump(fact)  # its class, and its bytes with its type inside
+        head = json.dumps({"class": topic, "by": member}, separators=(",", ":")).encode()
+        return encrypt(self._key, head + b"\n" + state, b"syncnet-hub-fact:" + fact.originator_id.bytes)
 
     def open_fact(self, fact_id: UUID, blob: bytes) -> tuple[ev.Fact, str]:
         """(the fact, the member who recorded it); StoreError when the envelope does not
@@ -64,12 +53,12 @@ class HubCodec:
             plain = decrypt(self._key, blob, b"syncnet-hub-fact:" + fact_id.bytes)
             head, _, state = plain.partition(b"\n")
             meta: dict[str, Any] = json.loads(head)
-            stored = StoredEvent(originator_id=fact_id, originator_version=1, topic=str(meta["class"]),
-                                 state=state)  # fmt: skip
-            fact = self._mapper.to_domain_event(stored)
+            fact = self._plain.load(fact_id, str(meta["class"]), state)
         except (InvalidTag, ValueError, KeyError) as e:
-            raise StoreError(f"fact {fact_id.hex[:8]} on the hub does not open with the team key "
-                             f"({type(e).__name__}): it was damaged or written with another key") from None  # fmt: skip
+            raise StoreError(
+                f"fact {fact_id.hex[:8]} on the hub does not open with the team key "
+                f"({type(e).__name__}): it was damaged or written with another key"
+            ) from None
         return fact, str(meta["by"])
 
     # ------------------------------------------------------------------- keys
@@ -90,7 +79,9 @@ class HubCodec:
             meta = json.loads(head)
             subject, kind = str(meta["subject"]), str(meta["kind"])
         except (InvalidTag, ValueError, KeyError) as e:
-            raise StoreError(f"a data key on the hub does not open with the team key ({type(e).__name__})") from None
+            raise StoreError(
+                f"a data key on the hub does not open with the team key ({type(e).__name__})"
+            ) from None
         if self.slot(subject) != slot or len(key) != KEY_BYTES:
             raise StoreError("a data key on the hub was moved to another slot")
         return subject, kind, key

@@ -767,17 +767,33 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
     Prints what was created, updated and deleted. Targets are configured under
     [targets.NAME] in the config (see config.example.toml).
     """
-    from syncnet.bootstrap import sync_target, target_by_name
+    from syncnet.app.calendars import Outcome
+    from syncnet.bootstrap import joined_hub, sync_target, target_by_name
+    from syncnet.errors import HubError
 
     with c.network(today) as net:
         targets = [target_by_name(net, n) for n in names] if names else list(net.config.targets)
         if not targets:
             raise BadInput("no targets configured: add a [targets.NAME] table to the config")
-        outcomes = [
-            sync_target(net, t, dry_run=dry_run, force=force, today=net.today(),
-                        progress=_progress(f"{t.name}: created"))
-            for t in targets
-        ]  # fmt: skip
+        hub = joined_hub(net)  # with a hub, one device pushes to a shared calendar at a time
+        outcomes = []
+        try:
+            for t in targets:
+                try:
+                    free = hub is None or hub.may_push(t)
+                except HubError as e:
+                    why = f"target {t.name}: its lease cannot be asked for: {e}"
+                    outcomes.append(Outcome(t.name, error=why, cause=e))
+                    continue
+                if not free:
+                    skipped = {"skipped": "another device of the hub pushes to it"}
+                    outcomes.append(Outcome(t.name, extra=skipped))
+                    continue
+                outcomes.append(sync_target(net, t, dry_run=dry_run, force=force, today=net.today(),
+                                            progress=_progress(f"{t.name}: created")))  # fmt: skip
+        finally:
+            if hub is not None:
+                hub.hub.close()
         unlabelled = not as_json and any(
             not a.summary for o in outcomes if o.report for a in o.report.actions
         )
@@ -1092,11 +1108,22 @@ def serve(c: Ctx, bind: str | None, port: int | None) -> None:
 def daemon(c: Ctx, poll: float, verbose: bool) -> None:
     """Keep every target in step: sync on new facts, at midnight, and retry failures.
 
-    Stops cleanly on SIGTERM or Ctrl-C. docs/sync.md has a systemd user unit.
+    With a hub configured (hub.url, or SYNCNET_HUB_URL) it also exchanges facts with the
+    hub as they come, and pushes to a CalDAV calendar only while no other device of the
+    hub does (docs/hub.md). Stops cleanly on SIGTERM or Ctrl-C. docs/sync.md has a
+    systemd user unit.
     """
+    import os
+
+    from syncnet.bootstrap import hub_exchange
     from syncnet.entrypoints.daemon import run_daemon
 
     with c.network() as net:
-        code = run_daemon(net, poll, verbose)
+        exchange = hub_exchange(net) if net.config.hub.url or os.environ.get("SYNCNET_HUB_URL") else None
+        try:
+            code = run_daemon(net, poll, verbose, exchange, net.config.hub.poll)
+        finally:
+            if exchange is not None:
+                exchange.hub.close()
     if code:
         raise click.exceptions.Exit(code)

@@ -4,6 +4,7 @@ team (docs/hub.md)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,9 @@ def hub_init(c: Ctx, url: str | None, as_json: bool) -> None:
 
 
 @hub_group.command("join")
-@click.argument("key_file", metavar="KEYFILE", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.argument(
+    "key_file", metavar="KEYFILE", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True)
+)
 @_HUB
 @json_option
 @pass_ctx
@@ -71,7 +74,7 @@ def hub_join(c: Ctx, key_file: Path, url: str | None, as_json: bool) -> None:
     from syncnet.bootstrap import open_hub
 
     try:
-        text = click.get_text_stream("stdin").read() if str(key_file) == "-" else key_file.read_text("ascii")
+        text = sys.stdin.read() if str(key_file) == "-" else key_file.read_text("ascii")
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(f"cannot read the team key {key_file}: {getattr(e, 'strerror', None) or e}") from None
     key = parse_team_key(text)
@@ -184,6 +187,10 @@ def hub_status(c: Ctx, url: str | None, as_json: bool) -> None:
         finally:
             ex.hub.close()
     more = "+" if max(doc["to_pull"], doc["to_push"]) >= BATCH else ""
-    state = ("up to date" if doc["up_to_date"] else
-             f"{doc['to_pull']:,}{more} fact(s) to pull, {doc['to_push']:,}{more} to push: run 'syncnet hub sync'")
+    state = (
+        "up to date"
+        if doc["up_to_date"]
+        else f"{doc['to_pull']:,}{more} fact(s) to pull, {doc['to_push']:,}{more} to push: "
+        "run 'syncnet hub sync'"
+    )
     _done(doc, as_json, f"hub {doc['hub']} (member {doc['member']}): {state}")

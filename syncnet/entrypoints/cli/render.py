@@ -269,11 +269,14 @@ def sync_report(outcomes: Sequence[Outcome], dry_run: bool, as_json: bool,
                 {"action": a.action, "uid": a.uid, "summary": a.summary, "result": a.result}
                 for a in o.report.actions],
             "counts": None if o.report is None else {k: o.report.count(k) for k in COUNTED},
+            "skipped": o.extra.get("skipped"),
         } for o in outcomes]})  # fmt: skip
         return
     from syncnet.entrypoints.terminal import printable
 
     for o in outcomes:
+        if o.extra.get("skipped"):
+            click.echo(f"{o.target}: skipped: {o.extra['skipped']}")
         if o.report is None or (o.error is not None and not o.report.actions):
             continue
         r = o.report
