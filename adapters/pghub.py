@@ -95,7 +95,11 @@ class PostgresHub:
             pool_open_timeout=connect_timeout,
             lock_timeout=30,
         )
-        self._recorder = HubRecorder(self._datastore)
+        # One plain connection first: its error says why (refused, no such database, a
+        # password asked for) where the pool's only says it timed out.
+        self._connection().close()
+        with self._errors("be reached"):
+            self._recorder = HubRecorder(self._datastore)
         self._listener: psycopg.Connection[Any] | None = None
         self._leases: psycopg.Connection[Any] | None = None
         self._held: set[int] = set()

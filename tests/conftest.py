@@ -25,7 +25,7 @@ from support import Background, Runner, store_state  # noqa: E402
 
 __all__ = ["Background", "Runner"]  # importable from here too, as test_long_running.py does
 
-pytest_plugins = ["caldav_fixtures"]  # CalDAV test peers: tests/caldav_fixtures.py
+pytest_plugins = ["caldav_fixtures", "pg_fixtures"]  # CalDAV peers, PostgreSQL databases
 
 
 @pytest.fixture
