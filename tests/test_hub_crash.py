@@ -1,0 +1,77 @@
+"""A push or a pull killed with SIGKILL at random moments, then run again until it
+finishes: nothing lost, nothing doubled, both stores whole and reading the same
+(a real PostgreSQL hub, 20,200 facts, 1,000 per transaction).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from support import Runner, record
+from test_hub import two_devices
+
+from syncnet.domain import commands as cmd
+
+T = ("--today", "2026-11-30")
+
+
+def ids_in(home: Path) -> list[str]:
+    with sqlite3.connect(home / "store.db") as conn:
+        return [r[0] for r in conn.execute("SELECT originator_id FROM stored_events")]
+
+
+def hub_ids(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0].hex for r in conn.execute("SELECT originator_id FROM syncnet_hub_facts")]
+
+
+def killed_until_done(run: Runner, what: str, rng: random.Random) -> tuple[int, int]:
+    """Run `syncnet hub WHAT`, killing it at random moments, until a run ends by itself:
+    (kills that landed while it ran, runs)."""
+    landed = runs = 0
+    while True:
+        runs += 1
+        proc = subprocess.Popen([sys.executable, "-m", "syncnet", "hub", what], env=run.env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            # at most 8 kills, then let it finish; the interpreter starts in about 0.4 s
+            _, err = proc.communicate(timeout=rng.uniform(0.4, 1.4) if landed < 8 else 120)
+            assert proc.returncode == 0, err
+            return landed, runs
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            landed += 1
+
+
+def test_pushes_and_pulls_killed_at_random_moments_lose_and_double_nothing(tmp_path: Path, hub_url: str) -> None:
+    a, b = two_devices(tmp_path, hub_url)
+    names = [f"P{i:03d} Lovelace" for i in range(200)]
+    record(a.home, *(cmd.Meet(n, on=date(2026, 11, 1)) for n in names))
+    record(a.home, *(cmd.Touch(names[i % 200], by="me", on=date(2026, 11, 2)) for i in range(20_000)))
+    mine = ids_in(a.home)
+    rng = random.Random(16)
+    started = time.monotonic()
+    landed, runs = killed_until_done(a, "push", rng)
+    assert landed >= 3, f"only {landed} kills landed in {runs} runs of the push"
+    on_hub = hub_ids(hub_url)
+    assert len(on_hub) == len(set(on_hub)) == len(mine) and set(on_hub) == set(mine)
+
+    landed, runs = killed_until_done(b, "pull", rng)
+    assert landed >= 3, f"only {landed} kills landed in {runs} runs of the pull"
+    theirs = ids_in(b.home)
+    assert len(theirs) == len(set(theirs)) == len(mine) and set(theirs) == set(mine)
+    assert b.json("verify")["whole"]
+    for args in (("contacts", *T), ("balance", *T), ("split", *T), ("due", *T), ("history", "P042", *T)):
+        assert a.json(*args) == b.json(*args), args
+    # nothing more to move either way
+    assert (b.json("hub", "sync")["pulled"], a.json("hub", "sync")["pulled"]) == (0, 0)
+    print(f"push and pull of {len(mine):,} facts killed and resumed in {time.monotonic() - started:.1f} s")
