@@ -35,7 +35,8 @@ def test_the_domain_uses_only_the_pure_part_of_eventsourcing():
 # The fact log's API (factlog.py), the library underneath it (library.py) and the
 # encoding of syncnet's values in stored events (transcodings.py).
 # chain.py: the seal of the log, which reads the library's table once, to seal an old store
-FACT_LOG = {SYNCNET / "storage" / n for n in ("factlog.py", "library.py", "transcodings.py", "chain.py")}
+_LOG_MODULES = ("factlog.py", "library.py", "library_pg.py", "transcodings.py", "chain.py")
+FACT_LOG = {SYNCNET / "storage" / n for n in _LOG_MODULES}
 
 
 def test_only_the_fact_log_reaches_into_the_library_or_its_tables():

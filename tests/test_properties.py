@@ -26,6 +26,7 @@ import pytest
 from helpers_rules import Facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pg_fixtures import empty_database, new_database
 
 from syncnet.app import network as service
 from syncnet.app.network import Network
@@ -199,19 +200,31 @@ def build(script: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> tuple[
     return commands, promise_ids
 
 
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An initialised store with no fact, closed: the template of every example's store."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def empty_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """An initialised store with no fact, closed: the template of every example's store; on
+    PostgreSQL, a directory naming the database (emptied for each example: `network`)."""
     home = tmp_path_factory.mktemp("properties") / "store"
-    init_store(home)
-    return home
+    if request.param == "sqlite":
+        init_store(home)
+        yield home
+        return
+    with new_database(request.getfixturevalue("pg_admin")) as url:
+        home.mkdir()
+        (home / "postgresql").write_text(url)
+        yield home
 
 
 @contextmanager
 def network(empty_store: Path) -> Iterator[Network]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "store"
-        shutil.copytree(empty_store, home)
+        pg = empty_store / "postgresql"
+        if pg.exists():
+            empty_database(pg.read_text())
+            init_store(home, database=pg.read_text())
+        else:
+            shutil.copytree(empty_store, home)
         net = Network.open(home, today=TODAY)
         try:
             yield net

@@ -1,30 +1,31 @@
-"""The store through the Python API: atomic commands, the key hierarchy, reopening."""
+"""The store through the Python API: atomic commands, the key hierarchy, reopening; on
+SQLite and on PostgreSQL (`backend`, tests/pg_fixtures.py)."""
 
 from __future__ import annotations
 
 import base64
-import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+from pg_fixtures import sql_rows
 
 from syncnet.app.network import ME, Network
 from syncnet.domain import commands as c
-from syncnet.errors import BadInput, NotFound, WrongKey
+from syncnet.errors import BadInput, NotFound, StoreError, WrongKey
 from syncnet.storage.store import init_store, open_store
 
 TODAY = date(2026, 11, 20)
 
 
 @pytest.fixture
-def store_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def store_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str | None) -> Path:
     for name in ("SYNCNET_HOME", "SYNCNET_PASSPHRASE"):
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
-    assert init_store(home) == (True, "file")
+    assert init_store(home, database=backend) == (True, "file")
     return home
 
 
@@ -35,11 +36,7 @@ def net(store_home: Path) -> Iterator[Network]:
 
 
 def rows(home: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{home / 'store.db'}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return sql_rows(home, sql)
 
 
 def max_id(home: Path) -> int:
@@ -47,7 +44,13 @@ def max_id(home: Path) -> int:
 
 
 def raw_store(home: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in home.iterdir() if p.name.startswith("store.db"))
+    """Every byte the store's database holds: its files, or every row of every table."""
+    if (home / "store.db").exists():
+        return b"".join(p.read_bytes() for p in home.iterdir() if p.name.startswith("store.db"))
+    tables = [r[0] for r in rows(home, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+    assert "stored_events" in tables and "syncnet_keys" in tables
+    every = [v for t in tables for r in rows(home, f"SELECT * FROM {t}") for v in r]
+    return b"".join(bytes(v) if isinstance(v, bytes) else str(v).encode() for v in every)
 
 
 GOOD = [
@@ -140,12 +143,17 @@ def test_wrong_key_never_opens_even_an_empty_store(store_home):
     open_store(pw_home, "s3cret").close()
 
 
-def test_init_never_replaces_and_reuses_a_key_left_by_an_interrupted_init(store_home, tmp_path):
+def test_init_never_replaces_and_reuses_a_key_left_by_an_interrupted_init(store_home, tmp_path, backend):
     key = (store_home / "key").read_bytes()
-    db = (store_home / "store.db").read_bytes()
+    db = raw_store(store_home)
     assert init_store(store_home) == (False, "file")
     assert init_store(store_home, "a passphrase") == (False, "file")
-    assert (store_home / "key").read_bytes() == key and (store_home / "store.db").read_bytes() == db
+    assert (store_home / "key").read_bytes() == key and raw_store(store_home) == db
+    if backend is not None:  # the database holds a store: another home cannot take it over
+        with pytest.raises(StoreError, match="holds a syncnet store already"):
+            init_store(tmp_path / "other", database=backend)
+        assert not (tmp_path / "other" / "key").exists() and raw_store(store_home) == db
+        return
 
     interrupted = tmp_path / "interrupted"
     interrupted.mkdir()

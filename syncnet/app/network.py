@@ -22,6 +22,7 @@ from syncnet.app.recorded import ME as ME
 from syncnet.app.recorded import Recorded as Recorded
 from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, GoalView, LedgerView, TallyView
+from syncnet.errors import ConfigError
 from syncnet.storage.configfile import load_config
 from syncnet.storage.paths import config_path, data_dir
 from syncnet.storage.store import OpenStore, open_store
@@ -73,7 +74,7 @@ class Network:
         # The real today, in the user's time zone, whatever --today says: no fact may be
         # dated after it. A test replaces it to record facts "in the future".
         self.clock: Callable[[], date] = lambda: _today_in(config.timezone)
-        self.views = ViewStore(store.db_path, store.store_key)
+        self.views = ViewStore(store.database, store.store_key)
         self._state: StateStore | None = None
         # --known-at: reads see only the facts (and corrections) recorded up to then
         self.known_at: datetime | None = None
@@ -96,7 +97,13 @@ class Network:
         cfg = load_config(config_path(home, config), required=require_config)
         if passphrase is None:
             passphrase = os.environ.get("SYNCNET_PASSPHRASE") or None
-        return cls(open_store(data_dir(home), passphrase), cfg, today)
+        store = open_store(data_dir(home), passphrase)
+        if cfg.store and cfg.store != store.url:
+            store.close()
+            where = "in SQLite" if store.url is None else "in another PostgreSQL database"
+            raise ConfigError(f"config: store names a PostgreSQL database, but the store in {store.home} "
+                              f"is {where} (its store.json says where; only 'init' reads store)")  # fmt: skip
+        return cls(store, cfg, today)
 
     def close(self) -> None:
         self.views.close()
@@ -192,7 +199,7 @@ class Network:
         if self._state is None:
             from syncnet.storage.statestore import StateStore
 
-            self._state = StateStore(self.store.db_path, self.store.store_key)
+            self._state = StateStore(self.store.database, self.store.store_key)
         return self._state
 
     def calendar_items(self, horizon_days: int, today: date | None = None) -> list[StampedItem]:

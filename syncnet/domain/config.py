@@ -219,14 +219,19 @@ class Hub:
     poll: float = 30.0  # seconds between the daemon's pulls when no notification came
 
 
+def store_problem(url: str, where: str) -> None:
+    """Raise ConfigError unless `url` is a PostgreSQL URL without a password in it."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"config: {where} must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
+    if re.search(r"://[^/@]*:[^/@]*@", url):
+        raise ConfigError(f"config: {where} holds a password: remove it and use the PGPASSWORD variable "
+                          "or ~/.pgpass")  # fmt: skip
+
+
 def parse_hub(table: dict[str, Any]) -> Hub:
     hub: Hub = _typed(Hub, table, "hub")
     if hub.url:
-        if not hub.url.startswith(("postgresql://", "postgres://")):
-            raise ConfigError("config: hub.url must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
-        if re.search(r"://[^/@]*:[^/@]*@", hub.url):
-            raise ConfigError("config: hub.url holds a password: remove it and use the PGPASSWORD variable "
-                              "or ~/.pgpass")  # fmt: skip
+        store_problem(hub.url, "hub.url")
     if not hub.member.strip() or any(not ch.isprintable() for ch in hub.member) or len(hub.member) > 64:
         raise ConfigError("config: hub.member must be a printable name of at most 64 characters")
     return hub
@@ -246,6 +251,8 @@ class Config:
     targets: tuple[Target, ...] = ()
     feed: Feed = field(default_factory=Feed)
     hub: Hub = field(default_factory=Hub)
+    # A PostgreSQL database to keep the store in (read by `syncnet init`); "": SQLite in the home.
+    store: str = ""
     # A command printing the store's passphrase: a list runs as is, a string is split
     # like a shell would (but run without one); never the passphrase itself.
     passphrase_cmd: str | tuple[str, ...] = ""
@@ -437,8 +444,13 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         if name not in seasons:
             raise ConfigError(f"config: unknown season {name!r} (spring, summer, autumn)")
         seasons[name] = _months(name, value)
+    store = data.get("store", "")
+    if not isinstance(store, str):
+        raise ConfigError("config: store must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
+    if store:
+        store_problem(store, "store")
     for key in data:
-        if key == "passphrase_cmd":
+        if key in ("passphrase_cmd", "store"):
             continue
         if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed",
                        "hub"):  # fmt: skip
@@ -459,6 +471,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         targets=tuple(_target(name, t) for name, t in _section(data, "targets").items()),
         feed=_feed(_section(data, "feed")),
         hub=parse_hub(_section(data, "hub")),
+        store=store,
         passphrase_cmd=passphrase_cmd,
         source=source,
     )

@@ -65,10 +65,12 @@ Row = tuple[int, str, int, str, bytes]  # (position, originator id hex, version,
 
 
 def extend(
-    cur: sqlite3.Cursor | object, key: bytes, store_key: bytes, head: Head, rows: Sequence[Row]
-) -> Head:
+    cur: sqlite3.Cursor | object, key: bytes, store_key: bytes, head: Head, rows: Sequence[Row],
+    mark: str = "?",
+) -> Head:  # fmt: skip
     """Links for `rows` (in position order, right after `head`), written with the new head
-    through `cur` (a cursor inside the appending transaction)."""
+    through `cur` (a cursor inside the appending transaction; `mark`: its parameter
+    marker, "%s" for psycopg's)."""
     previous = head.link
     links = []
     for position, originator_id, version, topic, state in rows:
@@ -76,7 +78,9 @@ def extend(
         links.append((position, previous))
     new = Head(rows[-1][0], previous) if rows else head
     execute = getattr(cur, "executemany")  # noqa: B009  # sqlite3 or the library's cursor
-    execute(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?)", [*links, (HEAD, seal_head(store_key, new))])
+    upsert = "ON CONFLICT (position) DO UPDATE SET link = excluded.link"
+    sql = f"INSERT INTO {TABLE} VALUES ({mark}, {mark}) {upsert}"
+    execute(sql, [*links, (HEAD, seal_head(store_key, new))])
     return new
 
 

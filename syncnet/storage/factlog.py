@@ -17,15 +17,14 @@ from __future__ import annotations
 import hmac
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 
 from syncnet.errors import StoreError
 from syncnet.storage import chain
-from syncnet.storage.db import LOCK_TIMEOUT_S
+from syncnet.storage.db import LOCK_TIMEOUT_S, Location, PgConnection, is_postgres
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
 
 WrappedKey = tuple[str, str, bytes]  # (subject hex, kind, wrapped key)
+EVENTS = "stored_events"  # the library's table of facts, on either engine
 
 
 def topics_of(types: Iterable[type[ev.Fact]]) -> list[str]:
@@ -68,8 +68,15 @@ def check_tables(conn: sqlite3.Connection) -> None:
     conn.execute(f"SELECT 1 FROM stored_events, syncnet_keys, {chain.TABLE} LIMIT 0").fetchall()
 
 
-def last_position(db_path: Path) -> int:
+def last_position(db_path: Location) -> int:
     """The notification position of the last stored fact (0 when empty), without the library."""
+    if is_postgres(db_path):
+        pg = PgConnection(str(db_path), LOCK_TIMEOUT_S)
+        try:
+            row = pg.execute("SELECT MAX(notification_id) FROM stored_events").fetchone()
+        finally:
+            pg.close()
+        return int(row[0] or 0)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S)
     try:
         row = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
@@ -85,17 +92,20 @@ def _row(n: Notification) -> chain.Row:
 class FactLog:
     """The ordered, encrypted log of facts (positions 1, 2, 3, ... without gaps)."""
 
-    def __init__(self, db_path: Path, store_key: bytes) -> None:
+    def __init__(self, db_path: Location, store_key: bytes) -> None:
         from eventsourcing.utils import register_topic
 
         from syncnet.domain import events
-        from syncnet.storage.library import LEGACY, LibraryApp, SyncnetRecorder, library_env
+        from syncnet.storage.library import LEGACY, LibraryApp, library_env
 
         register_topic(LEGACY, events)  # idempotent: the same module each time
+        # On PostgreSQL, the queries the library's API has no call for go through a
+        # connection of ours (db.py), and positions are the library's notification ids.
+        self._pg = PgConnection(str(db_path), LOCK_TIMEOUT_S) if is_postgres(db_path) else None
+        self._position = "notification_id" if self._pg is not None else "rowid"
         self._app = LibraryApp(env=library_env(db_path, store_key))
         self._db_path = db_path
-        recorder = self._sqlite()
-        assert isinstance(recorder, SyncnetRecorder)
+        recorder: Any = self._app.recorder
         recorder.store_key = store_key
         self._store_key = store_key
         self._chain_key = chain.chain_key(store_key)
@@ -131,6 +141,9 @@ class FactLog:
         in the database by secure_delete) leaves its old copies in the WAL until then.
         False when another process's read kept part of the WAL (it goes at their next
         checkpoint)."""
+        if self._pg is not None:  # the erased rows' old versions leave the table's pages
+            self._pg.execute("VACUUM FULL syncnet_keys")
+            return True
         conn = sqlite3.connect(self._db_path, timeout=LOCK_TIMEOUT_S)
         try:
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -169,31 +182,33 @@ class FactLog:
         self.damaged.update(bad)
         return out
 
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of a query the library's API has no call for (SQLite's words: db.py)."""
+        if self._pg is not None:
+            return list(self._pg.execute(sql, params).fetchall())
+        with self._sqlite().datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
     def _links(self, notes: Sequence[Notification]) -> dict[int, bytes]:
         """The seal's links of these facts and of the ones just before them."""
-        recorder = self._sqlite()
         ids = sorted({n.id for n in notes} | {n.id - 1 for n in notes})
         links: dict[int, bytes] = {}
-        with recorder.datastore.transaction(commit=False) as cursor:
-            if ids[-1] - ids[0] < 2 * len(ids):  # (nearly) contiguous: one range
-                cursor.execute(f"SELECT position, link FROM {chain.TABLE} WHERE position BETWEEN ? AND ?",
-                               (max(ids[0], 1), ids[-1]))  # fmt: skip
-                links.update((int(r[0]), bytes(r[1])) for r in cursor.fetchall())
-            else:
-                for start in range(0, len(ids), 500):
-                    part = [i for i in ids[start : start + 500] if i > 0]
-                    marks = ",".join("?" * len(part))
-                    sql = f"SELECT position, link FROM {chain.TABLE} WHERE position IN ({marks})"
-                    cursor.execute(sql, part)
-                    links.update((int(r[0]), bytes(r[1])) for r in cursor.fetchall())
+        if ids[-1] - ids[0] < 2 * len(ids):  # (nearly) contiguous: one range
+            sql = f"SELECT position, link FROM {chain.TABLE} WHERE position BETWEEN ? AND ?"
+            links.update((int(r[0]), bytes(r[1])) for r in self._rows(sql, (max(ids[0], 1), ids[-1])))
+        else:
+            for start in range(0, len(ids), 500):
+                part = [i for i in ids[start : start + 500] if i > 0]
+                marks = ",".join("?" * len(part))
+                sql = f"SELECT position, link FROM {chain.TABLE} WHERE position IN ({marks})"
+                links.update((int(r[0]), bytes(r[1])) for r in self._rows(sql, part))
         return links
 
     def head(self) -> chain.Head | None:
         """The sealed end of the log; None when the head is missing or damaged."""
-        recorder = self._sqlite()
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT link FROM {chain.TABLE} WHERE position = ?", (chain.HEAD,))
-            row = cursor.fetchone()
+        rows = self._rows(f"SELECT link FROM {chain.TABLE} WHERE position = ?", (chain.HEAD,))
+        row = rows[0] if rows else None
         if row is None:
             return None
         try:
@@ -229,11 +244,8 @@ class FactLog:
         return problems
 
     def _links_at(self, position: int) -> bytes:
-        recorder = self._sqlite()
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT link FROM {chain.TABLE} WHERE position = ?", (position,))
-            row = cursor.fetchone()
-        return b"" if row is None else bytes(row[0])
+        rows = self._rows(f"SELECT link FROM {chain.TABLE} WHERE position = ?", (position,))
+        return b"" if not rows else bytes(rows[0][0])
 
     def _sqlite(self) -> SQLiteApplicationRecorder:
         """The library's SQLite recorder, for the queries its API has no call for."""
@@ -243,38 +255,36 @@ class FactLog:
         assert isinstance(recorder, SQLiteApplicationRecorder)
         return recorder
 
+    def _id_range(self, prefix: str) -> tuple[str, tuple[Any, ...]]:
+        """The condition (and its parameters) on the ids that start with `prefix` (hex): a
+        range of the primary key (text on SQLite, uuid on PostgreSQL)."""
+        if self._pg is not None:
+            low, high = UUID(prefix.ljust(32, "0")), UUID(prefix.ljust(32, "f"))
+            return "originator_id BETWEEN ? AND ?", (low, high)
+        return "originator_id >= ? AND originator_id < ?", (prefix, prefix + "g")  # "g" after every hex digit
+
     def positions_of_ids(self, prefix: str) -> list[int]:
         """The positions of the facts whose id (32 hex digits, as the library stores it)
         starts with `prefix`: a range of the primary key, no fact decrypted."""
-        recorder = self._sqlite()
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT rowid FROM {recorder.events_table_name} "
-                "WHERE originator_id >= ? AND originator_id < ? ORDER BY rowid",
-                (prefix, prefix + "g"),  # "g" sorts after every hex digit
-            )
-            return [int(r[0]) for r in cursor.fetchall()]
+        where, params = self._id_range(prefix)
+        sql = f"SELECT {self._position} FROM {EVENTS} WHERE {where} ORDER BY {self._position}"
+        return [int(r[0]) for r in self._rows(sql, params)]
 
     def ids_with_prefix(self, prefix: str) -> list[str]:
         """The ids (32 hex digits) of the facts whose id starts with `prefix`: a range of the
         primary key, no fact decrypted."""
-        recorder = self._sqlite()
-        with recorder.datastore.transaction(commit=False) as cursor:
-            table = recorder.events_table_name
-            sql = f"SELECT originator_id FROM {table} WHERE originator_id >= ? AND originator_id < ?"
-            cursor.execute(sql, (prefix, prefix + "g"))
-            return [str(r[0]).replace("-", "") for r in cursor.fetchall()]
+        where, params = self._id_range(prefix)
+        rows = self._rows(f"SELECT originator_id FROM {EVENTS} WHERE {where}", params)
+        return [str(r[0]).replace("-", "") for r in rows]
 
     def present(self, ids: Sequence[UUID]) -> set[UUID]:
         """Which of these fact ids the log holds (a hub's facts pulled before, say)."""
-        recorder, found = self._sqlite(), set[UUID]()
-        with recorder.datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(ids), 500):
-                part = [i.hex for i in ids[start : start + 500]]
-                marks = ",".join("?" * len(part))
-                cursor.execute(f"SELECT originator_id FROM {recorder.events_table_name} "
-                               f"WHERE originator_id IN ({marks})", part)  # fmt: skip
-                found.update(UUID(str(r[0])) for r in cursor.fetchall())
+        found = set[UUID]()
+        for start in range(0, len(ids), 500):
+            part: list[Any] = [i if self._pg is not None else i.hex for i in ids[start : start + 500]]
+            marks = ",".join("?" * len(part))
+            rows = self._rows(f"SELECT originator_id FROM {EVENTS} WHERE originator_id IN ({marks})", part)
+            found.update(UUID(str(r[0])) for r in rows)
         return found
 
     def add_keys(self, wrapped_keys: Sequence[WrappedKey]) -> None:
@@ -282,27 +292,24 @@ class FactLog:
         log is about to receive. A subject that has a key (or a tombstone) keeps it."""
         if not wrapped_keys:
             return
-        recorder = self._sqlite()
-        with recorder.datastore.transaction(commit=True) as cursor:
-            cursor.executemany("INSERT OR IGNORE INTO syncnet_keys VALUES (?, ?, ?)", list(wrapped_keys))
+        sql = "INSERT INTO syncnet_keys VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        if self._pg is not None:
+            self._pg.executemany(sql, wrapped_keys)  # one statement: autocommit makes it one transaction
+            return
+        with self._sqlite().datastore.transaction(commit=True) as cursor:
+            cursor.executemany(sql, list(wrapped_keys))
 
     def key_rows(self) -> list[WrappedKey]:
         """(subject, kind, wrapped) of every data key and tombstone (wrapped b"")."""
-        recorder = self._sqlite()
-        with recorder.datastore.transaction(commit=False) as cursor:
-            sql = "SELECT subject, kind, wrapped FROM syncnet_keys WHERE kind NOT IN ('store', 'rekeyed')"
-            cursor.execute(sql)
-            return [(str(r[0]), str(r[1]), bytes(r[2])) for r in cursor.fetchall()]
+        sql = "SELECT subject, kind, wrapped FROM syncnet_keys WHERE kind NOT IN ('store', 'rekeyed')"
+        return [(str(r[0]), str(r[1]), bytes(r[2])) for r in self._rows(sql)]
 
     def last_position(self, types: Iterable[type[ev.Fact]]) -> int | None:
         """The position of the latest fact of these types, or None."""
-        topics, recorder = topics_of(types), self._sqlite()
-        with recorder.datastore.transaction(commit=False) as cursor:
-            marks = ", ".join("?" for _ in topics)
-            table = recorder.events_table_name
-            cursor.execute(f"SELECT MAX(rowid) FROM {table} WHERE topic IN ({marks})", topics)
-            row = cursor.fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        topics = topics_of(types)
+        marks = ", ".join("?" for _ in topics)
+        rows = self._rows(f"SELECT MAX({self._position}) FROM {EVENTS} WHERE topic IN ({marks})", topics)
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
     def at(self, position: int) -> ev.Fact | None:
         """The fact at `position`; None when there is none, or it is damaged (see `damaged`)."""
@@ -316,3 +323,5 @@ class FactLog:
 
     def close(self) -> None:
         self._app.close()
+        if self._pg is not None:
+            self._pg.close()

@@ -205,7 +205,25 @@ class LibraryApp(Application[UUID]):
         transcoder.register(SealedAsText())
 
 
-def library_env(db_path: Path, store_key: bytes) -> dict[str, str]:
+def library_env(db_path: Path | str, store_key: bytes) -> dict[str, str]:
+    if isinstance(db_path, str) and db_path.startswith(("postgresql://", "postgres://")):
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(db_path)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(info.get("dbname") or info.get("user") or "postgres"),
+            "POSTGRES_HOST": str(info.get("host") or "localhost"),
+            "POSTGRES_PORT": str(info.get("port") or 5432),
+            "POSTGRES_USER": str(info.get("user") or "postgres"),
+            "POSTGRES_PASSWORD": str(info.get("password") or ""),
+            "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_S),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "APPLICATION_RECORDER_TOPIC": "syncnet.storage.library_pg:SyncnetPgRecorder",
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": base64.b64encode(store_key).decode("ascii"),
+            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(db_path),

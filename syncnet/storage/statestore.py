@@ -10,13 +10,12 @@ feed's address behind its subscribers' backs.
 from __future__ import annotations
 
 import zlib
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
 from syncnet.errors import StoreError
-from syncnet.storage.db import connect, immediate
+from syncnet.storage.db import Location, connect, immediate
 from syncnet.storage.keys import open_json, seal_json
 
 UNREADABLE = (InvalidTag, ValueError, zlib.error)  # a value damaged on disk, or sealed elsewhere
@@ -29,7 +28,7 @@ SCHEMA = (
 
 
 class StateStore:
-    def __init__(self, db_path: Path, store_key: bytes, timeout: float = 30) -> None:
+    def __init__(self, db_path: Location, store_key: bytes, timeout: float = 30) -> None:
         self._key = store_key
         self._conn = connect(db_path, timeout)
         self._conn.execute(SCHEMA)

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from syncnet.errors import StoreError, StoreMissing, SyncnetError, WrongKey
+from syncnet.errors import BadInput, StoreError, StoreMissing, SyncnetError, WrongKey
 from syncnet.storage import keys
 from syncnet.storage import rekey as rekeys
-from syncnet.storage.db import LOCK_TIMEOUT_S
+from syncnet.storage.db import LOCK_TIMEOUT_S, Location, PgConnection, database_errors
 from syncnet.storage.paths import write_private
 
 if TYPE_CHECKING:
@@ -36,11 +36,17 @@ FORMAT = 1
 @dataclass
 class OpenStore:
     home: Path
-    db_path: Path
+    db_path: Path  # the SQLite file (home/store.db); not there for a store on PostgreSQL
     keyring: keys.KeyRing
     store_key: bytes
     key_mode: str
     _log: FactLog | None = field(default=None, repr=False)
+    url: str | None = None  # the PostgreSQL database of a store there (store.json's "database")
+
+    @property
+    def database(self) -> Location:
+        """Where the facts, keys, views and state are: the SQLite file or the PostgreSQL URL."""
+        return self.url if self.url is not None else self.db_path
 
     @property
     def log(self) -> FactLog:
@@ -48,14 +54,14 @@ class OpenStore:
         if self._log is None:
             from syncnet.storage.factlog import FactLog
 
-            self._log = FactLog(self.db_path, self.store_key)
+            self._log = FactLog(self.database, self.store_key)
         return self._log
 
     def max_position(self) -> int:
         """The notification position of the last stored fact (0 when empty), without the library."""
         from syncnet.storage.factlog import last_position
 
-        return last_position(self.db_path)
+        return last_position(self.database)
 
     def close(self) -> None:
         if self._log is not None:
@@ -63,7 +69,14 @@ class OpenStore:
 
 
 @contextmanager
-def _connect(db_path: Path) -> Iterator[sqlite3.Connection]:
+def _connect(db_path: Location) -> Iterator[Any]:
+    if isinstance(db_path, str):  # a store on PostgreSQL
+        pg = PgConnection(db_path, LOCK_TIMEOUT_S)
+        try:
+            yield pg
+        finally:
+            pg.close()
+        return
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S)
     try:
         yield conn
@@ -146,11 +159,25 @@ def _tighten_home(home: Path) -> None:
 
 
 def store_exists(home: Path) -> bool:
-    return (home / META_FILE).exists() and (home / DB_NAME).exists()
+    if not (home / META_FILE).exists():
+        return False
+    return (home / DB_NAME).exists() or bool(database_of(home))
 
 
-def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
-    """Create a store; returns (created, key mode). Never touches an existing one."""
+def database_of(home: Path) -> str | None:
+    """The PostgreSQL URL of the store in `home`, None when it is on SQLite (or missing)."""
+    try:
+        meta = json.loads((home / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = meta.get("database") if isinstance(meta, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+def init_store(home: Path, passphrase: str | None = None, database: str | None = None) -> tuple[bool, str]:
+    """Create a store; returns (created, key mode). Never touches an existing one.
+    `database`: a PostgreSQL URL to keep the store in, instead of home/store.db (the
+    key file or the passphrase's salt stay in `home`: the server sees ciphertext only)."""
     if store_exists(home):
         mode = str(_read_meta(home).get("key"))
         if mode == "file":
@@ -163,6 +190,7 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
         raise StoreError(f"cannot create the data directory {home}: {e.strerror or e}") from None
     _tighten_home(home)  # before anything is written in it
     meta: dict[str, Any] = {"format": FORMAT}
+    key_existed = True
     if passphrase:
         salt = os.urandom(16)
         meta["key"] = "passphrase"
@@ -175,11 +203,25 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     else:
         meta["key"] = "file"
         key_path = home / KEY_FILE
+        key_existed = key_path.exists()
         if key_path.exists():  # left by an interrupted init: key material is never replaced
             kek = _kek(home, meta, None)
         else:
             kek = keys.random_key()
             write_private(key_path, base64.b64encode(kek).decode("ascii") + "\n")
+    if database:
+        try:
+            _init_postgres(database, kek)
+        except BaseException:
+            if meta["key"] == "file" and not key_existed:
+                (home / KEY_FILE).unlink(missing_ok=True)  # made for this store, which was not made
+            raise
+        meta["database"] = database
+        meta_tmp = home / (META_FILE + ".init")
+        meta_tmp.unlink(missing_ok=True)
+        write_private(meta_tmp, json.dumps(meta, indent=2) + "\n")
+        os.replace(meta_tmp, home / META_FILE)
+        return True, meta["key"]
     # Build the database under a temporary name, then rename: a crash leaves no half store.
     tmp = home / (DB_NAME + ".init")
     for leftover in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
@@ -207,6 +249,23 @@ def init_store(home: Path, passphrase: str | None = None) -> tuple[bool, str]:
     os.replace(tmp, home / DB_NAME)
     os.replace(meta_tmp, home / META_FILE)
     return True, meta["key"]
+
+
+def _init_postgres(url: str, kek: bytes) -> None:
+    """The tables of a store in the PostgreSQL database at `url` and its store key, unless
+    the database holds a store already (refused: its key is another home's)."""
+    from syncnet.storage.factlog import FactLog
+
+    store_key = keys.random_key()
+    FactLog(url, store_key).close()  # creates the library's tables, syncnet_keys and the seal's
+    with _connect(url) as conn:
+        row = conn.execute(
+            "INSERT INTO syncnet_keys VALUES (?, 'store', ?) ON CONFLICT DO NOTHING RETURNING subject",
+            (keys.STORE_SUBJECT, keys.wrap(kek, keys.SEALED_STORE, store_key)),
+        ).fetchone()
+    if row is None:
+        raise StoreError("that PostgreSQL database holds a syncnet store already: use the home that "
+                         "created it (its store.json and key file), or another database")  # fmt: skip
 
 
 def _seal_legacy(db_path: Path, kek: bytes, store_key: bytes) -> None:
@@ -238,16 +297,20 @@ def _seal_legacy(db_path: Path, kek: bytes, store_key: bytes) -> None:
 def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
     meta = _read_meta(home)
     db_path = home / DB_NAME
-    if not db_path.exists():
+    url = meta.get("database") or None
+    if url is None and not db_path.exists():
         raise StoreMissing(f"no syncnet store in {home}: run 'syncnet init' first")
+    database: Location = str(url) if url else db_path
     kek = _kek(home, meta, passphrase)
     try:
-        with _connect(db_path) as conn:
+        with _connect(database) as conn:
             row = conn.execute(
                 "SELECT wrapped, kind FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
             ).fetchone()
-    except sqlite3.DatabaseError as e:
-        raise StoreError(f"{db_path} is not a readable syncnet store: {e}") from None
+    except database_errors() as e:
+        where = "the store's PostgreSQL database" if url else db_path
+        reason = " ".join(str(e).split())[:200]
+        raise StoreError(f"{where} is not a readable syncnet store: {reason}") from None
     if row is None:
         raise StoreError(f"{db_path} has no store key: the store is damaged")
     if row[1] == rekeys.RETIRED:  # opened while a rekey switched the files
@@ -256,10 +319,12 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
         store_key = keys.unwrap(kek, keys.SEALED_STORE, row[0])
     except WrongKey:  # a store from before the seal of the log, or a wrong key
         store_key = keys.unwrap(kek, keys.STORE_SUBJECT, row[0])  # raises WrongKey
+        if url:
+            raise
         _seal_legacy(db_path, kek, store_key)
 
     def load_wrapped() -> dict[str, bytes]:
-        with _connect(db_path) as conn:
+        with _connect(database) as conn:
             rows = conn.execute("SELECT subject, wrapped FROM syncnet_keys WHERE kind != 'store'")
             return {subject: bytes(wrapped) for subject, wrapped in rows}
 
@@ -269,6 +334,7 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
         keyring=keys.KeyRing(kek, load_wrapped),
         store_key=store_key,
         key_mode=str(meta["key"]),
+        url=str(url) if url else None,
     )
 
 
@@ -277,6 +343,8 @@ def rekey_store(home: Path, passphrase: str | None, new_passphrase: str | None,
     """Re-encrypt the store in `home` under a new key (rekey.py): a new passphrase when
     `new_passphrase` is given, else a new random key file. Returns what was re-encrypted
     and the new key mode. The store must open with `passphrase` (or its key file)."""
+    if database_of(home):
+        raise BadInput("'syncnet rekey' works on a store in SQLite only, not yet on PostgreSQL")
     open_store(home, passphrase).close()  # the old key opens it (and an old log is sealed)
     meta = _read_meta(home)
     old_kek = _kek(home, meta, passphrase)

@@ -26,10 +26,8 @@ import hashlib
 import hmac
 import json
 import json.scanner
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -37,7 +35,7 @@ from cryptography.exceptions import InvalidTag
 
 from syncnet.domain.rows import KINDS, META_KEY, Views, decode_row, encode_row, fingerprint
 from syncnet.errors import ViewsDamaged
-from syncnet.storage.db import connect, immediate
+from syncnet.storage.db import Location, connect, database_errors, immediate, pragma
 from syncnet.storage.keys import decrypt, seal_json
 
 PAGE = 1000
@@ -48,6 +46,9 @@ HIST = "hist"  # rows of sealed history-index counts, by bucket of the contact's
 OPEN_PROMISES = "open-promises"  # the global row with the sealed count of open promises
 MERGES = "merges"  # the global row of merged contacts -> the contact each counts for
 AGENDA = "syncnet-agenda"  # position of the last fact that can change the agenda (not a push record)
+
+UPSERT_VIEW = ("INSERT INTO syncnet_views VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE "
+               "SET open = excluded.open, data = excluded.data")  # fmt: skip
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS syncnet_views ("
@@ -154,7 +155,7 @@ def _gc_paused(fold: Callable[P, R]) -> Callable[P, R]:
 
 
 class ViewStore:
-    def __init__(self, db_path: Path, store_key: bytes, timeout: float = 30) -> None:
+    def __init__(self, db_path: Location, store_key: bytes, timeout: float = 30) -> None:
         self._key = store_key
         self._index_key = hmac.new(store_key, b"syncnet-history-index", hashlib.sha256).digest()
         self._name_key = hmac.new(store_key, b"syncnet-name-index", hashlib.sha256).digest()
@@ -164,7 +165,7 @@ class ViewStore:
         # what was found damaged and rebuilt from the log, for the caller to say (stderr)
         self.notices: list[str] = []
         self._conn = connect(db_path, timeout)
-        self._conn.execute("PRAGMA secure_delete = ON")
+        pragma(self._conn, "secure_delete = ON")
         for statement in SCHEMA:
             self._conn.execute(statement)
 
@@ -293,7 +294,7 @@ class ViewStore:
             sql = f"SELECT link FROM {chain.TABLE} WHERE position = ?"
             row = self._conn.execute(sql, (chain.HEAD,)).fetchone()
             return None if row is None else chain.open_head(self._key, bytes(row[0])).position
-        except (InvalidTag, ValueError, sqlite3.OperationalError):
+        except (InvalidTag, ValueError, *database_errors()):  # type: ignore[misc]
             return None
 
     def load_damaged(self) -> dict[str, str]:
@@ -308,7 +309,7 @@ class ViewStore:
         if new:
             with immediate(self._conn) as conn:
                 row = ("global", DAMAGED, None, self._seal("global", DAMAGED, known | new))
-                conn.execute("INSERT OR REPLACE INTO syncnet_views VALUES (?, ?, ?, ?)", row)
+                conn.execute(UPSERT_VIEW, row)
 
     def load_days(self) -> dict[str, list[int]]:
         return self.load("global", "days") or {}
@@ -493,7 +494,7 @@ class ViewStore:
                 if done >= chunk:
                     # After a large catch-up, fold the WAL back into the database, so the
                     # next process does not read (and map) a large WAL when it opens it.
-                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    pragma(self._conn, "wal_checkpoint(TRUNCATE)")
                 return done
             names = self._name_entries(views, name_of)
             merges = None  # the merges in force, kept by a rebuild for the incremental folds to come
@@ -518,7 +519,7 @@ class ViewStore:
         sql = "SELECT COUNT(*) FROM syncnet_views WHERE kind = 'promise' AND open = 1"
         (open_now,) = conn.execute(sql).fetchone()
         rows.append(("global", OPEN_PROMISES, None, self._seal("global", OPEN_PROMISES, {"open": open_now})))
-        conn.executemany("INSERT OR REPLACE INTO syncnet_views VALUES (?, ?, ?, ?)", rows)
+        conn.executemany(UPSERT_VIEW, rows)
 
     def _flush(
         self,
@@ -568,9 +569,9 @@ class ViewStore:
                 "DO UPDATE SET open = excluded.open, data = excluded.data",
                 params,
             )
-            conn.executemany("INSERT OR IGNORE INTO syncnet_view_index VALUES (?, ?)", index)
+            conn.executemany("INSERT INTO syncnet_view_index VALUES (?, ?) ON CONFLICT DO NOTHING", index)
             self._seal_counts(conn, start, index)
-            conn.executemany("INSERT OR IGNORE INTO syncnet_name_index VALUES (?, ?)", names)
+            conn.executemany("INSERT INTO syncnet_name_index VALUES (?, ?) ON CONFLICT DO NOTHING", names)
             # a forgotten contact's name hashes go (zeroed: secure_delete): with the store
             # key, they would confirm a guessed name
             gone = [(c,) for c in views.forgotten]

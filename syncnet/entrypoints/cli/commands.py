@@ -213,13 +213,18 @@ pass_ctx = click.make_pass_decorator(Ctx)
 @cli.command()
 @click.option("--passphrase", "ask_passphrase", is_flag=True,
               help="Protect the store with a passphrase typed at a prompt.")  # fmt: skip
+@click.option("--store", "store_url", metavar="URL", envvar="SYNCNET_STORE", show_envvar=True,
+              help="Keep the store in this PostgreSQL database (postgresql://USER@HOST:PORT/DATABASE) "
+                   "instead of a SQLite file in the data directory (default: the config's).")  # fmt: skip
 @pass_ctx
-def init(c: Ctx, ask_passphrase: bool) -> None:
+def init(c: Ctx, ask_passphrase: bool, store_url: str | None) -> None:
     """Create an encrypted store (never replaces an existing one).
 
     With SYNCNET_PASSPHRASE set (or --passphrase), the key is derived from the
     passphrase (scrypt); otherwise a random 256-bit key is written to a key file
-    only you can read.
+    only you can read. With --store (or store = "postgresql://..." in the config) the
+    facts, views and state live in that PostgreSQL database, encrypted as in the file;
+    the key stays in the data directory.
     """
     from syncnet.storage.paths import data_dir
 
@@ -231,8 +236,12 @@ def init(c: Ctx, ask_passphrase: bool) -> None:
     from syncnet.storage.paths import config_path
 
     # A broken or missing named config fails before anything is created.
-    load_config(config_path(c.home, c.config), required=c.config is not None)
-    created, mode = init_store(home, passphrase)
+    cfg = load_config(config_path(c.home, c.config), required=c.config is not None)
+    if store_url:
+        from syncnet.domain.config import store_problem
+
+        store_problem(store_url, "--store")
+    created, mode = init_store(home, passphrase, store_url or cfg.store or None)
     how = "passphrase (SYNCNET_PASSPHRASE)" if mode == "passphrase" else f"key file {home / 'key'}"
     if created:
         from syncnet.app.calendars import feed_secret

@@ -1,0 +1,94 @@
+"""The library's PostgreSQL recorder for a store on PostgreSQL (`store =
+"postgresql://..."`), used by factlog.py only, apart from library.py so that a store on
+SQLite never loads psycopg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from syncnet.errors import ContactsMoved, StoreError
+from syncnet.storage import chain
+
+
+class SyncnetPgRecorder(PostgresApplicationRecorder):
+    """The same on PostgreSQL (a store at `store = "postgresql://..."`): the wrapped keys,
+    the guard and the seal in the transaction of the facts. Positions are given here,
+    under the library's table lock, as the last one plus one: the table's sequence would
+    leave a gap for every transaction rolled back, and a gap in the log is a missing fact."""
+
+    store_key: bytes | None = None
+
+    def __init__(self, datastore: Any, **_: Any) -> None:
+        super().__init__(datastore, events_table_name="stored_events")  # as on SQLite: one name in the SQL
+        from psycopg.sql import SQL, Composed
+
+        from syncnet.storage.db import in_postgres
+
+        own = ["CREATE TABLE IF NOT EXISTS syncnet_keys (subject TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+               "wrapped BLOB NOT NULL)", chain.SCHEMA]  # fmt: skip
+        self.sql_create_statements += [Composed([SQL(in_postgres(text))]) for text in own]
+        self._ids: list[int] = []
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        if self.store_key is None:
+            raise StoreError("the log is open without its key: nothing can be appended")
+        self._lock_table(curs)  # first: the guard, the positions and the seal read what is committed
+        wrapped_keys = kwargs.get("wrapped_keys")
+        if wrapped_keys:
+            curs.executemany("INSERT INTO syncnet_keys VALUES (%s, %s, %s)", list(wrapped_keys))
+        erase = kwargs.get("erase_keys")
+        if erase:  # the rows' old versions leave the table at the VACUUM after (FactLog.scrub)
+            curs.executemany("DELETE FROM syncnet_keys WHERE subject = %s", [(s,) for s in erase])
+            tombstone = "INSERT INTO syncnet_keys VALUES (%s, 'erased', ''::bytea)"
+            curs.executemany(tombstone, [(s,) for s in erase])
+        guard = kwargs.get("no_contacts_after")
+        if guard is not None and stored_events:
+            position, topics = guard
+            table = self.events_table_name
+            sql = f"SELECT 1 FROM {table} WHERE notification_id > %s AND topic = ANY(%s) LIMIT 1"
+            curs.execute(sql, (position, list(topics)))
+            if curs.fetchone() is not None:
+                raise ContactsMoved("another process met a contact meanwhile")
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(f"SELECT COALESCE(MAX(notification_id), 0) AS last FROM {self.events_table_name}")
+        last = int(curs.fetchone()["last"])
+        self._ids = list(range(last + 1, last + 1 + len(stored_events)))
+        curs.executemany(
+            f"INSERT INTO {self.events_table_name} (originator_id, originator_version, topic, state, "
+            "notification_id) VALUES (%s, %s, %s, %s, %s)",
+            [(e.originator_id, e.originator_version, e.topic, e.state, i)
+             for e, i in zip(stored_events, self._ids, strict=True)],
+        )  # fmt: skip
+        if self._ids:
+            self._seal(curs, self._ids, stored_events)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any
+    ) -> Sequence[int] | None:
+        return self._ids
+
+    def _seal(self, curs: Any, ids: list[int], events: Sequence[StoredEvent]) -> None:
+        assert self.store_key is not None
+        curs.execute(f"SELECT link FROM {chain.TABLE} WHERE position = %s", (chain.HEAD,))
+        row = curs.fetchone()
+        try:
+            head = chain.Head(0, b"") if row is None else chain.open_head(self.store_key, bytes(row["link"]))
+        except (InvalidTag, ValueError):
+            raise StoreError("the seal of the log is damaged: run 'syncnet verify'") from None
+        if head.position != ids[0] - 1:
+            raise StoreError(f"the log is damaged: its seal ends at position {head.position}, the log at "
+                             f"{ids[0] - 1}; nothing was recorded (run 'syncnet verify')")  # fmt: skip
+        rows = [(i, e.originator_id.hex if isinstance(e.originator_id, UUID) else str(e.originator_id),
+                 e.originator_version, e.topic, e.state)
+                for i, e in zip(ids, events, strict=True)]  # fmt: skip
+        chain.extend(curs, chain.chain_key(self.store_key), self.store_key, head, rows, mark="%s")
