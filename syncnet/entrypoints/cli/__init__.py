@@ -38,6 +38,14 @@ for _command in (import_group, duplicates, merge, sort_contacts, export, path, r
 ascii_numbers(cli)  # every number option, of every command: the digits 0-9 only (numbers.py)
 
 
+def _database_error(e: Exception) -> bool:
+    """An error of PostgreSQL (psycopg's, or the event library's wrapping of it)."""
+    pg = sys.modules.get("psycopg")
+    persistence = sys.modules.get("eventsourcing.persistence")
+    return (pg is not None and isinstance(e, pg.Error)) or (
+        persistence is not None and isinstance(e, persistence.PersistenceError))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     for n, arg in enumerate(args, 1):
@@ -71,9 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         return FAILED
     except KeyboardInterrupt:
         return INTERRUPTED
+
     except Exception as e:  # a bug or an environment failure: one line, details on request
         if os.environ.get("SYNCNET_DEBUG"):
             raise
+        if _database_error(e):  # a store on PostgreSQL that went away or refused mid-command
+            reason = printable(" ".join(str(e).split())[:300])
+            click.echo(f"syncnet: error: the store's database could not be used ({reason}): each write is "
+                       "one transaction, so nothing half-written stays; try again", err=True)  # fmt: skip
+            return FAILED
         click.echo(f"syncnet: error: {type(e).__name__}: {printable(' '.join(str(e).split()))} "
                    "(SYNCNET_DEBUG=1 shows details)", err=True)  # fmt: skip
         return FAILED

@@ -974,7 +974,8 @@ def backup(c: Ctx, file: Path, force: bool, as_json: bool) -> None:
     net = open_network(c.home, c.config, _passphrase(c.home))
     try:
         show = _progress("backing up, MiB copied")
-        if show is None or net.store.db_path.stat().st_size < BACKUP_PROGRESS_FROM:
+        small = net.store.url is not None or net.store.db_path.stat().st_size < BACKUP_PROGRESS_FROM
+        if show is None or small:
             done = backups.backup(net, file, force=force)
         else:
             done = backups.backup(net, file, force=force, progress=lambda copied: show(copied >> 20))
