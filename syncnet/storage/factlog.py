@@ -68,14 +68,16 @@ def check_tables(conn: sqlite3.Connection) -> None:
     conn.execute(f"SELECT 1 FROM stored_events, syncnet_keys, {chain.TABLE} LIMIT 0").fetchall()
 
 
-def last_position(db_path: Location) -> int:
-    """The notification position of the last stored fact (0 when empty), without the library."""
+def last_position(db_path: Location, reads: PgConnection | None = None) -> int:
+    """The notification position of the last stored fact (0 when empty), without the library
+    (`reads`: on PostgreSQL, the store's connection)."""
     if is_postgres(db_path):
-        pg = PgConnection(str(db_path), LOCK_TIMEOUT_S)
+        pg = reads or PgConnection(str(db_path), LOCK_TIMEOUT_S)
         try:
             row = pg.execute("SELECT MAX(notification_id) FROM stored_events").fetchone()
         finally:
-            pg.close()
+            if reads is None:
+                pg.close()
         return int(row[0] or 0)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S)
     try:
@@ -92,7 +94,11 @@ def _row(n: Notification) -> chain.Row:
 class FactLog:
     """The ordered, encrypted log of facts (positions 1, 2, 3, ... without gaps)."""
 
-    def __init__(self, db_path: Location, store_key: bytes) -> None:
+    def __init__(self, db_path: Location, store_key: bytes, *, create: bool = False,
+                 reads: PgConnection | None = None) -> None:  # fmt: skip
+        """`create`: make the tables (a new store; on SQLite they are made anyway);
+        `reads`: on PostgreSQL, the store's connection for the queries of ours (else one
+        of its own)."""
         from eventsourcing.utils import register_topic
 
         from syncnet.domain import events
@@ -101,9 +107,12 @@ class FactLog:
         register_topic(LEGACY, events)  # idempotent: the same module each time
         # On PostgreSQL, the queries the library's API has no call for go through a
         # connection of ours (db.py), and positions are the library's notification ids.
-        self._pg = PgConnection(str(db_path), LOCK_TIMEOUT_S) if is_postgres(db_path) else None
+        self._own_pg = reads is None and is_postgres(db_path)
+        self._pg = reads if reads is not None else None
+        if self._own_pg:
+            self._pg = PgConnection(str(db_path), LOCK_TIMEOUT_S)
         self._position = "notification_id" if self._pg is not None else "rowid"
-        self._app = LibraryApp(env=library_env(db_path, store_key))
+        self._app = LibraryApp(env=library_env(db_path, store_key, create))
         self._db_path = db_path
         recorder: Any = self._app.recorder
         recorder.store_key = store_key
@@ -323,5 +332,5 @@ class FactLog:
 
     def close(self) -> None:
         self._app.close()
-        if self._pg is not None:
+        if self._pg is not None and self._own_pg:
             self._pg.close()

@@ -205,7 +205,7 @@ class LibraryApp(Application[UUID]):
         transcoder.register(SealedAsText())
 
 
-def library_env(db_path: Path | str, store_key: bytes) -> dict[str, str]:
+def library_env(db_path: Path | str, store_key: bytes, create: bool = True) -> dict[str, str]:
     if isinstance(db_path, str) and db_path.startswith(("postgresql://", "postgres://")):
         from psycopg.conninfo import conninfo_to_dict
 
@@ -219,6 +219,9 @@ def library_env(db_path: Path | str, store_key: bytes) -> dict[str, str]:
             "POSTGRES_PASSWORD": str(info.get("password") or ""),
             "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_S),
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            # The tables exist once the store does: creating them (if not there) on every
+            # open costs a dozen statements of DDL per command.
+            "CREATE_TABLE": "yes" if create else "no",
             "APPLICATION_RECORDER_TOPIC": "syncnet.storage.library_pg:SyncnetPgRecorder",
             "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
             "CIPHER_KEY": base64.b64encode(store_key).decode("ascii"),

@@ -40,14 +40,6 @@ class SyncnetPgRecorder(PostgresApplicationRecorder):
         if self.store_key is None:
             raise StoreError("the log is open without its key: nothing can be appended")
         self._lock_table(curs)  # first: the guard, the positions and the seal read what is committed
-        wrapped_keys = kwargs.get("wrapped_keys")
-        if wrapped_keys:
-            curs.executemany("INSERT INTO syncnet_keys VALUES (%s, %s, %s)", list(wrapped_keys))
-        erase = kwargs.get("erase_keys")
-        if erase:  # the rows' old versions leave the table at the VACUUM after (FactLog.scrub)
-            curs.executemany("DELETE FROM syncnet_keys WHERE subject = %s", [(s,) for s in erase])
-            tombstone = "INSERT INTO syncnet_keys VALUES (%s, 'erased', ''::bytea)"
-            curs.executemany(tombstone, [(s,) for s in erase])
         guard = kwargs.get("no_contacts_after")
         if guard is not None and stored_events:
             position, topics = guard
@@ -56,39 +48,47 @@ class SyncnetPgRecorder(PostgresApplicationRecorder):
             curs.execute(sql, (position, list(topics)))
             if curs.fetchone() is not None:
                 raise ContactsMoved("another process met a contact meanwhile")
+        wrapped_keys = kwargs.get("wrapped_keys")
+        if wrapped_keys:
+            curs.executemany("INSERT INTO syncnet_keys VALUES (%s, %s, %s)", list(wrapped_keys))
+        erase = kwargs.get("erase_keys")
+        if erase:  # the rows' old versions leave the table at the VACUUM after (FactLog.scrub)
+            curs.executemany("DELETE FROM syncnet_keys WHERE subject = %s", [(s,) for s in erase])
+            tombstone = "INSERT INTO syncnet_keys VALUES (%s, 'erased', ''::bytea)"
+            curs.executemany(tombstone, [(s,) for s in erase])
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # Every read before the writes: in psycopg's pipeline mode (the library's), a fetch
+        # after an executemany on the same cursor can meet the insert's result instead.
         self._lock_table(curs)
         self._notify_channel(curs)
         curs.execute(f"SELECT COALESCE(MAX(notification_id), 0) AS last FROM {self.events_table_name}")
         last = int(curs.fetchone()["last"])
-        self._ids = list(range(last + 1, last + 1 + len(stored_events)))
+        curs.execute(f"SELECT link FROM {chain.TABLE} WHERE position = %s", (chain.HEAD,))
+        row = curs.fetchone()
+        self._ids = ids = list(range(last + 1, last + 1 + len(stored_events)))
+        if not ids:
+            return
+        assert self.store_key is not None
+        try:
+            head = chain.Head(0, b"") if row is None else chain.open_head(self.store_key, bytes(row["link"]))
+        except (InvalidTag, ValueError):
+            raise StoreError("the seal of the log is damaged: run 'syncnet verify'") from None
+        if head.position != last:
+            raise StoreError(f"the log is damaged: its seal ends at position {head.position}, the log at "
+                             f"{last}; nothing was recorded (run 'syncnet verify')")  # fmt: skip
         curs.executemany(
             f"INSERT INTO {self.events_table_name} (originator_id, originator_version, topic, state, "
             "notification_id) VALUES (%s, %s, %s, %s, %s)",
             [(e.originator_id, e.originator_version, e.topic, e.state, i)
-             for e, i in zip(stored_events, self._ids, strict=True)],
+             for e, i in zip(stored_events, ids, strict=True)],
         )  # fmt: skip
-        if self._ids:
-            self._seal(curs, self._ids, stored_events)
+        rows = [(i, e.originator_id.hex if isinstance(e.originator_id, UUID) else str(e.originator_id),
+                 e.originator_version, e.topic, e.state)
+                for i, e in zip(ids, stored_events, strict=True)]  # fmt: skip
+        chain.extend(curs, chain.chain_key(self.store_key), self.store_key, head, rows, mark="%s")
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any
     ) -> Sequence[int] | None:
         return self._ids
-
-    def _seal(self, curs: Any, ids: list[int], events: Sequence[StoredEvent]) -> None:
-        assert self.store_key is not None
-        curs.execute(f"SELECT link FROM {chain.TABLE} WHERE position = %s", (chain.HEAD,))
-        row = curs.fetchone()
-        try:
-            head = chain.Head(0, b"") if row is None else chain.open_head(self.store_key, bytes(row["link"]))
-        except (InvalidTag, ValueError):
-            raise StoreError("the seal of the log is damaged: run 'syncnet verify'") from None
-        if head.position != ids[0] - 1:
-            raise StoreError(f"the log is damaged: its seal ends at position {head.position}, the log at "
-                             f"{ids[0] - 1}; nothing was recorded (run 'syncnet verify')")  # fmt: skip
-        rows = [(i, e.originator_id.hex if isinstance(e.originator_id, UUID) else str(e.originator_id),
-                 e.originator_version, e.topic, e.state)
-                for i, e in zip(ids, events, strict=True)]  # fmt: skip
-        chain.extend(curs, chain.chain_key(self.store_key), self.store_key, head, rows, mark="%s")

@@ -42,6 +42,7 @@ class OpenStore:
     key_mode: str
     _log: FactLog | None = field(default=None, repr=False)
     url: str | None = None  # the PostgreSQL database of a store there (store.json's "database")
+    reads: PgConnection | None = field(default=None, repr=False)  # its connection, for our queries
 
     @property
     def database(self) -> Location:
@@ -54,18 +55,20 @@ class OpenStore:
         if self._log is None:
             from syncnet.storage.factlog import FactLog
 
-            self._log = FactLog(self.database, self.store_key)
+            self._log = FactLog(self.database, self.store_key, reads=self.reads)
         return self._log
 
     def max_position(self) -> int:
         """The notification position of the last stored fact (0 when empty), without the library."""
         from syncnet.storage.factlog import last_position
 
-        return last_position(self.database)
+        return last_position(self.database, self.reads)
 
     def close(self) -> None:
         if self._log is not None:
             self._log.close()
+        if self.reads is not None:
+            self.reads.close()
 
 
 @contextmanager
@@ -82,6 +85,16 @@ def _connect(db_path: Location) -> Iterator[Any]:
         yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def _reading(database: Location, reads: PgConnection | None) -> Iterator[Any]:
+    """The store's PostgreSQL connection when it has one, else a read-only one for now."""
+    if reads is not None:
+        yield reads
+        return
+    with _connect(database) as conn:
+        yield conn
 
 
 def _files(home: Path) -> rekeys.Files:
@@ -257,7 +270,7 @@ def _init_postgres(url: str, kek: bytes) -> None:
     from syncnet.storage.factlog import FactLog
 
     store_key = keys.random_key()
-    FactLog(url, store_key).close()  # creates the library's tables, syncnet_keys and the seal's
+    FactLog(url, store_key, create=True).close()  # the library's tables, syncnet_keys and the seal's
     with _connect(url) as conn:
         row = conn.execute(
             "INSERT INTO syncnet_keys VALUES (?, 'store', ?) ON CONFLICT DO NOTHING RETURNING subject",
@@ -302,8 +315,9 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
         raise StoreMissing(f"no syncnet store in {home}: run 'syncnet init' first")
     database: Location = str(url) if url else db_path
     kek = _kek(home, meta, passphrase)
+    reads = PgConnection(str(url), LOCK_TIMEOUT_S) if url else None  # one connection for our reads
     try:
-        with _connect(database) as conn:
+        with _reading(database, reads) as conn:
             row = conn.execute(
                 "SELECT wrapped, kind FROM syncnet_keys WHERE subject = ?", (keys.STORE_SUBJECT,)
             ).fetchone()
@@ -324,7 +338,7 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
         _seal_legacy(db_path, kek, store_key)
 
     def load_wrapped() -> dict[str, bytes]:
-        with _connect(database) as conn:
+        with _reading(database, reads) as conn:
             rows = conn.execute("SELECT subject, wrapped FROM syncnet_keys WHERE kind != 'store'")
             return {subject: bytes(wrapped) for subject, wrapped in rows}
 
@@ -335,6 +349,7 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
         store_key=store_key,
         key_mode=str(meta["key"]),
         url=str(url) if url else None,
+        reads=reads,
     )
 
 
