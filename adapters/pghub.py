@@ -7,20 +7,22 @@ wrapped keys that devices sealed with a key the hub never has (docs/hub.md).
 Tables (in the database of the URL, schema public):
 - syncnet_hub_facts: originator_id (uuid), originator_version (1), topic (always the
   same), state (the envelope), notification_id: the library's table;
-- syncnet_hub_keys: slot (a keyed hash), wrapped key (empty: erased), seq (the order of
-  changes, for a device to pull only what changed);
+- syncnet_hub_keys: slot (a keyed hash), wrapped key (or, erased, a tombstone that names
+  the subject, sealed, without the key), seq (the order of changes, for a device to pull
+  only what changed);
 - syncnet_hub_meta: the check value.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.conninfo import conninfo_to_dict
 
@@ -51,6 +53,7 @@ class HubRecorder(PostgresApplicationRecorder):
         statements = [
             f"CREATE SEQUENCE IF NOT EXISTS {KEYS_TABLE}_seq",
             f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (slot bytea PRIMARY KEY, wrapped bytea NOT NULL, "
+            "erased boolean NOT NULL DEFAULT false, "
             f"seq bigint NOT NULL DEFAULT nextval('{KEYS_TABLE}_seq'))",
             f"CREATE INDEX IF NOT EXISTS {KEYS_TABLE}_by_seq ON {KEYS_TABLE} (seq)",
             f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name text PRIMARY KEY, value bytea NOT NULL)",
@@ -61,19 +64,23 @@ class HubRecorder(PostgresApplicationRecorder):
         # The facts' table lock first, for the keys too: keys then commit in the order of
         # their seq, so a device that pulls keys after a seq never passes one committed late.
         self._lock_table(curs)
-        live = [(s, w) for s, w in kwargs.get("hub_keys", ()) if w]
-        erased = [(s,) for s, w in kwargs.get("hub_keys", ()) if not w]
+        keys = list(kwargs.get("hub_keys", ()))
+        live = [(slot, wrapped) for slot, wrapped, erased in keys if not erased]
+        gone = [(slot, wrapped) for slot, wrapped, erased in keys if erased]
         if live:  # a subject's key never changes: one already there stays (or stays erased)
             curs.executemany(f"INSERT INTO {KEYS_TABLE} (slot, wrapped) VALUES (%s, %s) "
                              "ON CONFLICT (slot) DO NOTHING", live)  # fmt: skip
-        if erased:
-            curs.executemany(f"INSERT INTO {KEYS_TABLE} (slot, wrapped) VALUES (%s, '') ON CONFLICT (slot) "
-                             f"DO UPDATE SET wrapped = '', seq = nextval('{KEYS_TABLE}_seq') "
-                             f"WHERE {KEYS_TABLE}.wrapped <> ''", erased)  # fmt: skip
+        if gone:  # the key replaced by its tombstone (which names the subject, sealed, no key)
+            sql = (f"INSERT INTO {KEYS_TABLE} (slot, wrapped, erased) VALUES (%s, %s, true) "
+                   "ON CONFLICT (slot) DO UPDATE SET wrapped = excluded.wrapped, erased = true, "
+                   f"seq = nextval('{KEYS_TABLE}_seq') WHERE NOT {KEYS_TABLE}.erased")  # fmt: skip
+            curs.executemany(sql, gone)
 
 
 class PostgresHub:
-    """The `HubStore` port on one PostgreSQL database."""
+    """The `HubStore` port on one PostgreSQL database. Nothing is asked of the server
+    before a method needs it: a daemon starts, and a sync of the other targets goes on,
+    while the hub cannot be reached."""
 
     def __init__(self, url: str, connect_timeout: float = 5.0) -> None:
         self.where = where(url)
@@ -83,6 +90,8 @@ class PostgresHub:
             raise HubError(
                 "the hub URL is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)"
             ) from None
+        if info.get("password"):
+            raise HubError("the hub URL holds a password: use the PGPASSWORD variable or ~/.pgpass")
         self._conninfo = url
         self._timeout = connect_timeout
         self._datastore = PostgresDatastore(
@@ -90,19 +99,28 @@ class PostgresHub:
             host=str(info.get("host") or "localhost"),
             port=str(info.get("port") or 5432),
             user=str(info.get("user") or "postgres"),
-            password=str(info.get("password") or ""),
+            # libpq reads PGPASSWORD and ~/.pgpass only when no password is given: the
+            # pool's empty one would hide both
+            password=os.environ.get("PGPASSWORD", ""),
             connect_timeout=connect_timeout,
             pool_open_timeout=connect_timeout,
             lock_timeout=30,
         )
-        # One plain connection first: its error says why (refused, no such database, a
-        # password asked for) where the pool's only says it timed out.
-        self._connection().close()
-        with self._errors("be reached"):
-            self._recorder = HubRecorder(self._datastore)
+        self._made: HubRecorder | None = None
         self._listener: psycopg.Connection[Any] | None = None
         self._leases: psycopg.Connection[Any] | None = None
         self._held: set[int] = set()
+
+    @property
+    def _recorder(self) -> HubRecorder:
+        """The library's recorder, made at first use."""
+        if self._made is None:
+            # One plain connection first: its error says why (refused, no such database, a
+            # password asked for) where the pool's only says it timed out.
+            self._connection().close()
+            with self._errors("be reached"):
+                self._made = HubRecorder(self._datastore)
+        return self._made
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -110,82 +128,77 @@ class PostgresHub:
             yield
         except HubError:
             raise
+        except IntegrityError:  # the unique id: a fact of the batch is there already
+            raise FactOnHub(f"the hub at {self.where} holds a fact of the batch already") from None
         except (PersistenceError, psycopg.Error) as e:
             text = " ".join(str(e).split())[:200] or type(e).__name__
             raise HubError(f"the hub at {self.where} could not {doing}: {text}") from None
 
+    def _query(self, doing: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        recorder = self._recorder
+        with self._errors(doing), recorder.datastore.transaction() as curs:
+            curs.execute(sql, params)
+            return list(curs.fetchall())
+
     def create(self, check: bytes) -> bytes:
         """Create the tables (when missing) and keep `check` unless one is there: the
         check value in force."""
+        recorder = self._recorder
         with self._errors("be set up"):
-            self._recorder.create_table()
+            recorder.create_table()
             with self._datastore.transaction(commit=True) as curs:
                 curs.execute(
                     f"INSERT INTO {META_TABLE} VALUES ('check', %s) ON CONFLICT DO NOTHING", (check,)
                 )
-                curs.execute(f"SELECT value FROM {META_TABLE} WHERE name = 'check'")
-                row = curs.fetchone()
-        assert row is not None
-        return bytes(row["value"])
+        rows = self._query("be read", f"SELECT value FROM {META_TABLE} WHERE name = 'check'")
+        return bytes(rows[0]["value"])
 
     def check(self) -> bytes | None:
         """The check value; None when the hub has no tables yet."""
-        with self._errors("be read"), self._datastore.transaction() as curs:
-            curs.execute("SELECT to_regclass(%s) AS t", (META_TABLE,))
-            found = curs.fetchone()
-            if found is None or found["t"] is None:
-                return None
-            curs.execute(f"SELECT value FROM {META_TABLE} WHERE name = 'check'")
-            row = curs.fetchone()
-        return None if row is None else bytes(row["value"])
+        if self._query("be read", "SELECT to_regclass(%s) AS t", (META_TABLE,))[0]["t"] is None:
+            return None
+        rows = self._query("be read", f"SELECT value FROM {META_TABLE} WHERE name = 'check'")
+        return bytes(rows[0]["value"]) if rows else None
 
     def known(self, ids: Sequence[UUID]) -> set[UUID]:
         if not ids:
             return set()
-        with self._errors("be read"), self._datastore.transaction() as curs:
-            curs.execute(
-                f"SELECT originator_id FROM {FACTS_TABLE} WHERE originator_id = ANY(%s)", (list(ids),)
-            )
-            return {UUID(str(r["originator_id"])) for r in curs.fetchall()}
+        sql = f"SELECT originator_id FROM {FACTS_TABLE} WHERE originator_id = ANY(%s)"
+        return {UUID(str(r["originator_id"])) for r in self._query("be read", sql, (list(ids),))}
 
-    def put(self, facts: Sequence[tuple[UUID, bytes]], keys: Sequence[tuple[bytes, bytes]]) -> None:
-        """Facts (id, envelope) and keys (slot, wrapped; b"": erased) in one transaction.
-        DuplicateFact, nothing written, when a fact is there already."""
-        events = [
-            StoredEvent(originator_id=i, originator_version=1, topic=TOPIC, state=blob) for i, blob in facts
-        ]
-        try:
-            with self._errors("be written"):
-                self._recorder.insert_events(events, hub_keys=list(keys))
-        except HubError as e:
-            if "duplicate key" in str(e) or "unique" in str(e).lower():
-                raise FactOnHub(str(e)) from None
-            raise
+    def put(self, facts: Sequence[tuple[UUID, bytes]], keys: Sequence[tuple[bytes, bytes, bool]]) -> None:
+        """Facts (id, envelope) and keys (slot, wrapped, erased: a tombstone) in one
+        transaction. FactOnHub, nothing written, when a fact is there already."""
+        events = [StoredEvent(originator_id=i, originator_version=1, topic=TOPIC, state=b) for i, b in facts]
+        recorder = self._recorder
+        with self._errors("be written"):
+            recorder.insert_events(events, hub_keys=list(keys))
 
     def after(self, position: int, limit: int) -> list[tuple[int, UUID, bytes]]:
+        recorder = self._recorder
         with self._errors("be read"):
-            notes = self._recorder.select_notifications(start=position, limit=limit, inclusive_of_start=False)
+            notes = recorder.select_notifications(start=position, limit=limit, inclusive_of_start=False)
         return [(n.id, UUID(str(n.originator_id)), n.state) for n in notes]
 
     def last(self) -> int:
+        recorder = self._recorder
         with self._errors("be read"):
-            return self._recorder.max_notification_id() or 0
+            return recorder.max_notification_id() or 0
 
-    def keys_after(self, seq: int) -> list[tuple[int, bytes, bytes]]:
-        """(seq, slot, wrapped) of the keys added or erased after `seq`, in order."""
-        with self._errors("be read"), self._datastore.transaction() as curs:
-            curs.execute(f"SELECT seq, slot, wrapped FROM {KEYS_TABLE} WHERE seq > %s ORDER BY seq", (seq,))
-            return [(int(r["seq"]), bytes(r["slot"]), bytes(r["wrapped"])) for r in curs.fetchall()]
+    def keys_after(self, seq: int) -> list[tuple[int, bytes, bytes, bool]]:
+        """(seq, slot, wrapped, erased) of the keys added or erased after `seq`, in order."""
+        sql = f"SELECT seq, slot, wrapped, erased FROM {KEYS_TABLE} WHERE seq > %s ORDER BY seq"
+        return [(int(r["seq"]), bytes(r["slot"]), bytes(r["wrapped"]), bool(r["erased"]))
+                for r in self._query("be read", sql, (seq,))]  # fmt: skip
 
     def slots(self) -> dict[bytes, bool]:
         """Every slot: True when its key is there, False when erased."""
-        with self._errors("be read"), self._datastore.transaction() as curs:
-            curs.execute(f"SELECT slot, wrapped <> '' AS live FROM {KEYS_TABLE}")
-            return {bytes(r["slot"]): bool(r["live"]) for r in curs.fetchall()}
+        rows = self._query("be read", f"SELECT slot, NOT erased AS live FROM {KEYS_TABLE}")
+        return {bytes(r["slot"]): bool(r["live"]) for r in rows}
 
     def scrub(self) -> None:
         """Rewrite the keys' table, so that an erased key's old row version leaves the
-        table's pages (PostgreSQL keeps it until a vacuum)."""
+        table's pages (PostgreSQL keeps it until a vacuum; docs/hub.md says what stays)."""
         with self._errors("be cleaned"), self._datastore.get_connection() as conn:
             conn.execute(f"VACUUM FULL {KEYS_TABLE}")
 
@@ -211,15 +224,18 @@ class PostgresHub:
     def lease(self, number: int) -> bool:
         """Hold the lease `number` from now until `release` or the end of this process (a
         session advisory lock: it ends with the connection, so a killed holder frees it).
-        False when another process holds it."""
-        if number in self._held:
-            return True
-        if self._leases is None:
-            self._leases = self._connection()
+        False when another process holds it. Checked each time it is asked for: a cut
+        connection lost its locks (another process may hold the lease since)."""
         try:
+            if self._leases is None:
+                self._leases, self._held = self._connection(), set()
+            if number in self._held:
+                self._leases.execute("SELECT 1").fetchone()  # a cut connection fails here
+                return True
             row = self._leases.execute("SELECT pg_try_advisory_lock(%s)", (number,)).fetchone()
         except psycopg.Error as e:
-            self._leases.close()
+            if self._leases is not None:
+                self._leases.close()
             self._leases, self._held = None, set()
             raise HubError(f"the hub at {self.where} stopped answering: {type(e).__name__}") from None
         if row and row[0]:

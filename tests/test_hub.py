@@ -46,8 +46,12 @@ def two_devices(tmp_path: Path, hub_url: str) -> tuple[Runner, Runner]:
 def hub_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of the hub's database."""
     with psycopg.connect(url) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]  # fmt: skip
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        ]
         return {t: list(conn.execute(f'SELECT * FROM "{t}"')) for t in tables}
 
 
@@ -68,8 +72,15 @@ def test_two_devices_read_what_the_other_recorded(tmp_path: Path, hub_url: str) 
     assert second["pulled_by_member"] == {"ada-laptop": 2}
     assert a.json("hub", "sync")["pulled"] == 2
     # every read equal on both devices, with the other's names, notes and promises in it
-    for args in (("contacts", *T), ("due", *T), ("balance", *T), ("split", *T), ("history", "Ada", *T),
-                 ("history", "Grace", *T), ("show", "Grace", *T)):  # fmt: skip
+    for args in (
+        ("contacts", *T),
+        ("due", *T),
+        ("balance", *T),
+        ("split", *T),
+        ("history", "Ada", *T),
+        ("history", "Grace", *T),
+        ("show", "Grace", *T),
+    ):
         assert a.json(*args) == b.json(*args), args
     assert "met at the analytical engine talk" in json.dumps(b.json("history", "Ada", *T))
     assert "send the COBOL paper" in json.dumps(a.json("due", *T))
@@ -135,21 +146,45 @@ def test_forgetting_on_one_device_forgets_everywhere(tmp_path: Path, hub_url: st
     assert "a secret about Ada" not in json.dumps(b.json("history", "Grace", *T))
     # B's key of Ada is destroyed (a tombstone), and so is the hub's
     with sqlite3.connect(b.home / "store.db") as conn:
-        rows = conn.execute("SELECT wrapped FROM syncnet_keys WHERE subject = ?", (ada.replace("-", ""),)).fetchall()
+        rows = conn.execute(
+            "SELECT wrapped FROM syncnet_keys WHERE subject = ?", (ada.replace("-", ""),)
+        ).fetchall()
     assert rows == [(b"",)]
     key = HubCodec(base64.b64decode((tmp_path / "team.key").read_text()))
     slot = key.slot(ada.replace("-", ""))
-    keys = {bytes(r[0]): bytes(r[1]) for r in hub_rows(hub_url)["syncnet_hub_keys"]}
-    assert keys[slot] == b""
-    assert sum(1 for w in keys.values() if w) >= 2  # Grace's key and the devices' own stay
+    with psycopg.connect(hub_url) as conn:
+        rows = conn.execute("SELECT slot, wrapped, erased FROM syncnet_hub_keys")
+        keys = {bytes(r[0]): (bytes(r[1]), r[2]) for r in rows}
+    wrapped, erased = keys[slot]
+    assert erased and key.open_key(slot, wrapped) == (ada.replace("-", ""), "erased", None)  # no key in it
+    assert sum(1 for _, gone in keys.values() if not gone) >= 2  # Grace's key and the devices' own stay
 
 
 def test_the_hub_holds_no_plain_text(tmp_path: Path, hub_url: str) -> None:
     a, b = two_devices(tmp_path, hub_url)
-    secrets = ["Ada Lovelace", "Analytical Engines", "ada@example.org", "a secret note", "send the paper",
-               "Grace Hopper", "ada-laptop", "ada-desk", "my talk"]  # fmt: skip
-    a.ok("meet", "Ada Lovelace", "--on", "2026-11-20", "--note", "a secret note", "--org", "Analytical Engines",
-         "--email", "ada@example.org")  # fmt: skip
+    secrets = [
+        "Ada Lovelace",
+        "Analytical Engines",
+        "ada@example.org",
+        "a secret note",
+        "send the paper",
+        "Grace Hopper",
+        "ada-laptop",
+        "ada-desk",
+        "my talk",
+    ]
+    a.ok(
+        "meet",
+        "Ada Lovelace",
+        "--on",
+        "2026-11-20",
+        "--note",
+        "a secret note",
+        "--org",
+        "Analytical Engines",
+        "--email",
+        "ada@example.org",
+    )
     a.ok("promise", "Ada", "send the paper", "--due", "2026-12-01", "--on", "2026-11-20")
     a.ok("pitch", "--note", "my talk", "--on", "2026-11-21")
     b.ok("meet", "Grace Hopper", "--on", "2026-11-22")
@@ -159,10 +194,22 @@ def test_the_hub_holds_no_plain_text(tmp_path: Path, hub_url: str) -> None:
     assert set(rows) == {"syncnet_hub_facts", "syncnet_hub_keys", "syncnet_hub_meta"}
     assert len(rows["syncnet_hub_facts"]) == 4
     raw = b"".join(
-        bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode() for t in rows.values() for r in t for v in r
+        bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode()
+        for t in rows.values()
+        for r in t
+        for v in r
     )
-    type_names = ["ContactMet", "PromiseMade", "Presented", "syncnet.domain", "syncnet:met", "syncnet:fact",
-                  "contact", "self", "goal"]  # fmt: skip
+    type_names = [
+        "ContactMet",
+        "PromiseMade",
+        "Presented",
+        "syncnet.domain",
+        "syncnet:met",
+        "syncnet:fact",
+        "contact",
+        "self",
+        "goal",
+    ]
     for text in secrets + type_names:
         assert text.encode() not in raw, text
         assert text.encode("utf-16-le") not in raw, text
@@ -173,7 +220,9 @@ def test_the_hub_holds_no_plain_text(tmp_path: Path, hub_url: str) -> None:
     assert b"syncnet:sealed" in raw
 
 
-def test_a_wrong_team_key_a_missing_hub_and_an_unreachable_one_are_one_line(tmp_path: Path, hub_url: str) -> None:
+def test_a_wrong_team_key_a_missing_hub_and_an_unreachable_one_are_one_line(
+    tmp_path: Path, hub_url: str
+) -> None:
     a = device(tmp_path, "laptop", hub_url)
     out = a("hub", "sync")
     assert out.returncode == 2 and "joined no hub" in out.stderr and len(out.stderr.splitlines()) == 1
@@ -210,13 +259,21 @@ def test_a_damaged_envelope_on_the_hub_is_refused_and_nothing_is_pulled(
     a.ok("meet", "Grace Hopper", "--on", "2026-11-20")
     a.ok("hub", "push")
     with psycopg.connect(hub_url) as conn:
-        ids = [r[0] for r in conn.execute("SELECT originator_id FROM syncnet_hub_facts ORDER BY notification_id")]
+        ids = [
+            r[0] for r in conn.execute("SELECT originator_id FROM syncnet_hub_facts ORDER BY notification_id")
+        ]
         if broken == "envelope":
-            conn.execute("UPDATE syncnet_hub_facts SET state = overlay(state placing '\\x00'::bytea from 20 for 1) "
-                         "WHERE originator_id = %s", (ids[1],))  # fmt: skip
+            conn.execute(
+                "UPDATE syncnet_hub_facts SET state = overlay(state placing '\\x00'::bytea from 20 for 1) "
+                "WHERE originator_id = %s",
+                (ids[1],),
+            )
         else:  # one fact's envelope under the other's id
-            conn.execute("UPDATE syncnet_hub_facts SET state = (SELECT state FROM syncnet_hub_facts WHERE "
-                         "originator_id = %s) WHERE originator_id = %s", (ids[0], ids[1]))  # fmt: skip
+            conn.execute(
+                "UPDATE syncnet_hub_facts SET state = (SELECT state FROM syncnet_hub_facts WHERE "
+                "originator_id = %s) WHERE originator_id = %s",
+                (ids[0], ids[1]),
+            )
     out = b("hub", "pull")
     assert out.returncode == 1 and "does not open with the team key" in out.stderr, out.stderr
     assert fact_count(b) == 0  # the batch is refused whole

@@ -5,6 +5,7 @@ finishes: nothing lost, nothing doubled, both stores whole and reading the same
 
 from __future__ import annotations
 
+import base64
 import random
 import signal
 import sqlite3
@@ -13,12 +14,14 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 from support import Runner, record
 from test_hub import two_devices
 
 from syncnet.domain import commands as cmd
+from syncnet.storage.hubcodec import HubCodec
 
 T = ("--today", "2026-11-30")
 
@@ -39,8 +42,12 @@ def killed_until_done(run: Runner, what: str, rng: random.Random) -> tuple[int, 
     landed = runs = 0
     while True:
         runs += 1
-        proc = subprocess.Popen([sys.executable, "-m", "syncnet", "hub", what], env=run.env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "syncnet", "hub", what],
+            env=run.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             # at most 8 kills, then let it finish; the interpreter starts in about 0.4 s
             _, err = proc.communicate(timeout=rng.uniform(0.4, 1.4) if landed < 8 else 120)
@@ -52,7 +59,9 @@ def killed_until_done(run: Runner, what: str, rng: random.Random) -> tuple[int, 
             landed += 1
 
 
-def test_pushes_and_pulls_killed_at_random_moments_lose_and_double_nothing(tmp_path: Path, hub_url: str) -> None:
+def test_pushes_and_pulls_killed_at_random_moments_lose_and_double_nothing(
+    tmp_path: Path, hub_url: str
+) -> None:
     a, b = two_devices(tmp_path, hub_url)
     names = [f"P{i:03d} Lovelace" for i in range(200)]
     record(a.home, *(cmd.Meet(n, on=date(2026, 11, 1)) for n in names))
@@ -62,8 +71,10 @@ def test_pushes_and_pulls_killed_at_random_moments_lose_and_double_nothing(tmp_p
     started = time.monotonic()
     landed, runs = killed_until_done(a, "push", rng)
     assert landed >= 3, f"only {landed} kills landed in {runs} runs of the push"
-    on_hub = hub_ids(hub_url)
-    assert len(on_hub) == len(set(on_hub)) == len(mine) and set(on_hub) == set(mine)
+    on_hub = hub_ids(hub_url)  # a fact's id on the hub is a keyed hash of its own
+    codec = HubCodec(base64.b64decode((tmp_path / "team.key").read_text()))
+    assert len(on_hub) == len(set(on_hub)) == len(mine)
+    assert set(on_hub) == {codec.hub_id(UUID(hex=i)).hex for i in mine}
 
     landed, runs = killed_until_done(b, "pull", rng)
     assert landed >= 3, f"only {landed} kills landed in {runs} runs of the pull"

@@ -27,7 +27,9 @@ def summaries(cal: Calendar) -> list[str]:
     return sorted(str(c.get("SUMMARY")) for c in read_back(cal))
 
 
-def test_two_daemons_push_each_reminder_once(tmp_path: Path, hub_url: str, radicale_calendar: Calendar) -> None:
+def test_two_daemons_push_each_reminder_once(
+    tmp_path: Path, hub_url: str, radicale_calendar: Calendar
+) -> None:
     a, b = two_devices(tmp_path, hub_url)
     with_calendar(a, radicale_calendar.url, hub_url, "laptop")
     with_calendar(b, radicale_calendar.url, hub_url, "desktop")
@@ -50,8 +52,10 @@ def test_two_daemons_push_each_reminder_once(tmp_path: Path, hub_url: str, radic
     wait_for(lambda: settled(4), 30, "the follow-ups of the facts recorded since")
     uids = read_back_uids(radicale_calendar)
     assert len(uids) == len(set(uids)) == 4
-    assert all(any(n in s for s in summaries(radicale_calendar)) for n in
-               ("Ada Lovelace", "Grace Hopper", "Katherine Johnson", "Margaret Hamilton"))  # fmt: skip
+    assert all(
+        any(n in s for s in summaries(radicale_calendar))
+        for n in ("Ada Lovelace", "Grace Hopper", "Katherine Johnson", "Margaret Hamilton")
+    )
     logs = {k: d.stderr() for k, d in daemons.items()}
     holders = [k for k, log in logs.items() if "this device pushes to it now" in log]
     assert len(holders) == 1, logs

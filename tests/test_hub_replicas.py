@@ -23,9 +23,12 @@ T = ("--today", "2026-11-30")
 READS = [("contacts", *T), ("due", *T), ("balance", *T), ("split", *T), ("warnings", *T)]
 RECORDINGS = ["meet", "touch", "give", "receive", "promise", "set", "pocket", "pitch", "forget"]
 
-_record = st.tuples(st.just("record"), st.integers(0, 2), st.sampled_from(RECORDINGS), st.integers(0, 5),
-                    st.integers(1, 28))  # fmt: skip
-step = st.one_of(_record, _record, _record, st.tuples(st.sampled_from(["push", "pull", "sync"]), st.integers(0, 2)))
+_record = st.tuples(
+    st.just("record"), st.integers(0, 2), st.sampled_from(RECORDINGS), st.integers(0, 5), st.integers(1, 28)
+)
+step = st.one_of(
+    _record, _record, _record, st.tuples(st.sampled_from(["push", "pull", "sync"]), st.integers(0, 2))
+)
 
 
 def fact_ids(home: Path) -> list[str]:
@@ -52,8 +55,11 @@ def recording(kind: str, names: list[str], mine: str, pick: int, day: int) -> li
     }[kind]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(replicas=st.integers(2, 3), steps=st.lists(step, min_size=8, max_size=30))
 def test_replicas_exchanging_in_any_order_converge(
     tmp_path_factory: Any, pg_admin: str, replicas: int, steps: list[tuple[Any, ...]]

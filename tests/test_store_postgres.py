@@ -23,8 +23,20 @@ def network_story(run: Runner) -> None:
     """A bit of everything: meetings, help both ways, requests, promises kept and open,
     goals, details, a birthday, pitches, corrections, a merge, a pocket, a forgetting."""
     run.ok("goal", "add", "Lead a data team")
-    run.ok("meet", "Ada Lovelace", "--on", "2026-11-01", "--note", "analytical engine", "--goal", "Lead a data team",
-           "--org", "Engines Ltd", "--email", "ada@example.org")  # fmt: skip
+    run.ok(
+        "meet",
+        "Ada Lovelace",
+        "--on",
+        "2026-11-01",
+        "--note",
+        "analytical engine",
+        "--goal",
+        "Lead a data team",
+        "--org",
+        "Engines Ltd",
+        "--email",
+        "ada@example.org",
+    )
     run.ok("meet", "Grace Hopper", "--on", "2026-11-02", "--via", "Ada Lovelace")
     run.ok("meet", "Katherine Johnson", "--on", "2026-11-03", "--channel", "conference")
     run.ok("meet", "K. Johnson", "--on", "2026-11-04")
@@ -43,9 +55,21 @@ def network_story(run: Runner) -> None:
     run.ok("retract", fact, "--reason", "recorded twice")
 
 
-READS = [("contacts", *T), ("due", *T), ("balance", *T), ("split", *T), ("warnings", *T), ("goal", "list"),
-         ("history", "Ada", *T), ("history", "Grace", *T), ("history", "Katherine", *T), ("show", "Ada", *T),
-         ("show", "Grace", *T), ("due", "--today", "2026-11-15"), ("balance", "--today", "2026-11-06")]  # fmt: skip
+READS = [
+    ("contacts", *T),
+    ("due", *T),
+    ("balance", *T),
+    ("split", *T),
+    ("warnings", *T),
+    ("goal", "list"),
+    ("history", "Ada", *T),
+    ("history", "Grace", *T),
+    ("history", "Katherine", *T),
+    ("show", "Ada", *T),
+    ("show", "Grace", *T),
+    ("due", "--today", "2026-11-15"),
+    ("balance", "--today", "2026-11-06"),
+]
 
 
 def test_every_read_on_postgres_equals_sqlite(run: Runner, tmp_path: Path, hub_url: str) -> None:
@@ -67,7 +91,9 @@ def test_every_read_on_postgres_equals_sqlite(run: Runner, tmp_path: Path, hub_u
     assert pg.json("contacts", *T) == run.json("contacts", *T)
 
 
-def test_commands_work_on_postgres_and_no_plain_text_reaches_it(run: Runner, tmp_path: Path, hub_url: str) -> None:
+def test_commands_work_on_postgres_and_no_plain_text_reaches_it(
+    run: Runner, tmp_path: Path, hub_url: str
+) -> None:
     run.ok("init", "--store", hub_url)
     network_story(run)
     run.ok("forget", "Grace", "--yes")
@@ -85,11 +111,25 @@ def test_commands_work_on_postgres_and_no_plain_text_reaches_it(run: Runner, tmp
     assert run.json("status")["targets"][0]["last_error"] is None
     # the database holds no name, note, e-mail or type name
     tables = [r[0] for r in sql_rows(run.home, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-    raw = b"".join(bytes(v) if isinstance(v, bytes) else str(v).encode()
-                   for t in tables for r in sql_rows(run.home, f'SELECT * FROM "{t}"') for v in r)  # fmt: skip
+    raw = b"".join(
+        bytes(v) if isinstance(v, bytes) else str(v).encode()
+        for t in tables
+        for r in sql_rows(run.home, f'SELECT * FROM "{t}"')
+        for v in r
+    )
     assert len(raw) > 10_000
-    for text in ("Ada Lovelace", "Grace", "analytical engine", "ada@example.org", "send the notes", "Engines Ltd",
-                 "a talk on engines", "ContactMet", "PromiseMade", "Lead a data team"):  # fmt: skip
+    for text in (
+        "Ada Lovelace",
+        "Grace",
+        "analytical engine",
+        "ada@example.org",
+        "send the notes",
+        "Engines Ltd",
+        "a talk on engines",
+        "ContactMet",
+        "PromiseMade",
+        "Lead a data team",
+    ):
         assert text.encode() not in raw, text
     # the erased key's old row version is gone from the table's pages too (VACUUM FULL)
     with psycopg.connect(hub_url) as conn:
@@ -103,8 +143,9 @@ def test_commands_work_on_postgres_and_no_plain_text_reaches_it(run: Runner, tmp
     assert run.json("verify")["whole"]
 
 
-def test_the_daemon_on_postgres_sees_facts_recorded_after_it_started(run: Runner, tmp_path: Path,
-                                                                     hub_url: str) -> None:  # fmt: skip
+def test_the_daemon_on_postgres_sees_facts_recorded_after_it_started(
+    run: Runner, tmp_path: Path, hub_url: str
+) -> None:
     from datetime import date, timedelta
 
     run.ok("init", "--store", hub_url)
@@ -140,8 +181,15 @@ with Network.open(sys.argv[1], today=date(2026, 11, 30)) as net:
 def test_concurrent_writers_on_postgres_lose_and_double_nothing(run: Runner, hub_url: str) -> None:
     run.ok("init", "--store", hub_url)
     run.ok("meet", "Ada Lovelace", "--on", "2026-11-01")
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(run.home), f"w{n}"], env=run.env(),
-                              stderr=subprocess.PIPE, text=True) for n in range(4)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(run.home), f"w{n}"],
+            env=run.env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err

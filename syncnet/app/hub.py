@@ -53,10 +53,10 @@ class HubStore(Protocol):
     def create(self, check: bytes) -> bytes: ...
     def check(self) -> bytes | None: ...
     def known(self, ids: Sequence[UUID]) -> set[UUID]: ...
-    def put(self, facts: Sequence[tuple[UUID, bytes]], keys: Sequence[tuple[bytes, bytes]]) -> None: ...
+    def put(self, facts: Sequence[tuple[UUID, bytes]], keys: Sequence[tuple[bytes, bytes, bool]]) -> None: ...
     def after(self, position: int, limit: int) -> list[tuple[int, UUID, bytes]]: ...
     def last(self) -> int: ...
-    def keys_after(self, seq: int) -> list[tuple[int, bytes, bytes]]: ...
+    def keys_after(self, seq: int) -> list[tuple[int, bytes, bytes, bool]]: ...
     def slots(self) -> dict[bytes, bool]: ...
     def scrub(self) -> None: ...
     def wait(self, timeout: float) -> bool: ...
@@ -197,24 +197,23 @@ class Exchange:
             batch = log.after(position, BATCH)
             if not batch:
                 break
-            there = self.hub.known([f.originator_id for _, f in batch])
-            new = [f for _, f in batch if f.originator_id not in there]
+            on_hub = {self.codec.hub_id(f.originator_id): f for _, f in batch}
+            there = self.hub.known(list(on_hub))
+            new = [f for hub_id, f in on_hub.items() if hub_id not in there]
             if new:
                 keys = self._keys_to_push()  # read after the facts: the keys they need are there
-                envelopes = [
-                    (f.originator_id, self.codec.seal_fact(self._for_hub(f), self.member)) for f in new
-                ]
+                envelopes = [self.codec.seal_fact(self._for_hub(f), self.member) for f in new]
                 try:
                     self.hub.put(envelopes, keys)
                 except FactOnHub:
                     self._slots = None
                     continue  # another device pushed some of them meanwhile: ask again
                 assert self._slots is not None
-                self._slots.update((slot, bool(wrapped)) for slot, wrapped in keys)
+                self._slots.update((slot, not erased) for slot, _, erased in keys)
                 done.pushed += len(new)
-                done.keys_pushed += sum(1 for _, w in keys if w)
-                if any(not w for _, w in keys):
-                    self.hub.scrub()  # an erased key's old bytes leave the hub's pages
+                done.keys_pushed += sum(1 for _, _, erased in keys if not erased)
+                if any(erased for _, _, erased in keys):
+                    self.hub.scrub()  # an erased key's old bytes leave the table's pages
             position = batch[-1][0]
             self.team["pushed"] = position
             self._save()
@@ -222,27 +221,27 @@ class Exchange:
                 progress(done.pushed)
         return done
 
-    def _keys_to_push(self) -> list[tuple[bytes, bytes]]:
-        """(slot, wrapped) of the keys the hub lacks, and (slot, b"") of those this store
-        erased while the hub still holds them."""
+    def _keys_to_push(self) -> list[tuple[bytes, bytes, bool]]:
+        """(slot, wrapped, False) of the keys the hub lacks, and (slot, tombstone, True) of
+        those this store erased while the hub holds them (or never had them)."""
         if self._slots is None:
             self._slots = self.hub.slots()
         slots, out = self._slots, []
         keyring = self.net.store.keyring
         own = self.codec.slot(self._self.hex)
         if own not in slots:
-            out.append(self.codec.seal_key(self._self.hex, "self", self._self_key))
+            out.append((*self.codec.seal_key(self._self.hex, "self", self._self_key), False))
         for subject, kind, wrapped in self.net.store.log.key_rows():
             if subject == ME.hex:
                 continue  # sent as this device's own subject (module doc)
             slot = self.codec.slot(subject)
             if not wrapped:
-                if slots.get(slot):
-                    out.append((slot, b""))
+                if slots.get(slot, True):  # there, or never sent: its tombstone
+                    out.append((*self.codec.seal_key(subject, kind, None), True))
             elif slot not in slots:
                 key = keyring.key_of(subject)
                 if key is not None:
-                    out.append(self.codec.seal_key(subject, kind, key))
+                    out.append((*self.codec.seal_key(subject, kind, key), False))
         return out
 
     def _for_hub(self, fact: ev.Fact) -> ev.Fact:
@@ -274,29 +273,31 @@ class Exchange:
             keys = self.hub.keys_after(seq)  # after the facts: the keys committed with them are there
             have = {s for s, _, _ in log.key_rows()}
             adopted = []
-            for _, slot, wrapped in keys:
-                if not wrapped:
-                    continue  # erased: the fact that erased it comes (or came) with the facts
+            for _, slot, wrapped, _ in keys:
                 subject, kind, key = self.codec.open_key(slot, wrapped)
-                if subject not in have and subject != ME.hex:
-                    adopted.append((subject, kind, keyring.wrapped_for(subject, key)))
+                if subject in have or subject == ME.hex:
+                    continue  # a key this store has, or the tombstone of one it has: its fact erases it
+                # a key this store lacks, or the tombstone of one it never had: its facts then
+                # read as forgotten, not as damage, until the fact that erased it comes
+                adopted.append((subject, "erased", b"") if key is None else
+                               (subject, kind, keyring.wrapped_for(subject, key)))  # fmt: skip
             log.add_keys(adopted)  # before the facts: a fact is never there without its key
-            done.keys_pulled += len(adopted)
-            local = log.present([i for _, i, _ in rows])
+            done.keys_pulled += sum(1 for _, _, w in adopted if w)
+            envelopes = [self.codec.open_envelope(hub_id, blob) for _, hub_id, blob in rows]
+            local = log.present([e.fact_id for e in envelopes])
             facts = []
-            for _, fact_id, blob in rows:
-                if fact_id in local:
+            for envelope in envelopes:
+                if envelope.fact_id in local:
                     continue
-                fact, member = self.codec.open_fact(fact_id, blob)
-                facts.append(fact)
-                done.by[member] = done.by.get(member, 0) + 1
+                facts.append(self.codec.fact_of(envelope))
+                done.by[envelope.member] = done.by.get(envelope.member, 0) + 1
             if facts:
                 erase = self._erased_by(facts)
                 log.append(facts, erase_keys=erase)
                 done.pulled += len(facts)
                 done.erased += sum(1 for f in facts if isinstance(f, ev.ContactForgotten))
             position = rows[-1][0]
-            seq = max([seq, *(s for s, _, _ in keys)])
+            seq = max([seq, *(k[0] for k in keys)])
             self.team.update(pulled=position, keys=seq)
             self._save()
             if progress:

@@ -1,9 +1,10 @@
 """What a device hands a hub, and reads back from it (docs/hub.md): every fact as one
 opaque envelope, every data key wrapped, both under the team key, which the hub never sees.
 
-- A fact's envelope: its type, fields, recording time and the member who recorded it,
-  compressed and encrypted (AES-256-GCM) with the team key, bound to the fact's id. On
-  the hub every fact has the same topic (HUB_TOPIC): no type, class or name shows.
+- A fact's envelope: its id, type, fields, recording time and the member who recorded
+  it, compressed, padded and encrypted (AES-256-GCM) with the team key, bound to its id on
+  the hub, a keyed hash of its own. On the hub every fact has the same topic (HUB_TOPIC):
+  no type, class or name shows.
 - A data key: wrapped with the team key under a slot, a keyed hash of its subject, so the
   hub cannot tell a contact's key from a goal's or link a key to a fact.
 - The check value: a known text sealed with the team key, which tells a wrong team key
@@ -18,6 +19,8 @@ import hashlib
 import hmac
 import json
 import os
+import zlib
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +32,18 @@ from syncnet.storage.keys import KEY_BYTES, decrypt, encrypt
 from syncnet.storage.library import PlainFacts
 
 HUB_TOPIC = "syncnet:sealed"  # the one topic of every fact on a hub
+PAD = 256  # an envelope's plain text is padded to a multiple of this many bytes
+KEY_HEAD = 96  # a wrapped key's description is padded to this length: every kind alike
+
+
+@dataclass(frozen=True)
+class Envelope:
+    fact_id: UUID
+    member: str  # who recorded it
+    topic: str  # its class (library.py)
+    state: bytes  # its encoded fields
+
+
 _CHECK = b"syncnet-hub-check"
 
 
@@ -38,41 +53,68 @@ class HubCodec:
             raise WrongKey("the team key is not a syncnet key")
         self._key = team_key
         self._slot_key = hmac.new(team_key, b"syncnet-hub-slot", hashlib.sha256).digest()
+        self._id_key = hmac.new(team_key, b"syncnet-hub-id", hashlib.sha256).digest()
         self._plain = PlainFacts()
 
     # ------------------------------------------------------------------ facts
-    def seal_fact(self, fact: ev.Fact, member: str) -> bytes:
-        topic, state = self._plain.dump(fact)  # its class, and its bytes with its type inside
-        head = json.dumps({"class": topic, "by": member}, separators=(",", ":")).encode()
-        return encrypt(self._key, head + b"\n" + state, b"syncnet-hub-fact:" + fact.originator_id.bytes)
+    def hub_id(self, fact_id: UUID) -> UUID:
+        """The id a fact has on the hub: a keyed hash of its own, so that the server cannot
+        link the facts whose ids syncnet derives from others' (a merge's details, a
+        completion taken from a calendar)."""
+        return UUID(bytes=hmac.new(self._id_key, fact_id.bytes, hashlib.sha256).digest()[:16])
 
-    def open_fact(self, fact_id: UUID, blob: bytes) -> tuple[ev.Fact, str]:
-        """(the fact, the member who recorded it); StoreError when the envelope does not
-        open with the team key or was moved to another id."""
+    def seal_fact(self, fact: ev.Fact, member: str) -> tuple[UUID, bytes]:
+        """(its id on the hub, its envelope): its id, type, fields and recording time and the
+        member who recorded it, padded to a multiple of PAD bytes (the size says little of
+        the kind), encrypted with the team key and bound to the id on the hub."""
+        topic, state = self._plain.dump(fact)  # its class, and its bytes with its type inside
+        head = {"id": fact.originator_id.hex, "class": topic, "by": member, "len": len(state)}
+        plain = json.dumps(head, separators=(",", ":")).encode() + b"\n" + state
+        plain += b"\0" * (-len(plain) % PAD)
+        hub_id = self.hub_id(fact.originator_id)
+        return hub_id, encrypt(self._key, plain, b"syncnet-hub-fact:" + hub_id.bytes)
+
+    def open_envelope(self, hub_id: UUID, blob: bytes) -> Envelope:
+        """What an envelope holds, its fact still encoded (decoded by `fact_of`, only when
+        the store lacks it); StoreError when it does not open with the team key, or was
+        moved to another id."""
         try:
-            plain = decrypt(self._key, blob, b"syncnet-hub-fact:" + fact_id.bytes)
-            head, _, state = plain.partition(b"\n")
-            meta: dict[str, Any] = json.loads(head)
-            fact = self._plain.load(fact_id, str(meta["class"]), state)
+            plain = decrypt(self._key, blob, b"syncnet-hub-fact:" + hub_id.bytes)
+            head_bytes, _, rest = plain.partition(b"\n")
+            head: dict[str, Any] = json.loads(head_bytes)
+            fact_id = UUID(hex=str(head["id"]))
+            if self.hub_id(fact_id) != hub_id:
+                raise ValueError("moved")
+            return Envelope(fact_id, str(head["by"]), str(head["class"]), rest[: int(head["len"])])
         except (InvalidTag, ValueError, KeyError) as e:
             raise StoreError(
-                f"fact {fact_id.hex[:8]} on the hub does not open with the team key "
+                f"fact {hub_id.hex[:8]} on the hub does not open with the team key "
                 f"({type(e).__name__}): it was damaged or written with another key"
             ) from None
-        return fact, str(meta["by"])
+
+    def fact_of(self, envelope: Envelope) -> ev.Fact:
+        try:
+            return self._plain.load(envelope.fact_id, envelope.topic, envelope.state)
+        except (ValueError, KeyError, zlib.error) as e:
+            raise StoreError(
+                f"fact {envelope.fact_id.hex[:8]} from the hub cannot be decoded ({type(e).__name__})"
+            ) from None
 
     # ------------------------------------------------------------------- keys
     def slot(self, subject_hex: str) -> bytes:
         return hmac.new(self._slot_key, subject_hex.encode(), hashlib.sha256).digest()[:16]
 
-    def seal_key(self, subject_hex: str, kind: str, key: bytes) -> tuple[bytes, bytes]:
-        """(slot, wrapped) of a data key."""
+    def seal_key(self, subject_hex: str, kind: str, key: bytes | None) -> tuple[bytes, bytes]:
+        """(slot, wrapped) of a data key; with no key, the tombstone of an erased subject
+        (it names the subject, so that a device that never held the key knows it is gone)."""
         slot = self.slot(subject_hex)
-        plain = json.dumps({"subject": subject_hex, "kind": kind}).encode() + b"\n" + key
-        return slot, encrypt(self._key, plain, b"syncnet-hub-key:" + slot)
+        head = (
+            json.dumps({"subject": subject_hex, "kind": kind if key else "erased"}).encode().ljust(KEY_HEAD)
+        )
+        return slot, encrypt(self._key, head + b"\n" + (key or b""), b"syncnet-hub-key:" + slot)
 
-    def open_key(self, slot: bytes, wrapped: bytes) -> tuple[str, str, bytes]:
-        """(subject hex, kind, key)."""
+    def open_key(self, slot: bytes, wrapped: bytes) -> tuple[str, str, bytes | None]:
+        """(subject hex, kind, key; None for a tombstone)."""
         try:
             plain = decrypt(self._key, wrapped, b"syncnet-hub-key:" + slot)
             head, _, key = plain.partition(b"\n")
@@ -82,9 +124,9 @@ class HubCodec:
             raise StoreError(
                 f"a data key on the hub does not open with the team key ({type(e).__name__})"
             ) from None
-        if self.slot(subject) != slot or len(key) != KEY_BYTES:
+        if self.slot(subject) != slot or (kind != "erased" and len(key) != KEY_BYTES):
             raise StoreError("a data key on the hub was moved to another slot")
-        return subject, kind, key
+        return subject, kind, (key if kind != "erased" else None)
 
     # ------------------------------------------------------------ check, lease
     def check_value(self) -> bytes:
