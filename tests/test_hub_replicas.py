@@ -20,8 +20,27 @@ from pg_fixtures import new_database
 from test_hub import device
 
 T = ("--today", "2026-11-30")
-READS = [("contacts", *T), ("due", *T), ("balance", *T), ("split", *T), ("warnings", *T)]
-RECORDINGS = ["meet", "touch", "give", "receive", "promise", "set", "pocket", "pitch", "forget"]
+READS = [
+    ("contacts", *T),
+    ("due", *T),
+    ("balance", *T),
+    ("split", *T),
+    ("warnings", *T),
+    ("due", "--today", "2026-12-09"),
+]
+RECORDINGS = [
+    "meet",
+    "touch",
+    "give",
+    "receive",
+    "promise",
+    "set",
+    "pocket",
+    "pitch",
+    "forget",
+    "kept",
+    "dropped",
+]
 
 _record = st.tuples(
     st.just("record"), st.integers(0, 2), st.sampled_from(RECORDINGS), st.integers(0, 5), st.integers(1, 28)
@@ -36,9 +55,14 @@ def fact_ids(home: Path) -> list[str]:
         return [r[0] for r in conn.execute("SELECT originator_id FROM stored_events")]
 
 
-def recording(kind: str, names: list[str], mine: str, pick: int, day: int) -> list[str]:
-    """The CLI arguments of one recording (a meeting when the device knows no contact yet)."""
+def recording(kind: str, names: list[str], promises: list[str], mine: str, pick: int, day: int) -> list[str]:
+    """The CLI arguments of one recording (a meeting when the device knows no contact yet,
+    a promise when it knows no open promise to close)."""
     on = ["--on", f"2026-11-{day:02d}"]
+    if kind in ("kept", "dropped"):
+        if promises:  # closed here while another device may close it the other way
+            return [kind, promises[pick % len(promises)], *on]
+        kind = "promise"
     if kind == "meet" or (not names and kind != "pitch"):
         return ["meet", mine, *on, "--note", f"met {mine} on day {day}"]
     if kind == "pitch":
@@ -47,7 +71,7 @@ def recording(kind: str, names: list[str], mine: str, pick: int, day: int) -> li
     return {
         "touch": ["touch", name, "--by", "me" if day % 2 else "them", *on],
         "give": ["give", name, "--kind", "advice", *on],
-        "receive": ["receive", name, "--kind", "introduction", *on],
+        "receive": ["receive", name, "--kind", "advice", *on],
         "promise": ["promise", name, f"the thing of day {day}", "--due", "2026-12-10", *on],
         "set": ["set", name, "--org", f"Org of day {day}", *on],
         "pocket": ["pocket", name, "drop" if day % 3 == 0 else "keep"],
@@ -56,7 +80,7 @@ def recording(kind: str, names: list[str], mine: str, pick: int, day: int) -> li
 
 
 @settings(
-    max_examples=15,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -81,7 +105,9 @@ def test_replicas_exchanging_in_any_order_converge(
                 continue
             _, _, kind, pick, day = s
             names = [c["name"] for c in run.json("contacts", *T)["contacts"]]
-            args = recording(kind, names, f"R{r} Person{met[r]}", pick, day)
+            agenda = run.json("due", "--today", "2026-12-09")["agenda"]
+            promises = [i["promise"]["short"] for i in agenda if i["promise"]]
+            args = recording(kind, names, promises, f"R{r} Person{met[r]}", pick, day)
             before = len(fact_ids(run.home))
             out = run(*args, *(["--json"] if kind == "pocket" else []))
             assert out.returncode in (0, 2), out.stderr  # 2: refused (say, a touch before the meeting)

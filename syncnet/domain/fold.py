@@ -166,18 +166,26 @@ def _request(made: bool) -> Handler:
     return handle
 
 
-def _promise_made(views: Views, event: ev.PromiseMade, day: str, _: Row, days: Days) -> None:
+def _promise_made(views: Views, event: ev.PromiseMade, day: str, contact: Row, days: Days) -> None:
     pid, cid, due = event.originator_id.hex, event.contact_id.hex, event.due.isoformat()
-    views.put("promise", pid, PromiseView(pid, cid, event.what.to_text(), day, due))
-    views.tally(cid).promises.append([pid, day, due, "open", None])
+    promise = PromiseView(pid, cid, event.what.to_text(), day, due)
+    if contact is not None and contact.forgotten:  # made on a device that had not heard of it yet
+        promise.status, promise.closed_on = "forgotten", contact.forgotten
+        promise.closed_at = contact.forgotten_at
+    views.put("promise", pid, promise)
+    views.tally(cid).promises.append([pid, day, due, promise.status, promise.closed_on])
 
 
 def _promise_closed(status: str) -> Handler:
     def handle(views: Views, event: Any, day: str, _: Row, days: Days) -> None:
         promise: PromiseView | None = views.get("promise", event.promise_id.hex)
-        if promise is not None and promise.status == "open":
+        stamp = _stamp(event, day)
+        # the earliest closing counts, an erasure of its contact being one (_forgotten)
+        if promise is not None and (
+            promise.status == "open" or (promise.closed_at is not None and stamp < promise.closed_at)
+        ):
             promise.status = status
-            promise.closed_on = day
+            promise.closed_on, promise.closed_at = day, stamp
             views.touch("promise", promise.id)
             for entry in views.tally(promise.contact_id).promises:
                 if entry[0] == promise.id:
@@ -188,7 +196,7 @@ def _promise_closed(status: str) -> Handler:
 
 def _pocketed(views: Views, event: ev.Pocketed, day: str, contact: Row, days: Days) -> None:
     stamp = _stamp(event, day)
-    if contact is not None and stamp >= contact.keep_at:
+    if contact is not None and not contact.forgotten and stamp >= contact.keep_at:
         contact.keep, contact.keep_at, contact.unsorted = event.keep, stamp, False
 
 
@@ -248,15 +256,21 @@ def _forgotten(views: Views, event: ev.ContactForgotten, day: str, contact: Row,
     """An erased contact leaves every list and reminder: no pocket, no open promise."""
     if contact is None:
         return
-    contact.forgotten, contact.keep = day, False
+    stamp = _stamp(event, day)
+    if contact.forgotten and contact.forgotten_at and contact.forgotten_at <= stamp:
+        return  # forgotten earlier already (two devices forgot it)
+    contact.forgotten, contact.forgotten_at, contact.keep = day, stamp, False
     views.forgotten.add(contact.id)
     for entry in views.tally(contact.id).promises:
-        if entry[3] == "open":
+        promise = views.get("promise", entry[0])
+        # open, or closed after the erasure (on a device that had not heard of it): the
+        # erasure is the earliest closing (_promise_closed)
+        if promise is not None and (promise.status == "open" or (promise.closed_at or "") > stamp):
+            promise.status, promise.closed_on, promise.closed_at = "forgotten", day, stamp
+            views.touch("promise", promise.id)
             entry[3:] = ["forgotten", day]
-            promise = views.get("promise", entry[0])
-            if promise is not None:
-                promise.status, promise.closed_on = "forgotten", day
-                views.touch("promise", promise.id)
+        elif promise is None and entry[3] == "open":
+            entry[3:] = ["forgotten", day]
 
 
 def erase(views: Views, event: ev.ContactForgotten) -> None:

@@ -66,6 +66,9 @@ class ContactView:
     why_at: str = ""  # (on, recorded) of the reason in force
     details: list[list[str]] = field(default_factory=list)  # [(on, recorded), sealed JSON] per DetailsSet
     forgotten: str = ""  # the day the contact was erased (events.ContactForgotten)
+    # (on, recorded) of the erasure in force: the earliest of two (two devices each forgot
+    # the contact), whatever order a store holds them and the facts about it in
+    forgotten_at: str = ""
     unsorted: bool = False  # imported and in no pocket yet (events.ContactImported): no reminders
     imported_on: str = ""  # the day it was imported (events.ContactImported)
     birthday: str = ""  # sealed "YYYY-MM-DD" (events.BirthdaySet); "" when none
@@ -122,6 +125,9 @@ class PromiseView:
     due: str
     status: str = "open"  # open | kept | dropped | forgotten (its contact erased)
     closed_on: str | None = None
+    # The stamp (fold._stamp) of the closing in force: of two closings (kept on one device,
+    # dropped on another) the earlier counts, whatever order a store holds them in.
+    closed_at: str | None = None
 
 
 @dataclass
