@@ -247,6 +247,10 @@ def test_a_wrong_team_key_a_missing_hub_and_an_unreachable_one_are_one_line(
     # a password in the URL is refused and never shown
     out = a("hub", "sync", "--hub", "postgresql://postgres:hunter2@127.0.0.1/x")
     assert out.returncode == 2 and "PGPASSWORD" in out.stderr and "hunter2" not in out.stderr + out.stdout
+    out = a("hub", "sync", "--hub", "postgresql://postgres@127.0.0.1/x?password=hunter2")  # in the query too
+    assert (
+        out.returncode in (1, 2) and "PGPASSWORD" in out.stderr and "hunter2" not in out.stderr + out.stdout
+    )
     assert not (a.home / "store.db-journal").exists()
 
 
@@ -277,3 +281,72 @@ def test_a_damaged_envelope_on_the_hub_is_refused_and_nothing_is_pulled(
     out = b("hub", "pull")
     assert out.returncode == 1 and "does not open with the team key" in out.stderr, out.stderr
     assert fact_count(b) == 0  # the batch is refused whole
+
+
+def test_a_team_moves_to_a_new_key_that_the_old_one_does_not_open(
+    tmp_path: Path, hub_url: str, pg_admin: str
+) -> None:
+    from pg_fixtures import new_database
+
+    a, b = two_devices(tmp_path, hub_url)
+    c = device(tmp_path, "leaver", hub_url, "leaver")
+    c.ok("hub", "join", tmp_path / "team.key")
+    a.ok("meet", "Ada Lovelace", "--on", "2026-11-20", "--note", "kept in the team")
+    for run in (a, b, c):
+        run.ok("hub", "sync")
+    with new_database(pg_admin) as new_url:
+        out = a.json("hub", "init", "--new-key", "--hub", new_url)
+        assert out["created"]
+        assert a.json("hub", "sync", "--hub", new_url)["pushed"] == 1
+        a.ok("hub", "key", tmp_path / "new.key")
+        assert (tmp_path / "new.key").read_text() != (tmp_path / "team.key").read_text()
+        # the member who left holds the old key only: it does not open the new hub
+        out = c("hub", "join", tmp_path / "team.key", "--hub", new_url)
+        assert out.returncode == 2 and "does not open the hub" in out.stderr
+        # the others join with the new key, leaving the old hub; their facts stay
+        b.ok("hub", "join", tmp_path / "new.key", "--hub", new_url)
+        b.ok("meet", "Grace Hopper", "--on", "2026-11-21")
+        done = b.json("hub", "sync", "--hub", new_url)
+        assert (done["pulled"], done["pushed"]) == (0, 1)  # A's facts were pulled from the old hub already
+        a.ok("hub", "sync", "--hub", new_url)
+        assert a.json("contacts", *T) == b.json("contacts", *T)
+        assert "kept in the team" in json.dumps(b.json("history", "Ada", *T))
+        # init --new-key refuses a database that holds a hub
+        out = b("hub", "init", "--new-key", "--hub", new_url)
+        assert out.returncode == 2 and "set up already" in out.stderr
+
+
+def test_status_counts_what_each_side_lacks(tmp_path: Path, hub_url: str) -> None:
+    a, b = two_devices(tmp_path, hub_url)
+    a.ok("meet", "Ada Lovelace", "--on", "2026-11-20")
+    a.ok("meet", "Grace Hopper", "--on", "2026-11-20")
+    assert a.json("hub", "status")["to_push"] == 2
+    a.ok("hub", "push")
+    status = b.json("hub", "status")
+    assert (status["to_pull"], status["to_push"], status["up_to_date"]) == (2, 0, False)
+    b.ok("hub", "pull")
+    status = b.json("hub", "status")  # what B pulled is on the hub: nothing to push
+    assert (status["to_pull"], status["to_push"], status["up_to_date"]) == (0, 0, True)
+    assert "up to date" in b.ok("hub", "status").stdout
+
+
+def test_without_the_hub_the_daemon_starts_and_other_targets_sync(tmp_path: Path, hub_url: str) -> None:
+    a, _ = two_devices(tmp_path, hub_url)
+    ics = tmp_path / "agenda.ics"
+    (a.home / "config.toml").write_text(
+        '[hub]\nurl = "postgresql://postgres@127.0.0.1:1/gone"\n\n'
+        f'[targets.file]\ntype = "ics"\npath = "{ics}"\n\n'
+        '[targets.cal]\ntype = "caldav"\nurl = "http://127.0.0.1:1/cal/"\n',
+        encoding="utf-8",
+    )
+    a.ok("meet", "Ada Lovelace", "--on", "2026-11-20")
+    out = a("sync", "--today", "2026-11-21")
+    assert out.returncode == 1  # the calendar's lease cannot be asked for: that target fails
+    assert ics.exists() and b"Ada Lovelace" in ics.read_bytes()  # the file is this device's own
+    assert "lease cannot be asked for" in out.stderr and "file" not in out.stderr.split("error:")[-1][:20]
+    daemon = a.popen("daemon", "--poll", "0.2")
+    from support import wait_for
+
+    wait_for(lambda: "hub: failed" in daemon.stderr(), 20, "the daemon to say the hub failed")
+    assert daemon.alive(), daemon.stderr()
+    assert daemon.stop() == 0

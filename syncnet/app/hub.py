@@ -117,11 +117,14 @@ def _save_team(net: Any, key: bytes, check: bytes) -> None:
     })  # fmt: skip
 
 
-def init_hub(net: Any, hub: HubStore) -> bool:
+def init_hub(net: Any, hub: HubStore, new_key: bool = False) -> bool:
     """Set up a new hub with a new team key, or join it again with the key this store holds.
-    True when the hub was created."""
+    `new_key`: a new team key even if this store holds one (a team moving to a new hub after
+    a member left: the old key does not open it). True when the hub was created."""
     team = _team(net)
-    key = base64.b64decode(team["key"]) if team else os.urandom(KEY_BYTES)
+    if new_key and hub.check() is not None:
+        raise BadInput(f"the hub at {hub.where} is set up already: a new team key needs an empty database")
+    key = base64.b64decode(team["key"]) if team and not new_key else os.urandom(KEY_BYTES)
     codec = HubCodec(key)
     found = hub.check()
     if found is not None and not codec.opens(found):
@@ -144,9 +147,10 @@ def join_hub(net: Any, hub: HubStore, key: bytes) -> None:
     if not HubCodec(key).opens(found):
         raise WrongKey(f"that team key does not open the hub at {hub.where}")
     team = _team(net)
-    if team is not None and base64.b64decode(team["key"]) != key:
-        raise BadInput("this store has joined a hub with another team key already")
-    if team is None or team["hub"] != hmac.new(key, found, "sha256").hexdigest()[:32]:
+    # Another key, or another hub: this store leaves the one it had joined (its facts stay;
+    # a store is in one hub at a time).
+    mark = hmac.new(key, found, "sha256").hexdigest()[:32]
+    if team is None or base64.b64decode(team["key"]) != key or team["hub"] != mark:
         _save_team(net, key, found)
 
 
@@ -325,12 +329,19 @@ class Exchange:
         return pulled
 
     def status(self) -> dict[str, Any]:
-        """Where things stand; `to_pull`: facts on the hub this store lacks (counted up to
-        one batch), `to_push`: facts of this store past what was pushed (the same)."""
+        """Where things stand; `to_pull`: facts on the hub this store lacks, `to_push`: facts
+        of this store the hub lacks (each counted up to BATCH)."""
         self.check()
-        waiting = self.hub.after(int(self.team["pulled"]), BATCH)
-        to_pull = len(waiting) - len(self.net.store.log.present([i for _, i, _ in waiting]))
-        to_push = len(self.net.store.log.after(int(self.team["pushed"]), BATCH))
+        waiting = [
+            self.codec.open_envelope(h, blob).fact_id
+            for _, h, blob in self.hub.after(int(self.team["pulled"]), BATCH)
+        ]
+        to_pull = len(waiting) - len(self.net.store.log.present(waiting))
+        mine = {
+            self.codec.hub_id(f.originator_id)
+            for _, f in self.net.store.log.after(int(self.team["pushed"]), BATCH)
+        }
+        to_push = len(mine - self.hub.known(list(mine)))
         return {
             "hub": self.hub.where,
             "member": self.member,

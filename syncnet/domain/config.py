@@ -223,7 +223,7 @@ def store_problem(url: str, where: str) -> None:
     """Raise ConfigError unless `url` is a PostgreSQL URL without a password in it."""
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(f"config: {where} must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
-    if re.search(r"://[^/@]*:[^/@]*@", url):
+    if re.search(r"://[^/@]*:[^/@]*@", url) or re.search(r"[?&]password=", url):
         raise ConfigError(f"config: {where} holds a password: remove it and use the PGPASSWORD variable "
                           "or ~/.pgpass")  # fmt: skip
 

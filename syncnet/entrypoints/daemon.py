@@ -134,8 +134,8 @@ class Daemon:
             return False
         if held != self._holding.get(target.name):
             self._holding[target.name] = held
-            self.log(f"{target.name}: this device pushes to it now" if held else
-                     f"{target.name}: another device of the hub pushes to it; this one waits")  # fmt: skip
+            waits = "another process of the hub (a daemon here or elsewhere) pushes to it; this one waits"
+            self.log(f"{target.name}: this device pushes to it now" if held else f"{target.name}: {waits}")
         return held
 
     def _hub_step(self, pull: bool, push: bool) -> bool:

@@ -795,7 +795,8 @@ def sync(c: Ctx, names: tuple[str, ...], dry_run: bool, force: bool, today: str 
                     outcomes.append(Outcome(t.name, error=why, cause=e))
                     continue
                 if not free:
-                    skipped = {"skipped": "another device of the hub pushes to it"}
+                    holder = "another process of the hub (a daemon here or elsewhere) pushes to it"
+                    skipped = {"skipped": holder}
                     outcomes.append(Outcome(t.name, extra=skipped))
                     continue
                 outcomes.append(sync_target(net, t, dry_run=dry_run, force=force, today=net.today(),

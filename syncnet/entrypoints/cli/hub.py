@@ -41,22 +41,29 @@ def _done(doc: dict[str, Any], as_json: bool, line: str) -> None:
 
 @hub_group.command("init")
 @_HUB
+@click.option("--new-key", is_flag=True,
+              help="A new team key, even if this store holds one: for a team moving to a new, empty "
+                   "database after a member left (the old key does not open it).")  # fmt: skip
 @json_option
 @pass_ctx
-def hub_init(c: Ctx, url: str | None, as_json: bool) -> None:
-    """Set up a hub with a new team key (or check this store's key opens it)."""
+def hub_init(c: Ctx, url: str | None, new_key: bool, as_json: bool) -> None:
+    """Set up a hub in an empty PostgreSQL database, with a new team key (or check that
+    this store's key opens the hub). Then 'syncnet hub sync' sends this store's facts, and
+    'syncnet hub key FILE' writes the key for your other devices."""
     from syncnet.app.hub import init_hub
     from syncnet.bootstrap import open_hub
 
     with c.network() as net:
         hub = open_hub(net, url)
         try:
-            created = init_hub(net, hub)
+            created = init_hub(net, hub, new_key)
             where = hub.where
         finally:
             hub.close()
-    line = (f"hub set up at {where}; copy its team key to your other devices with 'syncnet hub key FILE'"
-            if created else f"this store uses the hub at {where}")  # fmt: skip
+    line = f"this store uses the hub at {where}"
+    if created:
+        line = (f"hub set up at {where}: 'syncnet hub sync' sends this store's facts; 'syncnet hub key "
+                "FILE' writes the team key for your other devices")  # fmt: skip
     _done({"hub": where, "created": created}, as_json, line)
 
 
@@ -69,7 +76,8 @@ def hub_init(c: Ctx, url: str | None, as_json: bool) -> None:
 @pass_ctx
 def hub_join(c: Ctx, key_file: Path, url: str | None, as_json: bool) -> None:
     """Join a hub with its team key (a file written by 'syncnet hub key'; '-' reads it
-    from standard input). Then 'syncnet hub sync' brings its facts in."""
+    from standard input). Then 'syncnet hub sync' brings its facts in. A store that had
+    joined another hub (or the same hub under an old key) leaves it; its facts stay."""
     from syncnet.app.hub import join_hub, parse_team_key
     from syncnet.bootstrap import open_hub
 
@@ -186,11 +194,11 @@ def hub_status(c: Ctx, url: str | None, as_json: bool) -> None:
             doc = ex.status()
         finally:
             ex.hub.close()
-    more = "+" if max(doc["to_pull"], doc["to_push"]) >= BATCH else ""
+    pull, push = (f"{doc[k]:,}" + ("+" if doc[k] >= BATCH else "") for k in ("to_pull", "to_push"))
     state = (
         "up to date"
         if doc["up_to_date"]
-        else f"{doc['to_pull']:,}{more} fact(s) to pull, {doc['to_push']:,}{more} to push: "
+        else f"{pull} fact(s) to pull, {push} to push: "
         "run 'syncnet hub sync'"
     )
     _done(doc, as_json, f"hub {doc['hub']} (member {doc['member']}): {state}")
