@@ -350,3 +350,21 @@ def test_without_the_hub_the_daemon_starts_and_other_targets_sync(tmp_path: Path
     wait_for(lambda: "hub: failed" in daemon.stderr(), 20, "the daemon to say the hub failed")
     assert daemon.alive(), daemon.stderr()
     assert daemon.stop() == 0
+
+
+def test_who_of_us_knows_someone_at_acme(tmp_path: Path, hub_url: str) -> None:
+    a, b = two_devices(tmp_path, hub_url)
+    a.ok("meet", "Ada Lovelace", "--on", "2026-11-20", "--org", "ACME Engines")
+    a.ok("meet", "Charles Babbage", "--on", "2026-11-20", "--org", "Difference Ltd")
+    b.ok("meet", "Grace Hopper", "--on", "2026-11-21", "--org", "Acme Navy")
+    for run in (a, b, a):
+        run.ok("hub", "sync")
+    for run in (a, b):
+        found = {c["name"]: c["met_by"] for c in run.json("contacts", "--org", "acme", *T)["contacts"]}
+        assert found == {"Ada Lovelace": "ada-laptop", "Grace Hopper": "ada-desk"}
+        table = run.ok("contacts", "--org", "acme", *T).stdout
+        assert "met by" in table and "ada-desk" in table
+    # the path to someone across the team: through the contacts either member met
+    a.ok("meet", "Katherine Johnson", "--on", "2026-11-22", "--via", "Grace Hopper")
+    path = a.json("path", "Katherine", *T)
+    assert [step["contact"]["name"] for step in path["path"]] == ["Grace Hopper", "Katherine Johnson"], path

@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import hmac
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -41,6 +41,7 @@ from syncnet.storage.hubcodec import HubCodec
 from syncnet.storage.keys import KEY_BYTES, encrypt
 
 SCOPE = "hub"
+MET_SCOPE = "hub:met"  # contact id -> the member whose device recorded the first meeting
 BATCH = 1000  # facts per transaction, either way
 
 
@@ -87,6 +88,12 @@ def _team(net: Any) -> dict[str, Any] | None:
 
 def joined(net: Any) -> bool:
     return _team(net) is not None
+
+
+def met_by(net: Any) -> dict[str, str]:
+    """Contact id -> the member of the team who met them (recorded the first meeting), for
+    the contacts that went through the hub; empty when this store joined no hub."""
+    return {k: str(v) for k, v in net.state.scope(MET_SCOPE).items()} if joined(net) else {}
 
 
 def team_key_text(net: Any) -> str:
@@ -214,6 +221,7 @@ class Exchange:
                     continue  # another device pushed some of them meanwhile: ask again
                 assert self._slots is not None
                 self._slots.update((slot, not erased) for slot, _, erased in keys)
+                self._note_met((f, self.member) for f in new)
                 done.pushed += len(new)
                 done.keys_pushed += sum(1 for _, _, erased in keys if not erased)
                 if any(erased for _, _, erased in keys):
@@ -224,6 +232,13 @@ class Exchange:
             if progress:
                 progress(done.pushed)
         return done
+
+    def _note_met(self, facts: Iterable[tuple[ev.Fact, str]]) -> None:
+        """Who met each contact met among `facts` (met_by): after the facts are written, so
+        a kill in between loses a name shown, never a fact."""
+        met = {f.contact_id.hex: member for f, member in facts if isinstance(f, ev.ContactMet)}
+        if met:
+            self.net.state.put_many(MET_SCOPE, met)
 
     def _keys_to_push(self) -> list[tuple[bytes, bytes, bool]]:
         """(slot, wrapped, False) of the keys the hub lacks, and (slot, tombstone, True) of
@@ -289,15 +304,17 @@ class Exchange:
             done.keys_pulled += sum(1 for _, _, w in adopted if w)
             envelopes = [self.codec.open_envelope(hub_id, blob) for _, hub_id, blob in rows]
             local = log.present([e.fact_id for e in envelopes])
-            facts = []
+            facts, members = [], []
             for envelope in envelopes:
                 if envelope.fact_id in local:
                     continue
                 facts.append(self.codec.fact_of(envelope))
+                members.append(envelope.member)
                 done.by[envelope.member] = done.by.get(envelope.member, 0) + 1
             if facts:
                 erase = self._erased_by(facts)
                 log.append(facts, erase_keys=erase)
+                self._note_met(zip(facts, members, strict=True))
                 done.pulled += len(facts)
                 done.erased += sum(1 for f in facts if isinstance(f, ev.ContactForgotten))
             position = rows[-1][0]

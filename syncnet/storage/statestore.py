@@ -54,6 +54,17 @@ class StateStore:
                 self.notices.append(note)
             return None
 
+    def scope(self, scope: str) -> dict[str, Any]:
+        """Every value of a scope, in one query (values that no longer open are left out)."""
+        rows = self._conn.execute("SELECT key, data FROM syncnet_state WHERE scope = ?", (scope,)).fetchall()
+        out = {}
+        for key, blob in rows:
+            try:
+                out[str(key)] = open_json(self._key, bytes(blob), f"{scope}:{key}")
+            except UNREADABLE:
+                continue
+        return out
+
     def damaged(self) -> list[tuple[str, str]]:
         """(scope, key) of every value that no longer opens (syncnet verify, repair)."""
         out = []

@@ -755,10 +755,15 @@ def contacts(c: Ctx, goal_ref: str | None, org: str | None, today: str | None, k
     """List contacts, with why they matter and when you last interacted.
 
     With --today, as they were on that day (met by then); with --known-at, as recorded by then.
+    In a team's hub, also who of you met each contact: 'contacts --org ACME' answers "who of
+    us knows someone at ACME?".
     """
+    from syncnet.app.hub import met_by
+
     with c.network(today, known_at) as net:
         rows = net.contacts(goal_ref, org=org)
-    render.contacts(rows, as_json)
+        met = met_by(net)  # with a hub: who of the team met each contact
+    render.contacts(rows, as_json, met)
 
 
 # ---------------------------------------------------------------- calendars

@@ -223,18 +223,25 @@ def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool) -> 
         click.echo(line)
 
 
-def contacts(rows: Sequence[tuple[ContactRef, ContactView, list[str]]], as_json: bool) -> None:
+def contacts(rows: Sequence[tuple[ContactRef, ContactView, list[str]]], as_json: bool,
+             met_by: dict[str, str] | None = None) -> None:  # fmt: skip
+    met_by = met_by or {}
     if as_json:
         emit_json({"contacts": [
             {"id": ref.id, "short": ref.short, "name": ref.name, "channel": v.channel, "why": v.why,
              "pocket": pocket_of(v), "met_on": v.met_on,
              "last_interaction": v.last_interaction or None, "cadence_days": v.cadence_days,
-             "goals": names} for ref, v, names in rows]})  # fmt: skip
+             "goals": names, "met_by": met_by.get(ref.id)} for ref, v, names in rows]})  # fmt: skip
         return
-    table([[ref.short, ref.name or "[forgotten]", v.why or "(no reason)", v.channel,
-            pocket_of(v), v.met_on, v.last_interaction, ", ".join(names)]
-           for ref, v, names in rows],
-          ["id", "name", "why", "channel", "pocket", "met", "last", "goals"])  # fmt: skip
+    header = ["id", "name", "why", "channel", "pocket", "met", "last", "goals"]
+    shown = [[ref.short, ref.name or "[forgotten]", v.why or "(no reason)", v.channel,
+              pocket_of(v), v.met_on, v.last_interaction, ", ".join(names)]
+             for ref, v, names in rows]  # fmt: skip
+    if any(met_by.get(ref.id) for ref, _, _ in rows):  # in a team's hub: who of us met them
+        header.append("met by")
+        for line, (ref, _, _) in zip(shown, rows, strict=True):
+            line.append(met_by.get(ref.id, ""))
+    table(shown, header)
 
 
 # ---------------------------------------------------------------- the demo
