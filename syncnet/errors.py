@@ -72,6 +72,10 @@ class ErasedKey(MissingKey):
     """The data key of a contact that was forgotten: destroyed on purpose, with a fact."""
 
 
+class PrivateKey(MissingKey):
+    """The key of notes kept to another device (`--private`): this store never has it."""
+
+
 class DamagedKey(MissingKey):
     """A data key that is there but does not open with the key that opened the store."""
 

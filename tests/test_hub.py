@@ -368,3 +368,27 @@ def test_who_of_us_knows_someone_at_acme(tmp_path: Path, hub_url: str) -> None:
     a.ok("meet", "Katherine Johnson", "--on", "2026-11-22", "--via", "Grace Hopper")
     path = a.json("path", "Katherine", *T)
     assert [step["contact"]["name"] for step in path["path"]] == ["Grace Hopper", "Katherine Johnson"], path
+
+
+def test_a_private_note_stays_on_the_device_that_wrote_it(tmp_path: Path, hub_url: str) -> None:
+    a, b = two_devices(tmp_path, hub_url)
+    a.ok("meet", "Ada Lovelace", "--on", "2026-11-20", "--note", "shared with the team")
+    a.ok("touch", "Ada", "--by", "me", "--on", "2026-11-21", "--note", "she is moving to Paris", "--private")
+    b.ok("pitch", "--note", "my own secret plan", "--private", "--on", "2026-11-22")
+    for run in (a, b, a):
+        run.ok("hub", "sync")
+    mine, theirs = json.dumps(a.json("history", "Ada", *T)), json.dumps(b.json("history", "Ada", *T))
+    assert "she is moving to Paris" in mine and "shared with the team" in mine
+    assert (
+        "shared with the team" in theirs and "she is moving to Paris" not in theirs and "[private]" in theirs
+    )
+    assert b.json("verify")["whole"] and a.json("verify")["whole"]
+    out = tmp_path / "a.jsonl"
+    a.ok("export", "--facts", out)
+    text = out.read_text()
+    assert "my own secret plan" not in text and "she is moving to Paris" in text
+    # not a byte of it on the hub either: the key of private notes never leaves the device
+    raw = b"".join(bytes(r[3]) for r in hub_rows(hub_url)["syncnet_hub_facts"])
+    assert b"Paris" not in raw
+    out = a("touch", "Ada", "--private", "--on", "2026-11-22")
+    assert out.returncode == 2 and "give the note" in out.stderr

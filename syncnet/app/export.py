@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, Union
 from uuid import UUID
 
-from syncnet.app.recorded import ME
+from syncnet.app.recorded import ME, PRIVATE
 from syncnet.domain import events as ev
 from syncnet.domain.sealed import Sealed
 from syncnet.errors import BadInput, MissingKey, StoreError
@@ -607,7 +607,8 @@ def restored_facts(parsed: list[Parsed], keyring: KeyRing) -> tuple[list[ev.Fact
         if subject in erase:
             return Sealed(subject, encrypt(random_key(), plain.encode("utf-8"), subject.bytes))
         if subject not in made:
-            kind = "self" if subject == ME else "goal" if subject in goals else "contact"
+            own = {ME: "self", PRIVATE: "private"}
+            kind = own.get(subject) or ("goal" if subject in goals else "contact")
             keyring.new_key(subject, kind)
             made.add(subject)
         return keyring.seal(subject, plain)

@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from syncnet.app.recorded import ME
+from syncnet.app.recorded import ME, PRIVATE
 from syncnet.domain import events as ev
 from syncnet.domain.corrections import Corrections
 from syncnet.domain.sealed import Sealed
 from syncnet.errors import BadInput, FactOnHub, WrongKey
 from syncnet.storage.hubcodec import HubCodec
-from syncnet.storage.keys import KEY_BYTES, encrypt
+from syncnet.storage.keys import KEY_BYTES, PRIVATE_MARK, encrypt
 
 SCOPE = "hub"
 MET_SCOPE = "hub:met"  # contact id -> the member whose device recorded the first meeting
@@ -120,6 +120,7 @@ def _save_team(net: Any, key: bytes, check: bytes) -> None:
         "hub": hmac.new(key, check, "sha256").hexdigest()[:32],  # which hub: its check value
         "self": uuid4().hex,  # this device's subject for its texts about "me" (module doc)
         "self_key": base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii"),
+        "private": uuid4().hex,  # this device's subject for its private notes (never a key on the hub)
         "pushed": 0, "pulled": 0, "keys": 0,
     })  # fmt: skip
 
@@ -177,6 +178,7 @@ class Exchange:
         self._checked = False
         self._self = UUID(team["self"])
         self._self_key = base64.b64decode(team["self_key"])
+        self._private = UUID(team.setdefault("private", uuid4().hex))
         self._slots: dict[bytes, bool] | None = None
 
     def check(self) -> None:
@@ -250,13 +252,16 @@ class Exchange:
         own = self.codec.slot(self._self.hex)
         if own not in slots:
             out.append((*self.codec.seal_key(self._self.hex, "self", self._self_key), False))
+        private = self.codec.slot(self._private.hex)
+        if private not in slots:  # its row says the subject's notes are private: no key, ever
+            out.append((*self.codec.seal_key(self._private.hex, "private", None), False))
         for subject, kind, wrapped in self.net.store.log.key_rows():
-            if subject == ME.hex:
-                continue  # sent as this device's own subject (module doc)
+            if subject in (ME.hex, PRIVATE.hex) or kind == "private":
+                continue  # sent as this device's own subjects (module doc), or another's private
             slot = self.codec.slot(subject)
             if not wrapped:
                 if slots.get(slot, True):  # there, or never sent: its tombstone
-                    out.append((*self.codec.seal_key(subject, kind, None), True))
+                    out.append((*self.codec.seal_key(subject, "erased", None), True))
             elif slot not in slots:
                 key = keyring.key_of(subject)
                 if key is not None:
@@ -264,15 +269,21 @@ class Exchange:
         return out
 
     def _for_hub(self, fact: ev.Fact) -> ev.Fact:
-        """The fact with its texts about "me" sealed under this device's own subject."""
-        mine = {k: v for k, v in vars(fact).items() if isinstance(v, Sealed) and v.key_id == ME}
+        """The fact with its texts about "me" sealed under this device's own subject, and its
+        private notes under this device's private subject, with a key that stays here."""
+        own = (ME, PRIVATE)
+        mine = {k: v for k, v in vars(fact).items() if isinstance(v, Sealed) and v.key_id in own}
         if not mine:
             return fact
         keyring = self.net.store.keyring
         state = dict(vars(fact))
         for name, sealed in mine.items():
-            text = keyring.unseal(sealed) or ""
-            state[name] = Sealed(self._self, encrypt(self._self_key, text.encode("utf-8"), self._self.bytes))
+            text = (keyring.unseal(sealed) or "").encode("utf-8")
+            if sealed.key_id == ME:
+                state[name] = Sealed(self._self, encrypt(self._self_key, text, self._self.bytes))
+            else:
+                key = keyring.key_of(PRIVATE.hex) or os.urandom(KEY_BYTES)
+                state[name] = Sealed(self._private, encrypt(key, text, self._private.bytes))
         out = object.__new__(type(fact))
         object.__setattr__(out, "__dict__", state)
         return out
@@ -294,14 +305,19 @@ class Exchange:
             adopted = []
             for _, slot, wrapped, _ in keys:
                 subject, kind, key = self.codec.open_key(slot, wrapped)
-                if subject in have or subject == ME.hex:
+                if subject in have or subject in (ME.hex, PRIVATE.hex, self._private.hex):
                     continue  # a key this store has, or the tombstone of one it has: its fact erases it
-                # a key this store lacks, or the tombstone of one it never had: its facts then
-                # read as forgotten, not as damage, until the fact that erased it comes
-                adopted.append((subject, "erased", b"") if key is None else
-                               (subject, kind, keyring.wrapped_for(subject, key)))  # fmt: skip
+                # a key this store lacks; the tombstone of one it never had (its facts then read
+                # as forgotten, not as damage, until the fact that erased it comes); another
+                # device's private subject (its notes read "[private]")
+                if kind == "private":
+                    adopted.append((subject, "private", PRIVATE_MARK))
+                elif key is None:
+                    adopted.append((subject, "erased", b""))
+                else:
+                    adopted.append((subject, kind, keyring.wrapped_for(subject, key)))
             log.add_keys(adopted)  # before the facts: a fact is never there without its key
-            done.keys_pulled += sum(1 for _, _, w in adopted if w)
+            done.keys_pulled += sum(1 for _, kind, _ in adopted if kind not in ("erased", "private"))
             envelopes = [self.codec.open_envelope(hub_id, blob) for _, hub_id, blob in rows]
             local = log.present([e.fact_id for e in envelopes])
             facts, members = [], []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 ME = UUID(int=1)  # the data-key subject for facts about myself (self-presentations)
+PRIVATE = UUID(int=2)  # the data-key subject of notes kept to this device (cmd.PrivateText)
 
 
 class Recorded:

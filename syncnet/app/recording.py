@@ -17,7 +17,7 @@ from syncnet.app.directory import Finder as _Finder
 from syncnet.app.directory import id_token as _id_token
 from syncnet.app.directory import resolve_goal as _resolve_goal
 from syncnet.app.directory import short
-from syncnet.app.recorded import ME, Recorded
+from syncnet.app.recorded import ME, PRIVATE, Recorded
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
 from syncnet.domain.config import CADENCE_DAYS, FIRST_DAY, MINUTES, out_of_range, shown
@@ -149,6 +149,11 @@ class Translator:
     def _seal(self, subject: UUID, text: str | None) -> ev.Sealed | None:
         if text is None or not text.strip():
             return None
+        if isinstance(text, cmd.PrivateText):  # kept to this device: its own key, never sent
+            queued = any(k[0] == PRIVATE.hex for k in self.keyring.pending)
+            if not queued and not self.keyring.has_key(PRIVATE):
+                self.keyring.new_key(PRIVATE, "private")
+            subject = PRIVATE
         return self.keyring.seal(subject, text.strip())
 
     def _meta(self, on: date | None, *contacts: UUID | None, fact_id: UUID | None = None) -> dict[str, Any]:
@@ -639,7 +644,7 @@ def _record_once(
             chunk = facts[start : start + batch_size]
             chunk_ids = {c.contact_id.hex for c in chunk if isinstance(c, ev.ContactMet)}
             chunk_ids |= {c.originator_id.hex for c in chunk if isinstance(c, ev.GoalSet)}
-            chunk_ids.add(ME.hex)
+            chunk_ids |= {ME.hex, PRIVATE.hex}
             keyring = net.store.keyring
             keys = [k for k in keyring.pending if k[0] in chunk_ids]
             # a contact forgotten: its data key is destroyed in the transaction of the fact

@@ -12,6 +12,14 @@ from datetime import date
 from uuid import UUID
 
 
+class PrivateText(str):
+    """A note to keep to the device it is written on (`--private`): sealed with a key that
+    never leaves it, so that in a team's hub the others see that a note is there, never
+    what it says (docs/hub.md)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Meet:
     name: str

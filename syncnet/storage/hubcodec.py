@@ -34,6 +34,7 @@ from syncnet.storage.library import PlainFacts
 HUB_TOPIC = "syncnet:sealed"  # the one topic of every fact on a hub
 PAD = 256  # an envelope's plain text is padded to a multiple of this many bytes
 KEY_HEAD = 96  # a wrapped key's description is padded to this length: every kind alike
+NO_KEY = ("erased", "private")  # the kinds of key row that hold no key
 
 
 @dataclass(frozen=True)
@@ -105,16 +106,17 @@ class HubCodec:
         return hmac.new(self._slot_key, subject_hex.encode(), hashlib.sha256).digest()[:16]
 
     def seal_key(self, subject_hex: str, kind: str, key: bytes | None) -> tuple[bytes, bytes]:
-        """(slot, wrapped) of a data key; with no key, the tombstone of an erased subject
-        (it names the subject, so that a device that never held the key knows it is gone)."""
+        """(slot, wrapped) of a data key; with no key, the row of a subject whose key is
+        never on the hub: a tombstone (kind "erased": so that a device that never held the
+        key knows it is gone) or a device's private notes (kind "private")."""
+        if (key is None) != (kind in NO_KEY):
+            raise ValueError(f"a key of kind {kind!r} {'needs' if key is None else 'has no'} key")
         slot = self.slot(subject_hex)
-        head = (
-            json.dumps({"subject": subject_hex, "kind": kind if key else "erased"}).encode().ljust(KEY_HEAD)
-        )
+        head = json.dumps({"subject": subject_hex, "kind": kind}).encode().ljust(KEY_HEAD)
         return slot, encrypt(self._key, head + b"\n" + (key or b""), b"syncnet-hub-key:" + slot)
 
     def open_key(self, slot: bytes, wrapped: bytes) -> tuple[str, str, bytes | None]:
-        """(subject hex, kind, key; None for a tombstone)."""
+        """(subject hex, kind, key; None for the kinds without one: NO_KEY)."""
         try:
             plain = decrypt(self._key, wrapped, b"syncnet-hub-key:" + slot)
             head, _, key = plain.partition(b"\n")
@@ -124,9 +126,9 @@ class HubCodec:
             raise StoreError(
                 f"a data key on the hub does not open with the team key ({type(e).__name__})"
             ) from None
-        if self.slot(subject) != slot or (kind != "erased" and len(key) != KEY_BYTES):
+        if self.slot(subject) != slot or (kind not in NO_KEY and len(key) != KEY_BYTES):
             raise StoreError("a data key on the hub was moved to another slot")
-        return subject, kind, (key if kind != "erased" else None)
+        return subject, kind, (None if kind in NO_KEY else key)
 
     # ------------------------------------------------------------ check, lease
     def check_value(self) -> bytes:

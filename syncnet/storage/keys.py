@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from syncnet.domain.sealed import Sealed
-from syncnet.errors import DamagedKey, ErasedKey, MissingKey, WrongKey
+from syncnet.errors import DamagedKey, ErasedKey, MissingKey, PrivateKey, WrongKey
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -42,6 +42,10 @@ SCRYPT_PARAMS = {"n": 2**15, "r": 8, "p": 1}
 STATS: Counter[str] = Counter()
 UNREADABLE = "[unreadable: damaged key]"  # what a field sealed with a damaged data key reads as
 FORGOTTEN = "[forgotten]"  # what a field of a forgotten contact reads as (its key destroyed)
+PRIVATE_TEXT = "[private]"  # what a note kept to another device reads as (`--private`)
+# The row of another device's private subject (pulled from a hub): no key, and never one.
+PRIVATE_MARK = b"\x00private"
+_PRIVATE = b"\x00"  # KeyRing's cached "key" of such a subject
 
 
 def random_key() -> bytes:
@@ -136,6 +140,8 @@ class KeyRing:
             wrapped = self._wrapped.get(subject_hex)
         if wrapped == b"":  # the tombstone of a forgotten contact (library.SyncnetRecorder)
             raise ErasedKey(f"{subject_hex[:8]} was forgotten: what was sealed with its key is gone")
+        if wrapped == PRIVATE_MARK:
+            raise PrivateKey(f"{subject_hex[:8]} holds notes kept to another device")
         if wrapped is None:
             raise MissingKey(
                 f"the data key of {subject_hex[:8]} is missing from the store, and no fact "
@@ -155,8 +161,8 @@ class KeyRing:
         """The subjects whose wrapped key does not open with the key-encryption key."""
         out = []
         for subject, wrapped in self._load_wrapped().items():
-            if wrapped == b"":
-                continue  # erased on purpose
+            if wrapped in (b"", PRIVATE_MARK):
+                continue  # erased on purpose, or another device's private notes
             try:
                 unwrap(self._kek, subject, wrapped)
             except WrongKey:
@@ -166,7 +172,8 @@ class KeyRing:
     def key_of(self, subject_hex: str) -> bytes | None:
         """The data key of a subject (a hub sends it on, wrapped with the team key); None
         when it was forgotten or is damaged."""
-        return self._readable_key(subject_hex) or None
+        key = self._readable_key(subject_hex)
+        return key if key and key != _PRIVATE else None
 
     def wrapped_for(self, subject_hex: str, key: bytes) -> bytes:
         """A data key from elsewhere (a hub) wrapped for this store, to be stored as is."""
@@ -190,8 +197,8 @@ class KeyRing:
         if key_hex not in self._by_hex:
             self._by_hex[key_hex] = self._readable_key(key_hex)
         key = self._by_hex[key_hex]
-        if not key:
-            return FORGOTTEN if key is None else UNREADABLE
+        if not key or key == _PRIVATE:
+            return FORGOTTEN if key is None else UNREADABLE if not key else PRIVATE_TEXT
         STATS["unsealed"] += 1
         sealed = a2b_base64(blob)
         aad = bytes.fromhex(key_hex)
@@ -204,8 +211,8 @@ class KeyRing:
         if sealed.key_id.hex not in self._by_hex:
             self._by_hex[sealed.key_id.hex] = self._readable_key(sealed.key_id.hex)
         key = self._by_hex[sealed.key_id.hex]
-        if not key:
-            return FORGOTTEN if key is None else UNREADABLE
+        if not key or key == _PRIVATE:
+            return FORGOTTEN if key is None else UNREADABLE if not key else PRIVATE_TEXT
         STATS["unsealed"] += 1
         return decrypt(key, sealed.blob, sealed.key_id.bytes).decode("utf-8")
 
@@ -216,6 +223,8 @@ class KeyRing:
             return self._unwrap(subject_hex)
         except ErasedKey:
             return None
+        except PrivateKey:
+            return _PRIVATE
         except DamagedKey as e:
             self.notices.append(str(e))
             return b""

@@ -303,8 +303,8 @@ def _copy_keys(old: sqlite3.Connection, new: sqlite3.Connection, old_kek: bytes,
     for subject, kind, wrapped in old.execute("SELECT subject, kind, wrapped FROM syncnet_keys"):
         if subject == keys.STORE_SUBJECT:
             rows.append((subject, "store", keys.wrap(new_kek, keys.SEALED_STORE, new_store_key)))
-        elif not wrapped:  # the tombstone of a forgotten contact
-            rows.append((subject, kind, b""))
+        elif not wrapped or bytes(wrapped) == keys.PRIVATE_MARK:  # a forgotten contact's tombstone,
+            rows.append((subject, kind, bytes(wrapped)))  # or another device's private notes: no key
         else:
             try:
                 key = keys.unwrap(old_kek, subject, bytes(wrapped))

@@ -124,19 +124,30 @@ NOTE_HELP = "'-' reads it from standard input, so it stands in no process list o
 
 
 def _note(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--note TEXT, or '-' for standard input; --edit: in $EDITOR (see `_edited_note`)."""
+    """--note TEXT, or '-' for standard input; --edit: in $EDITOR (see `_edited_note`);
+    --private: kept to this device (cmd.PrivateText)."""
     if value == "-":
         text = sys.stdin.read()
         if len(text) > MAX_NOTE:
             raise BadInput(f"the note on standard input is longer than {MAX_NOTE:,} characters")
-        return text.strip() or None
-    if ctx.meta.get("edit note"):
-        return _edited_note(value)
+        value = text.strip() or None
+    elif ctx.meta.get("edit note"):
+        value = _edited_note(value)
+    if ctx.meta.get("private note"):
+        if value is None:
+            raise BadInput("--private keeps a note to this device: give the note (--note or --edit)")
+        from syncnet.domain.commands import PrivateText
+
+        return PrivateText(value)
     return value
 
 
 def _edit_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     ctx.meta["edit note"] = value
+
+
+def _private_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta["private note"] = value
 
 
 MAX_NOTE = 100_000
@@ -155,6 +166,9 @@ def write_options(f: F) -> F:
     f = click.option("--note", callback=_note, help=f"A private note, stored sealed; {NOTE_HELP}.")(f)
     f = click.option("--edit", is_flag=True, is_eager=True, expose_value=False, callback=_edit_flag,
                      help="Write the note in $EDITOR instead (never in the process list).")(f)  # fmt: skip
+    f = click.option("--private", is_flag=True, is_eager=True, expose_value=False, callback=_private_flag,
+                     help="Keep the note to this device: in a team's hub the others see that a note is "
+                          "there, never what it says.")(f)  # fmt: skip
     return json_option(today_option(f))
 
 
