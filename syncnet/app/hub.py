@@ -37,12 +37,14 @@ from syncnet.domain import events as ev
 from syncnet.domain.corrections import Corrections
 from syncnet.domain.sealed import Sealed
 from syncnet.errors import BadInput, FactOnHub, WrongKey
-from syncnet.storage.hubcodec import HubCodec
+from syncnet.storage.hubcodec import Envelope, HubCodec
 from syncnet.storage.keys import KEY_BYTES, PRIVATE_MARK, encrypt
+from syncnet.storage.library import CLASSES, CORRECTION, MET
 
 SCOPE = "hub"
 MET_SCOPE = "hub:met"  # contact id -> the member whose device recorded the first meeting
 BATCH = 1000  # facts per transaction, either way
+FORGET = ev.ContactForgotten.__name__
 
 
 class HubStore(Protocol):
@@ -207,15 +209,27 @@ class Exchange:
         log = self.net.store.log
         position = int(self.team["pushed"])
         while True:
-            batch = log.after(position, BATCH)
+            # The facts as the log holds them, not decoded: most cross as they are (module doc)
+            batch = log.encoded_after(position, BATCH)
             if not batch:
                 break
-            on_hub = {self.codec.hub_id(f.originator_id): f for _, f in batch}
+            on_hub = {
+                self.codec.hub_id(fact_id): (fact_id, topic, state) for _, fact_id, topic, state in batch
+            }
             there = self.hub.known(list(on_hub))
-            new = [f for hub_id, f in on_hub.items() if hub_id not in there]
+            new = [row for hub_id, row in on_hub.items() if hub_id not in there]
             if new:
                 keys = self._keys_to_push()  # read after the facts: the keys they need are there
-                envelopes = [self.codec.seal_fact(self._for_hub(f), self.member) for f in new]
+                envelopes, met = [], []
+                for fact_id, topic, state in new:
+                    if topic not in CLASSES or topic == MET or self.codec.sealed_with(state, (ME, PRIVATE)):
+                        # stored before types were sealed, a first meeting (who met them), or
+                        # texts of this device's own subjects: decoded, and sealed again
+                        fact = self.codec.fact_of(Envelope(fact_id, self.member, topic, state))
+                        envelopes.append(self.codec.seal_fact(self._for_hub(fact), self.member))
+                        met.append((fact, self.member))
+                    else:
+                        envelopes.append(self.codec.seal_encoded(fact_id, topic, state, self.member))
                 try:
                     self.hub.put(envelopes, keys)
                 except FactOnHub:
@@ -223,7 +237,7 @@ class Exchange:
                     continue  # another device pushed some of them meanwhile: ask again
                 assert self._slots is not None
                 self._slots.update((slot, not erased) for slot, _, erased in keys)
-                self._note_met((f, self.member) for f in new)
+                self._note_met(met)
                 done.pushed += len(new)
                 done.keys_pushed += sum(1 for _, _, erased in keys if not erased)
                 if any(erased for _, _, erased in keys):
@@ -320,18 +334,20 @@ class Exchange:
             done.keys_pulled += sum(1 for _, kind, _ in adopted if kind not in ("erased", "private"))
             envelopes = [self.codec.open_envelope(hub_id, blob) for _, hub_id, blob in rows]
             local = log.present([e.fact_id for e in envelopes])
-            facts, members = [], []
-            for envelope in envelopes:
-                if envelope.fact_id in local:
-                    continue
-                facts.append(self.codec.fact_of(envelope))
-                members.append(envelope.member)
-                done.by[envelope.member] = done.by.get(envelope.member, 0) + 1
-            if facts:
+            missing = [e for e in envelopes if e.fact_id not in local]
+            # Stored as they come, not decoded, but for the facts this store must act on: a
+            # first meeting (who met them), a correction (a merge: whose keys a forgetting
+            # destroys), a forgetting (module doc)
+            acts = [e for e in missing if e.topic in (MET, CORRECTION) or self.codec.mentions(e.state, FORGET)]
+            decoded = [(self.codec.fact_of(e), e.member) for e in acts]
+            facts = [f for f, _ in decoded]
+            for e in missing:
+                done.by[e.member] = done.by.get(e.member, 0) + 1
+            if missing:
                 erase = self._erased_by(facts)
-                log.append(facts, erase_keys=erase)
-                self._note_met(zip(facts, members, strict=True))
-                done.pulled += len(facts)
+                log.append_encoded([(e.fact_id, e.topic, e.state) for e in missing], erase_keys=erase)
+                self._note_met(decoded)
+                done.pulled += len(missing)
                 done.erased += sum(1 for f in facts if isinstance(f, ev.ContactForgotten))
             position = rows[-1][0]
             seq = max([seq, *(k[0] for k in keys)])

@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -29,7 +30,7 @@ from cryptography.exceptions import InvalidTag
 from syncnet.domain import events as ev
 from syncnet.errors import StoreError, WrongKey
 from syncnet.storage.keys import KEY_BYTES, decrypt, encrypt
-from syncnet.storage.library import PlainFacts
+from syncnet.storage.library import CLASSES, PlainFacts
 
 HUB_TOPIC = "syncnet:sealed"  # the one topic of every fact on a hub
 PAD = 256  # an envelope's plain text is padded to a multiple of this many bytes
@@ -69,11 +70,27 @@ class HubCodec:
         member who recorded it, padded to a multiple of PAD bytes (the size says little of
         the kind), encrypted with the team key and bound to the id on the hub."""
         topic, state = self._plain.dump(fact)  # its class, and its bytes with its type inside
-        head = {"id": fact.originator_id.hex, "class": topic, "by": member, "len": len(state)}
+        return self.seal_encoded(fact.originator_id, topic, state, member)
+
+    def seal_encoded(self, fact_id: UUID, topic: str, state: bytes, member: str) -> tuple[UUID, bytes]:
+        """`seal_fact` of a fact as the log holds it (FactLog.encoded_after), not decoded."""
+        head = {"id": fact_id.hex, "class": topic, "by": member, "len": len(state)}
         plain = json.dumps(head, separators=(",", ":")).encode() + b"\n" + state
         plain += b"\0" * (-len(plain) % PAD)
-        hub_id = self.hub_id(fact.originator_id)
+        hub_id = self.hub_id(fact_id)
         return hub_id, encrypt(self._key, plain, b"syncnet-hub-fact:" + hub_id.bytes)
+
+    @staticmethod
+    def sealed_with(state: bytes, subjects: Sequence[UUID]) -> bool:
+        """Whether an encoded fact may hold a text sealed with one of `subjects` (a false
+        yes costs a decoding, never a mistake)."""
+        plain = zlib.decompress(state)
+        return any(s.hex.encode() + b":" in plain for s in subjects)
+
+    @staticmethod
+    def mentions(state: bytes, type_name: str) -> bool:
+        """Whether an encoded fact may be of the type `type_name` (its type is inside)."""
+        return type_name.encode() in zlib.decompress(state)
 
     def open_envelope(self, hub_id: UUID, blob: bytes) -> Envelope:
         """What an envelope holds, its fact still encoded (decoded by `fact_of`, only when
@@ -86,6 +103,8 @@ class HubCodec:
             fact_id = UUID(hex=str(head["id"]))
             if self.hub_id(fact_id) != hub_id:
                 raise ValueError("moved")
+            if str(head["class"]) not in CLASSES:
+                raise ValueError("class")
             return Envelope(fact_id, str(head["by"]), str(head["class"]), rest[: int(head["len"])])
         except (InvalidTag, ValueError, KeyError) as e:
             raise StoreError(
