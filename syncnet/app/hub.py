@@ -338,7 +338,9 @@ class Exchange:
             # Stored as they come, not decoded, but for the facts this store must act on: a
             # first meeting (who met them), a correction (a merge: whose keys a forgetting
             # destroys), a forgetting (module doc)
-            acts = [e for e in missing if e.topic in (MET, CORRECTION) or self.codec.mentions(e.state, FORGET)]
+            acts = [
+                e for e in missing if e.topic in (MET, CORRECTION) or self.codec.mentions(e.state, FORGET)
+            ]
             decoded = [(self.codec.fact_of(e), e.member) for e in acts]
             facts = [f for f, _ in decoded]
             for e in missing:
