@@ -12,6 +12,11 @@ Groups (`--only NAME`, repeatable; default: all):
 - store (bench/store.py, when present)
 - imports (bench/imports.py): `syncnet import linkedin` of 10,000 rows vs record_many of the
   same facts (target <= 1.5); `duplicates` on 10,000 contacts (target < 2 s)
+- hub (bench/hub.py): push of 100,000 facts to a new PostgreSQL hub, then pull into a new
+  store, vs record_many of the same facts, without and with the fold (target <= 2.0)
+- pgstore (bench/pgstore.py): record_many into a store on PostgreSQL vs the bare
+  eventsourcing.postgres event store (target: at least 0.8x its throughput); `syncnet due`
+  on a PostgreSQL store vs the same facts on SQLite (target <= 1.5)
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-GROUPS = ("due", "scale", "caldav", "feed", "store", "imports")
+GROUPS = ("due", "scale", "caldav", "feed", "store", "imports", "hub", "pgstore")
 BEGIN, END = "<!-- bench results: begin -->", "<!-- bench results: end -->"
 
 

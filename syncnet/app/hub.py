@@ -213,15 +213,13 @@ class Exchange:
             batch = log.encoded_after(position, BATCH)
             if not batch:
                 break
-            on_hub = {
-                self.codec.hub_id(fact_id): (fact_id, topic, state) for _, fact_id, topic, state in batch
-            }
+            on_hub = {self.codec.hub_id(row[1]): row[1:] for row in batch}
             there = self.hub.known(list(on_hub))
-            new = [row for hub_id, row in on_hub.items() if hub_id not in there]
+            new = [(hub_id, *row) for hub_id, row in on_hub.items() if hub_id not in there]
             if new:
                 keys = self._keys_to_push()  # read after the facts: the keys they need are there
                 envelopes, met = [], []
-                for fact_id, topic, state in new:
+                for hub_id, fact_id, topic, state in new:
                     if topic not in CLASSES or topic == MET or self.codec.sealed_with(state, (ME, PRIVATE)):
                         # stored before types were sealed, a first meeting (who met them), or
                         # texts of this device's own subjects: decoded, and sealed again
@@ -229,7 +227,7 @@ class Exchange:
                         envelopes.append(self.codec.seal_fact(self._for_hub(fact), self.member))
                         met.append((fact, self.member))
                     else:
-                        envelopes.append(self.codec.seal_encoded(fact_id, topic, state, self.member))
+                        envelopes.append(self.codec.seal_encoded(fact_id, topic, state, self.member, hub_id))
                 try:
                     self.hub.put(envelopes, keys)
                 except FactOnHub:

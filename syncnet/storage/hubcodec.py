@@ -56,6 +56,8 @@ class HubCodec:
         self._key = team_key
         self._slot_key = hmac.new(team_key, b"syncnet-hub-slot", hashlib.sha256).digest()
         self._id_key = hmac.new(team_key, b"syncnet-hub-id", hashlib.sha256).digest()
+        self._members: dict[str, str] = {}  # member -> its JSON text (one per device, or a few)
+        self._slots: dict[str, bytes] = {}  # subject -> its slot
         self._plain = PlainFacts()
 
     # ------------------------------------------------------------------ facts
@@ -63,7 +65,7 @@ class HubCodec:
         """The id a fact has on the hub: a keyed hash of its own, so that the server cannot
         link the facts whose ids syncnet derives from others' (a merge's details, a
         completion taken from a calendar)."""
-        return UUID(bytes=hmac.new(self._id_key, fact_id.bytes, hashlib.sha256).digest()[:16])
+        return UUID(bytes=hmac.digest(self._id_key, fact_id.bytes, "sha256")[:16])
 
     def seal_fact(self, fact: ev.Fact, member: str) -> tuple[UUID, bytes]:
         """(its id on the hub, its envelope): its id, type, fields and recording time and the
@@ -72,12 +74,15 @@ class HubCodec:
         topic, state = self._plain.dump(fact)  # its class, and its bytes with its type inside
         return self.seal_encoded(fact.originator_id, topic, state, member)
 
-    def seal_encoded(self, fact_id: UUID, topic: str, state: bytes, member: str) -> tuple[UUID, bytes]:
-        """`seal_fact` of a fact as the log holds it (FactLog.encoded_after), not decoded."""
-        head = {"id": fact_id.hex, "class": topic, "by": member, "len": len(state)}
-        plain = json.dumps(head, separators=(",", ":")).encode() + b"\n" + state
+    def seal_encoded(self, fact_id: UUID, topic: str, state: bytes, member: str,
+                     hub_id: UUID | None = None) -> tuple[UUID, bytes]:  # fmt: skip
+        """`seal_fact` of a fact as the log holds it (FactLog.encoded_after), not decoded
+        (`hub_id`: its id on the hub, when known already)."""
+        by = self._members.get(member) or self._members.setdefault(member, json.dumps(member))
+        head = f'{{"id":"{fact_id.hex}","class":{json.dumps(topic)},"by":{by},"len":{len(state)}}}'
+        plain = head.encode() + b"\n" + state
         plain += b"\0" * (-len(plain) % PAD)
-        hub_id = self.hub_id(fact_id)
+        hub_id = hub_id or self.hub_id(fact_id)
         return hub_id, encrypt(self._key, plain, b"syncnet-hub-fact:" + hub_id.bytes)
 
     @staticmethod
@@ -122,7 +127,11 @@ class HubCodec:
 
     # ------------------------------------------------------------------- keys
     def slot(self, subject_hex: str) -> bytes:
-        return hmac.new(self._slot_key, subject_hex.encode(), hashlib.sha256).digest()[:16]
+        found = self._slots.get(subject_hex)
+        if found is None:
+            found = hmac.digest(self._slot_key, subject_hex.encode(), "sha256")[:16]
+            self._slots[subject_hex] = found
+        return found
 
     def seal_key(self, subject_hex: str, kind: str, key: bytes | None) -> tuple[bytes, bytes]:
         """(slot, wrapped) of a data key; with no key, the row of a subject whose key is
