@@ -253,9 +253,10 @@ def hub_url(net: Network, url: str | None = None) -> str:
     if not found:
         raise BadInput("no hub configured: set hub.url in the config (postgresql://USER@HOST:PORT/DATABASE) "
                        "or pass --hub URL")  # fmt: skip
-    from syncnet.domain.config import Hub, parse_hub
+    from syncnet.domain.config import store_problem
 
-    parse_hub({"url": found, "member": Hub().member})  # the checks of the config (no password in it)
+    where = "--hub" if url else "SYNCNET_HUB_URL" if os.environ.get("SYNCNET_HUB_URL") else "hub.url"
+    store_problem(found, where)  # a PostgreSQL URL, no password in it
     return found
 
 

@@ -181,6 +181,7 @@ class Exchange:
         self._self = UUID(team["self"])
         self._self_key = base64.b64decode(team["self_key"])
         self._private = UUID(team.setdefault("private", uuid4().hex))
+        self._private_slot = self.codec.slot(self._private.hex)  # a row without a key: not counted
         self._slots: dict[bytes, bool] | None = None
 
     def check(self) -> None:
@@ -237,7 +238,9 @@ class Exchange:
                 self._slots.update((slot, not erased) for slot, _, erased in keys)
                 self._note_met(met)
                 done.pushed += len(new)
-                done.keys_pushed += sum(1 for _, _, erased in keys if not erased)
+                done.keys_pushed += sum(
+                    1 for slot, _, erased in keys if not erased and slot != self._private_slot
+                )
                 if any(erased for _, _, erased in keys):
                     self.hub.scrub()  # an erased key's old bytes leave the table's pages
             position = batch[-1][0]
@@ -379,26 +382,21 @@ class Exchange:
 
     def status(self) -> dict[str, Any]:
         """Where things stand; `to_pull`: facts on the hub this store lacks, `to_push`: facts
-        of this store the hub lacks (each counted up to BATCH)."""
+        of this store the hub lacks: the first batch (BATCH) with any, found past the facts
+        both sides hold (counted to the end, a batch at a time, as a pull or push would)."""
         self.check()
-        waiting = [
-            self.codec.open_envelope(h, blob).fact_id
-            for _, h, blob in self.hub.after(int(self.team["pulled"]), BATCH)
-        ]
-        to_pull = len(waiting) - len(self.net.store.log.present(waiting))
-        mine = {
-            self.codec.hub_id(f.originator_id)
-            for _, f in self.net.store.log.after(int(self.team["pushed"]), BATCH)
-        }
-        to_push = len(mine - self.hub.known(list(mine)))
-        return {
-            "hub": self.hub.where,
-            "member": self.member,
-            "hub_position": self.hub.last(),
-            "to_pull": to_pull,
-            "to_push": to_push,
-            "up_to_date": not to_pull and not to_push,
-        }
+        log, to_pull, to_push = self.net.store.log, 0, 0
+        position = int(self.team["pulled"])
+        while not to_pull and (rows := self.hub.after(position, BATCH)):
+            waiting = [self.codec.open_envelope(h, blob).fact_id for _, h, blob in rows]
+            to_pull, position = len(waiting) - len(log.present(waiting)), rows[-1][0]
+        position = int(self.team["pushed"])
+        while not to_push and (facts := log.encoded_after(position, BATCH)):
+            mine = {self.codec.hub_id(fact_id) for _, fact_id, _, _ in facts}
+            to_push, position = len(mine - self.hub.known(list(mine))), facts[-1][0]
+        done = not to_pull and not to_push
+        return {"hub": self.hub.where, "member": self.member, "hub_position": self.hub.last(),
+                "to_pull": to_pull, "to_push": to_push, "up_to_date": done}  # fmt: skip
 
     def may_push(self, target: Any) -> bool:
         """Whether this process may push to `target`: a file always (it is this device's);

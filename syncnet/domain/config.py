@@ -220,12 +220,13 @@ class Hub:
 
 
 def store_problem(url: str, where: str) -> None:
-    """Raise ConfigError unless `url` is a PostgreSQL URL without a password in it."""
+    """Raise ConfigError unless `url` is a PostgreSQL URL without a password in it (`where`:
+    the option, variable or config key it came from)."""
+    label = where if where.startswith(("-", "SYNCNET_")) else f"config: {where}"
     if not url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(f"config: {where} must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
+        raise ConfigError(f"{label} must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
     if re.search(r"://[^/@]*:[^/@]*@", url) or re.search(r"[?&]password=", url):
-        raise ConfigError(f"config: {where} holds a password: remove it and use the PGPASSWORD variable "
-                          "or ~/.pgpass")  # fmt: skip
+        raise ConfigError(f"{label} holds a password: remove it and use the PGPASSWORD variable or ~/.pgpass")
 
 
 def parse_hub(table: dict[str, Any]) -> Hub:

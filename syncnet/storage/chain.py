@@ -71,17 +71,22 @@ def extend(
     """Links for `rows` (in position order, right after `head`), written with the new head
     through `cur` (a cursor inside the appending transaction; `mark`: its parameter
     marker, "%s" for psycopg's)."""
-    previous = head.link
-    links = []
-    for position, originator_id, version, topic, state in rows:
-        previous = link(key, previous, position, originator_id, version, topic, state)
-        links.append((position, previous))
-    new = Head(rows[-1][0], previous) if rows else head
+    links, new = linked(key, head, rows)
     execute = getattr(cur, "executemany")  # noqa: B009  # sqlite3 or the library's cursor
     upsert = "ON CONFLICT (position) DO UPDATE SET link = excluded.link"
     sql = f"INSERT INTO {TABLE} VALUES ({mark}, {mark}) {upsert}"
     execute(sql, [*links, (HEAD, seal_head(store_key, new))])
     return new
+
+
+def linked(key: bytes, head: Head, rows: Sequence[Row]) -> tuple[list[tuple[int, bytes]], Head]:
+    """(position, link) for `rows` (in position order, right after `head`), and the new head."""
+    previous = head.link
+    links = []
+    for position, originator_id, version, topic, state in rows:
+        previous = link(key, previous, position, originator_id, version, topic, state)
+        links.append((position, previous))
+    return links, (Head(rows[-1][0], previous) if rows else head)
 
 
 def check(key: bytes, rows: Iterable[Row], links: dict[int, bytes]) -> dict[int, str]:

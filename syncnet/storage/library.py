@@ -8,6 +8,7 @@ events that need them.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -216,7 +217,9 @@ def library_env(db_path: Path | str, store_key: bytes, create: bool = True) -> d
             "POSTGRES_HOST": str(info.get("host") or "localhost"),
             "POSTGRES_PORT": str(info.get("port") or 5432),
             "POSTGRES_USER": str(info.get("user") or "postgres"),
-            "POSTGRES_PASSWORD": str(info.get("password") or ""),
+            # libpq reads PGPASSWORD and ~/.pgpass only when no password is given: the
+            # pool's empty one would hide both (a password in the URL is refused)
+            "POSTGRES_PASSWORD": os.environ.get("PGPASSWORD", ""),
             "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_S),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             # The tables exist once the store does: creating them (if not there) on every

@@ -77,16 +77,35 @@ class SyncnetPgRecorder(PostgresApplicationRecorder):
         if head.position != last:
             raise StoreError(f"the log is damaged: its seal ends at position {head.position}, the log at "
                              f"{last}; nothing was recorded (run 'syncnet verify')")  # fmt: skip
-        curs.executemany(
-            f"INSERT INTO {self.events_table_name} (originator_id, originator_version, topic, state, "
-            "notification_id) VALUES (%s, %s, %s, %s, %s)",
-            [(e.originator_id, e.originator_version, e.topic, e.state, i)
-             for e, i in zip(stored_events, ids, strict=True)],
-        )  # fmt: skip
+        # COPY, not INSERT: the facts and their links go in as rows of binary data
+        columns = "originator_id, originator_version, topic, state, notification_id"
+        with curs.copy(f"COPY {self.events_table_name} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["uuid", "int8", "text", "bytea", "int8"])
+            for e, i in zip(stored_events, ids, strict=True):
+                copy.write_row((e.originator_id, e.originator_version, e.topic, e.state, i))
         rows = [(i, e.originator_id.hex if isinstance(e.originator_id, UUID) else str(e.originator_id),
                  e.originator_version, e.topic, e.state)
                 for i, e in zip(ids, stored_events, strict=True)]  # fmt: skip
-        chain.extend(curs, chain.chain_key(self.store_key), self.store_key, head, rows, mark="%s")
+        links, new_head = chain.linked(chain.chain_key(self.store_key), head, rows)
+        with curs.copy(f"COPY {chain.TABLE} (position, link) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "bytea"])  # the table is made for both engines: INTEGER
+            for position, link in links:
+                copy.write_row((position, link))
+        curs.execute(f"UPDATE {chain.TABLE} SET link = %s WHERE position = %s",
+                     (chain.seal_head(self.store_key, new_head), chain.HEAD))  # fmt: skip
+        if curs.rowcount == 0:  # the first facts of the log: no head yet
+            curs.execute(f"INSERT INTO {chain.TABLE} VALUES (%s, %s)",
+                         (chain.HEAD, chain.seal_head(self.store_key, new_head)))  # fmt: skip
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """One transaction, without the library's pipeline (COPY cannot run in one): the
+        lock, the guard and the keys (`_insert_events`), then the facts and their seal."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            self._ids = []
+            if stored_events:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+        return self._ids
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any
