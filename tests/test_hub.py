@@ -83,6 +83,12 @@ def test_two_devices_read_what_the_other_recorded(tmp_path: Path, hub_url: str) 
     ):
         assert a.json(*args) == b.json(*args), args
     assert "met at the analytical engine talk" in json.dumps(b.json("history", "Ada", *T))
+    # each fact says which member's device recorded it, on every device
+    for run in (a, b):
+        for name, member in (("Ada", "ada-laptop"), ("Grace", "ada-desk")):
+            events = run.json("history", name, *T)["events"]
+            assert [e["recorded_by"] for e in events] == [member] * len(events), (name, events)
+    assert "by ada-desk]" in a.ok("history", "Grace", *T).stdout
     assert "send the COBOL paper" in json.dumps(a.json("due", *T))
     assert fact_count(a) == fact_count(b) == 4
     # again and again: nothing more moves

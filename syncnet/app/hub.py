@@ -92,6 +92,12 @@ def joined(net: Any) -> bool:
     return _team(net) is not None
 
 
+def recorded_by(net: Any, fact_ids: list[str]) -> dict[str, str]:
+    """Fact id -> the member of the team whose device recorded it, for the facts that went
+    through the hub (pushed from here, or pulled); empty when this store joined no hub."""
+    return dict(net.state.recorded_by(fact_ids)) if joined(net) else {}
+
+
 def met_by(net: Any) -> dict[str, str]:
     """Contact id -> the member of the team who met them (recorded the first meeting), for
     the contacts that went through the hub; empty when this store joined no hub."""
@@ -220,15 +226,19 @@ class Exchange:
             if new:
                 keys = self._keys_to_push()  # read after the facts: the keys they need are there
                 envelopes, met = [], []
+                # who recorded each: a fact pulled from another hub keeps its member (a team
+                # that moved to a new hub), the others are this device's
+                by = self.net.state.recorded_by([row[1].hex for row in new])
                 for hub_id, fact_id, topic, state in new:
+                    member = str(by.get(fact_id.hex) or self.member)
                     if topic not in CLASSES or topic == MET or self.codec.sealed_with(state, (ME, PRIVATE)):
                         # stored before types were sealed, a first meeting (who met them), or
                         # texts of this device's own subjects: decoded, and sealed again
-                        fact = self.codec.fact_of(Envelope(fact_id, self.member, topic, state))
-                        envelopes.append(self.codec.seal_fact(self._for_hub(fact), self.member))
-                        met.append((fact, self.member))
+                        fact = self.codec.fact_of(Envelope(fact_id, member, topic, state))
+                        envelopes.append(self.codec.seal_fact(self._for_hub(fact), member))
+                        met.append((fact, member))
                     else:
-                        envelopes.append(self.codec.seal_encoded(fact_id, topic, state, self.member, hub_id))
+                        envelopes.append(self.codec.seal_encoded(fact_id, topic, state, member, hub_id))
                 try:
                     self.hub.put(envelopes, keys)
                 except FactOnHub:
@@ -237,6 +247,9 @@ class Exchange:
                 assert self._slots is not None
                 self._slots.update((slot, not erased) for slot, _, erased in keys)
                 self._note_met(met)
+                self.net.state.set_recorded_by(
+                    {row[1].hex: self.member for row in new if row[1].hex not in by}
+                )
                 done.pushed += len(new)
                 done.keys_pushed += sum(
                     1 for slot, _, erased in keys if not erased and slot != self._private_slot
@@ -350,6 +363,7 @@ class Exchange:
                 erase = self._erased_by(facts)
                 log.append_encoded([(e.fact_id, e.topic, e.state) for e in missing], erase_keys=erase)
                 self._note_met(decoded)
+                self.net.state.set_recorded_by({e.fact_id.hex: e.member for e in missing})
                 done.pulled += len(missing)
                 done.erased += sum(1 for f in facts if isinstance(f, ev.ContactForgotten))
             position = rows[-1][0]

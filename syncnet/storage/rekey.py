@@ -332,4 +332,10 @@ def _copy_state(old: sqlite3.Connection, new: sqlite3.Connection, old_key: bytes
             continue
         rows.append((scope, key, keys.encrypt(new_key, plain, aad)))
     new.executemany("INSERT INTO syncnet_state VALUES (?, ?, ?)", rows)
+    if old.execute("SELECT 1 FROM sqlite_master WHERE name = 'syncnet_recorded_by'").fetchone():
+        from syncnet.storage.statestore import RECORDED_BY
+
+        new.execute(RECORDED_BY)  # who recorded which fact: no secret in it, copied as it is
+        new.executemany("INSERT INTO syncnet_recorded_by VALUES (?, ?)",
+                        old.execute("SELECT fact, member FROM syncnet_recorded_by").fetchall())  # fmt: skip
     return len(rows), dropped

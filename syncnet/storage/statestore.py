@@ -27,11 +27,22 @@ SCHEMA = (
 )
 
 
+# Who recorded each fact that crossed a hub: the fact's id (visible in the log already) and
+# the number of its member in a sealed list (the state's "hub"/"members"): a row per fact,
+# written by the thousand as facts are pulled, too many for a sealed value each.
+RECORDED_BY = (
+    "CREATE TABLE IF NOT EXISTS syncnet_recorded_by ("
+    " fact TEXT PRIMARY KEY, member INTEGER NOT NULL) WITHOUT ROWID"
+)
+MEMBERS = ("hub", "members")
+
+
 class StateStore:
     def __init__(self, db_path: Location, store_key: bytes, timeout: float = 30) -> None:
         self._key = store_key
         self._conn = connect(db_path, timeout)
         self._conn.execute(SCHEMA)
+        self._conn.execute(RECORDED_BY)
         self.notices: list[str] = []  # damaged values read as missing, for the caller to say
 
     def close(self) -> None:
@@ -53,6 +64,51 @@ class StateStore:
             if note not in self.notices:
                 self.notices.append(note)
             return None
+
+    def set_recorded_by(self, facts: dict[str, str]) -> None:
+        """Fact id (hex) -> member, for facts that crossed a hub; a fact's first stays."""
+        if not facts:
+            return
+        scope, key = MEMBERS
+        with immediate(self._conn) as conn:  # the list read and written under the write lock
+            names = list(self.get(scope, key) or [])
+            index = {name: i for i, name in enumerate(names)}
+            for name in sorted(set(facts.values()) - set(index)):
+                index[name] = len(names)
+                names.append(name)
+            if len(names) > len(self.get(scope, key) or []):
+                conn.execute("INSERT INTO syncnet_state VALUES (?, ?, ?) ON CONFLICT (scope, key) "
+                             "DO UPDATE SET data = excluded.data",
+                             (scope, key, seal_json(self._key, names, f"{scope}:{key}")))  # fmt: skip
+            conn.executemany("INSERT INTO syncnet_recorded_by VALUES (?, ?) ON CONFLICT DO NOTHING",
+                             [(fact, index[name]) for fact, name in facts.items()])  # fmt: skip
+
+    def recorded_by(self, facts: list[str]) -> dict[str, str]:
+        """Fact id (hex) -> the member who recorded it, for those of `facts` known."""
+        names = list(self.get(*MEMBERS) or [])
+        out: dict[str, str] = {}
+        for start in range(0, len(facts), 500):
+            part = facts[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT fact, member FROM syncnet_recorded_by WHERE fact IN ({marks})"
+            for fact, number in self._conn.execute(sql, part).fetchall():
+                if 0 <= int(number) < len(names):
+                    out[str(fact)] = str(names[int(number)])
+        return out
+
+    def get_many(self, scope: str, keys: list[str]) -> dict[str, Any]:
+        """The values of these keys of a scope that are there (and open), in few queries."""
+        out: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT key, data FROM syncnet_state WHERE scope = ? AND key IN ({marks})"
+            for key, blob in self._conn.execute(sql, (scope, *part)).fetchall():
+                try:
+                    out[str(key)] = open_json(self._key, bytes(blob), f"{scope}:{key}")
+                except UNREADABLE:
+                    continue
+        return out
 
     def scope(self, scope: str) -> dict[str, Any]:
         """Every value of a scope, in one query (values that no longer open are left out)."""

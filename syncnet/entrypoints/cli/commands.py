@@ -753,9 +753,12 @@ def history(c: Ctx, contact: str, today: str | None, known_at: str | None, as_js
     With --today, only facts dated on or before that day; with --known-at, only those
     recorded by then. Use a fact's id with 'syncnet retract' or 'syncnet amend'.
     """
+    from syncnet.app.hub import recorded_by
+
     with c.network(today, known_at) as net:
         ref, entries = net.history(contact)
-    render.history(ref, entries, as_json)
+        by = recorded_by(net, [e.fact_id for e in entries])  # in a team's hub: whose device
+    render.history(ref, entries, as_json, by)
 
 
 @cli.command()

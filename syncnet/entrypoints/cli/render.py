@@ -194,13 +194,16 @@ def warnings(found: Sequence[tuple[pj.Warning, ContactRef | None]], as_json: boo
                          f"{f' ({w.on.isoformat()})' if w.on else ''}" for w, ref in found))  # fmt: skip
 
 
-def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool) -> None:
+def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool,
+            recorded_by: dict[str, str] | None = None) -> None:  # fmt: skip
+    by = recorded_by or {}
     if as_json:
         emit_json({"contact": contact_json(ref),
                    "events": [{"on": e.on.isoformat(), "recorded": e.recorded.isoformat(), "kind": e.kind,
                                "fact_id": e.fact_id, "short": e.fact_id[:8], "details": e.details,
                                "retracted": _correction_json(e.retracted),
-                               "amended": [_correction_json(a) for a in e.amended]}
+                               "amended": [_correction_json(a) for a in e.amended],
+                               "recorded_by": by.get(e.fact_id)}
                               for e in entries]})  # fmt: skip
         return
     from syncnet.entrypoints.terminal import printable
@@ -211,7 +214,8 @@ def history(ref: ContactRef, entries: Sequence[HistoryEntry], as_json: bool) -> 
         detail = ", ".join(
             f"{k}={printable(str(v))}" for k, v in e.details.items() if k != "contact_id" and v is not None
         )
-        when = f"[recorded {e.recorded:%Y-%m-%d %H:%M} UTC]"
+        member = f" by {printable(by[e.fact_id])}" if e.fact_id in by else ""
+        when = f"[recorded {e.recorded:%Y-%m-%d %H:%M} UTC{member}]"
         line = f"{e.fact_id[:8]}  {e.on.isoformat()}  {e.kind:<11} {detail}   {when}"
         if e.retracted is not None:
             why = e.retracted.get("reason")
