@@ -8,7 +8,7 @@
   drivers loaded), which is what the store itself costs.
 
 PostgreSQL: SYNCNET_BENCH_PG (default postgresql://postgres@127.0.0.1:5432/postgres); each
-run gets a new database, dropped after it.
+run gets a new database, dropped after it (bench/hub.py's new_database).
 """
 
 from __future__ import annotations
@@ -20,33 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from syncnet import Network, init_store
 
 from .__main__ import alternate, figure
+from .hub import new_database
 from .store import BATCH, BareApp, decode_all
 from .synthetic import TODAY, network
-
-ADMIN = os.environ.get("SYNCNET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    import psycopg
-
-    name = f"syncnet_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def bare_pg_app(url: str) -> BareApp:
@@ -95,7 +77,7 @@ def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
             same_events = decode_all(net)
 
         def syncnet_record() -> float:
-            with database() as url:
+            with new_database() as url:
                 home = Path(tempfile.mkdtemp(dir=scratch))
                 init_store(home, database=url)
                 with Network.open(home, home / "config.toml", today=TODAY) as net:
@@ -105,7 +87,7 @@ def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
                 return took
 
         def anchor_record() -> float:
-            with database() as url:
+            with new_database() as url:
                 app = bare_pg_app(url)
                 try:
                     t = time.perf_counter()
@@ -123,7 +105,7 @@ def run(quick: bool, repeat: int) -> list[dict[str, Any]]:
 
         # The same facts in a PostgreSQL store (restored from an export: the same ids and
         # views), `due` in a new process on each.
-        with database() as url:
+        with new_database() as url:
             pg = scratch / "pg"
             init_store(pg, database=url)
             export = scratch / "facts.jsonl"
