@@ -135,12 +135,21 @@ def test_commands_work_on_postgres_and_no_plain_text_reaches_it(
     with psycopg.connect(hub_url) as conn:
         erased = conn.execute("SELECT count(*) FROM syncnet_keys WHERE kind = 'erased'").fetchone()
     assert erased == (1,)
-    # what is not offered on PostgreSQL says so, in one line, and changes nothing
-    for args in (("backup", tmp_path / "b.backup"), ("rekey",)):
-        out = run(*args)
-        assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
-        assert "PostgreSQL" in out.stderr
+    # rekey is not offered on PostgreSQL: it says so, in one line, and changes nothing
+    out = run("rekey")
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1 and "PostgreSQL" in out.stderr
     assert run.json("verify")["whole"]
+    # a backup restores as a store in SQLite, whole, with every read as it was
+    reads = [("contacts", *T), ("due", *T), ("balance", *T), ("history", "Ada", *T), ("split", *T)]
+    before = {args: run.json(*args) for args in reads}
+    run.ok("backup", tmp_path / "pg.backup")
+    restored = Runner(tmp_path / "restored", tmp_path)
+    restored.ok("restore", tmp_path / "pg.backup", "--key-file", run.home / "key")
+    assert (restored.home / "store.db").exists()
+    assert "database" not in json.loads((restored.home / "store.json").read_text())
+    assert restored.json("verify")["whole"]
+    assert {args: restored.json(*args) for args in reads} == before
+    assert restored.fails("show", "Grace", *T)  # forgotten before the backup: still forgotten
 
 
 def test_the_daemon_on_postgres_sees_facts_recorded_after_it_started(

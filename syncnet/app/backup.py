@@ -58,11 +58,8 @@ def backup(net: Network, dest: Path, *, force: bool = False,
            progress: Callable[[int], None] | None = None) -> Done:  # fmt: skip
     """Back up the store `net` has open (its key checked by opening it) to `dest`."""
     store = net.store
-    if store.url is not None:
-        raise BadInput("'syncnet backup' copies a store in SQLite; a store on PostgreSQL is backed up with "
-                       "pg_dump (it holds ciphertext only) together with the data directory's store.json "
-                       "and key file")  # fmt: skip
-    manifest, size = files.write_backup(store.home, store.db_path, dest, force=force, progress=progress)
+    manifest, size = files.write_backup(store.home, store.db_path, dest, force=force, progress=progress,
+                                        url=store.url)  # fmt: skip
     return Done(dest, store.home, manifest.facts, manifest.key, size, manifest.created)
 
 

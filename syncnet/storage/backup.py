@@ -115,6 +115,60 @@ def snapshot(db_path: Path, copy: Path, progress: Callable[[int], None] | None =
     return int(facts or 0)
 
 
+INSERT_FACT = ("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+               "VALUES (?, ?, ?, ?, ?)")  # fmt: skip
+
+
+def snapshot_postgres(url: str, copy: Path, progress: Callable[[int], None] | None = None) -> int:
+    """A copy, in the new SQLite file `copy` (created 0600), of the store kept in the
+    PostgreSQL database at `url`: its facts at their positions, its keys, the seal of its
+    log and its state, read in one snapshot (a repeatable-read transaction) while other
+    processes write; the views are rebuilt by the store restored from it. Returns the
+    position of the last fact. `progress` gets the bytes copied so far."""
+    import psycopg
+
+    from syncnet.storage.factlog import FactLog
+    from syncnet.storage.keys import random_key
+    from syncnet.storage.statestore import RECORDED_BY
+    from syncnet.storage.statestore import SCHEMA as STATE
+
+    os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # never open to others
+    FactLog(copy, random_key(), create=True).close()  # the tables of a store in SQLite, empty
+    dst = sqlite3.connect(copy)
+    last, copied = 0, 0
+    try:
+        dst.execute(STATE)
+        dst.execute(RECORDED_BY)
+        with psycopg.connect(url, connect_timeout=int(LOCK_TIMEOUT_S)) as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            with conn.cursor(name="syncnet_backup") as facts:  # streamed from the server
+                sql = ("SELECT notification_id, originator_id, originator_version, topic, state "
+                       "FROM stored_events ORDER BY notification_id")  # fmt: skip
+                facts.execute(sql)
+                while rows := facts.fetchmany(5000):
+                    dst.executemany(INSERT_FACT, [(n, oid.hex, v, t, bytes(b)) for n, oid, v, t, b in rows])
+                    last = int(rows[-1][0])
+                    copied += sum(len(r[4]) for r in rows)
+                    if progress is not None:
+                        progress(copied)
+            for table, columns in (("syncnet_keys", 3), ("syncnet_chain", 2), ("syncnet_state", 3),
+                                   ("syncnet_recorded_by", 2)):  # fmt: skip
+                found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+                if found is None or found[0] is None:
+                    continue  # a store that never wrote any (no sync, no hub)
+                rows = [tuple(bytes(v) if isinstance(v, (bytes, memoryview)) else v for v in r)
+                        for r in conn.execute(f"SELECT * FROM {table}").fetchall()]  # fmt: skip
+                dst.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * columns)})", rows)
+        dst.commit()
+        dst.execute("PRAGMA journal_mode=DELETE")
+    except psycopg.Error as e:
+        reason = " ".join(str(e).split())[:200]
+        raise StoreError(f"cannot back up the store's PostgreSQL database: {reason}") from None
+    finally:
+        dst.close()
+    return last
+
+
 class _Hashing:
     """A binary file that hashes what is written to it."""
 
@@ -258,9 +312,11 @@ def _put(tmp: Path, dest: Path, force: bool) -> None:
 
 
 def write_backup(home: Path, db_path: Path, dest: Path, *, force: bool = False,
-                 progress: Callable[[int], None] | None = None) -> tuple[Manifest, int]:  # fmt: skip
+                 progress: Callable[[int], None] | None = None, url: str | None = None,
+                 ) -> tuple[Manifest, int]:  # fmt: skip
     """Back up the store in `home` to `dest` (written to dest.tmp, then renamed); returns
-    the manifest and the size of the file written."""
+    the manifest and the size of the file written. `url`: the store is in that PostgreSQL
+    database; the backup holds it as a store in SQLite (what `restore` makes of it)."""
     if dest.is_dir():
         raise BadInput(f"{dest} is a directory: name the backup file to write")
     if not dest.parent.is_dir():
@@ -269,6 +325,9 @@ def write_backup(home: Path, db_path: Path, dest: Path, *, force: bool = False,
         meta = (home / META_FILE).read_bytes()
     except OSError as e:
         raise StoreError(f"cannot read {home / META_FILE}: {e.strerror}") from None
+    if url is not None:  # restored, it is a store in SQLite: its meta without the database
+        meta = (json.dumps({k: v for k, v in json.loads(meta).items() if k != "database"}, indent=2)
+                + "\n").encode()  # fmt: skip
     mode = key_mode(home)
     if mode not in ("file", "passphrase"):
         raise StoreError(f"{home / META_FILE}: unknown store format")
@@ -288,7 +347,10 @@ def write_backup(home: Path, db_path: Path, dest: Path, *, force: bool = False,
             raise StoreError(f"cannot write in {dest.parent}: {e.strerror}") from None
         try:
             copy = scratch / DB_NAME
-            facts = snapshot(db_path, copy, progress)
+            if url is None:
+                facts = snapshot(db_path, copy, progress)
+            else:
+                facts = snapshot_postgres(url, copy, progress)
             created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             members = ((META_FILE, len(meta)), (DB_NAME, copy.stat().st_size))
             manifest = Manifest(FORMAT, created, mode, facts, members)
