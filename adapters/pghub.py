@@ -15,6 +15,7 @@ Tables (in the database of the URL, schema public):
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -229,13 +230,14 @@ class PostgresHub:
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for a fact to be put on the hub (LISTEN/NOTIFY);
         True when one was. The first call starts listening."""
-        if self._listener is None:
-            self._listener = self._connection()
-            self._listener.execute(f"LISTEN {FACTS_TABLE}")
         try:
+            if self._listener is None:
+                self._listener = self._connection()
+                self._listener.execute(f"LISTEN {FACTS_TABLE}")
             return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
         except psycopg.Error as e:
-            self._listener.close()
+            if self._listener is not None:
+                self._listener.close()
             self._listener = None
             raise HubError(f"the hub at {self.where} stopped answering: {type(e).__name__}") from None
 
@@ -264,7 +266,8 @@ class PostgresHub:
     def release(self, number: int) -> None:
         if number in self._held and self._leases is not None:
             self._held.discard(number)
-            self._leases.execute("SELECT pg_advisory_unlock(%s)", (number,))
+            with contextlib.suppress(psycopg.Error):  # a cut connection released it already
+                self._leases.execute("SELECT pg_advisory_unlock(%s)", (number,))
 
     def close(self) -> None:
         for conn in (self._listener, self._leases):

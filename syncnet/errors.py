@@ -100,5 +100,10 @@ class HubError(SyncnetError):
     """The hub could not be reached, read or written; nothing was lost (docs/hub.md)."""
 
 
+class StoredMeanwhile(StoreError):
+    """Another process stored some of these facts meanwhile (two pulls at once): nothing
+    of this batch was written; asking again which facts are there settles it."""
+
+
 class FactOnHub(HubError):
     """A fact of a batch is on the hub already (another device pushed it meanwhile)."""

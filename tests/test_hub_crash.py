@@ -99,3 +99,25 @@ def test_pushes_and_pulls_killed_at_random_moments_lose_and_double_nothing(
         f"push and pull of {len(mine):,} facts killed ({kills[0]} and {kills[1]} times) and resumed in "
         f"{time.monotonic() - started:.1f} s"
     )
+
+
+def test_two_pulls_at_once_into_one_store_both_succeed(tmp_path: Path, hub_url: str) -> None:
+    """The daemon pulls on every notification while the user runs `hub sync`: the one that
+    finds facts stored meanwhile asks again, and no fact is there twice."""
+    a, b = two_devices(tmp_path, hub_url)
+    names = [f"P{i:03d} Lovelace" for i in range(50)]
+    record(a.home, *(cmd.Meet(n, on=date(2026, 11, 1)) for n in names))
+    record(a.home, *(cmd.Touch(names[i % 50], by="me", on=date(2026, 11, 2)) for i in range(5_000)))
+    a.ok("hub", "push")
+    b.ok("hub", "status")  # the views folded: both pulls below start at once
+    pulls = [
+        subprocess.Popen([sys.executable, "-m", "syncnet", "hub", "pull"], env=b.env(),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    for p in pulls:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    theirs = ids_in(b.home)
+    assert len(theirs) == len(set(theirs)) == len(ids_in(a.home))
+    assert b.json("verify")["whole"]

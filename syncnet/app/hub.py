@@ -36,7 +36,7 @@ from syncnet.app.recorded import ME, PRIVATE
 from syncnet.domain import events as ev
 from syncnet.domain.corrections import Corrections
 from syncnet.domain.sealed import Sealed
-from syncnet.errors import BadInput, FactOnHub, WrongKey
+from syncnet.errors import BadInput, FactOnHub, StoredMeanwhile, WrongKey
 from syncnet.storage.hubcodec import Envelope, HubCodec
 from syncnet.storage.keys import KEY_BYTES, PRIVATE_MARK, encrypt
 from syncnet.storage.library import CLASSES, CORRECTION, MET
@@ -151,6 +151,9 @@ def init_hub(net: Any, hub: HubStore, new_key: bool = False) -> bool:
             "('syncnet hub key FILE' on a device of the team, then 'syncnet hub join FILE')"
         )
     check = hub.create(codec.check_value()) if found is None else found
+    if not codec.opens(check):  # another device set it up in the same moment
+        raise BadInput(f"the hub at {hub.where} was set up meanwhile by another device: join it with its "
+                       "team key ('syncnet hub join FILE')")  # fmt: skip
     if team is None or team["hub"] != hmac.new(key, check, "sha256").hexdigest()[:32]:
         _save_team(net, key, check)
     return found is None
@@ -183,7 +186,6 @@ class Exchange:
         key = base64.b64decode(team["key"])
         self._key = key
         self.codec = HubCodec(key)
-        self._checked = False
         self._self = UUID(team["self"])
         self._self_key = base64.b64decode(team["self_key"])
         self._private = UUID(team.setdefault("private", uuid4().hex))
@@ -191,10 +193,10 @@ class Exchange:
         self._slots: dict[bytes, bool] | None = None
 
     def check(self) -> None:
-        """Once, before the first exchange: the hub is the one this store joined (it is
-        asked only then: a daemon starts, and works on, while the hub is unreachable)."""
-        if self._checked:
-            return
+        """Before each exchange (one small query): the hub is the one this store joined; a
+        hub set up again from scratch starts the marks over. The team's state is read
+        again too: a command may have changed it under a running daemon."""
+        self.team = _team(self.net) or self.team
         check = self.hub.check()
         if check is None or not self.codec.opens(check):
             raise WrongKey(f"the hub at {self.hub.where} is not the one this store joined (its team key does "
@@ -203,7 +205,7 @@ class Exchange:
         if self.team["hub"] != mark:  # set up again from scratch: start over
             self.team.update(pushed=0, pulled=0, keys=0, hub=mark)
             self._save()
-        self._checked = True
+            self._slots = None
 
     def _save(self) -> None:
         self.net.state.put(SCOPE, "team", self.team)
@@ -361,7 +363,10 @@ class Exchange:
                 done.by[e.member] = done.by.get(e.member, 0) + 1
             if missing:
                 erase = self._erased_by(facts)
-                log.append_encoded([(e.fact_id, e.topic, e.state) for e in missing], erase_keys=erase)
+                try:
+                    log.append_encoded([(e.fact_id, e.topic, e.state) for e in missing], erase_keys=erase)
+                except StoredMeanwhile:
+                    continue  # another pull (the daemon's) stored some meanwhile: ask again
                 self._note_met(decoded)
                 self.net.state.set_recorded_by({e.fact_id.hex: e.member for e in missing})
                 done.pulled += len(missing)

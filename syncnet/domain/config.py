@@ -227,6 +227,9 @@ def store_problem(url: str, where: str) -> None:
         raise ConfigError(f"{label} must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
     if re.search(r"://[^/@]*:[^/@]*@", url) or re.search(r"[?&]password=", url):
         raise ConfigError(f"{label} holds a password: remove it and use the PGPASSWORD variable or ~/.pgpass")
+    if "?" in url:  # the pooled connections take host, port, database and user only
+        raise ConfigError(f"{label} has parameters after '?': set them as libpq's variables instead "
+                          "(PGSSLMODE, PGSSLROOTCERT, PGAPPNAME...), which every connection reads")
 
 
 def parse_hub(table: dict[str, Any]) -> Hub:

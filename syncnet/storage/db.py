@@ -96,7 +96,8 @@ def postgres(conn: Any) -> bool:
 
 def pragma(conn: Any, statement: str) -> Any:
     """A SQLite PRAGMA; nothing on PostgreSQL, where secure_delete's job is done by a
-    VACUUM after an erasure (`vacuum`) and there is no WAL file of syncnet's to fold."""
+    VACUUM FULL of the table after an erasure (FactLog.scrub, ViewStore._flush) and there
+    is no WAL file of syncnet's to fold."""
     if postgres(conn):
         return None
     return conn.execute(f"PRAGMA {statement}")

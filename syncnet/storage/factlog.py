@@ -22,7 +22,7 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 
-from syncnet.errors import StoreError
+from syncnet.errors import StoredMeanwhile, StoreError
 from syncnet.storage import chain
 from syncnet.storage.db import LOCK_TIMEOUT_S, Location, PgConnection, is_postgres
 
@@ -211,7 +211,7 @@ class FactLog:
         """Facts given as `encoded_after` gives them (id, class, bytes), encrypted with the
         store key and appended in one transaction, with the destruction of the data keys
         of `erase_keys` (as `append`): a pull need not decode a fact to store it."""
-        from eventsourcing.persistence import PersistenceError, StoredEvent
+        from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
         cipher = self._app.mapper.cipher
         assert cipher is not None
@@ -219,6 +219,8 @@ class FactLog:
                   for i, t, b in facts]  # fmt: skip
         try:
             self._app.recorder.insert_events(stored, wrapped_keys=[], erase_keys=list(erase_keys))
+        except IntegrityError:
+            raise StoredMeanwhile("another process stored some of these facts meanwhile") from None
         except PersistenceError as e:
             raise StoreError(f"could not write to the store: {e}") from None
         if erase_keys:
@@ -318,6 +320,8 @@ class FactLog:
         """The condition (and its parameters) on the ids that start with `prefix` (hex): a
         range of the primary key (text on SQLite, uuid on PostgreSQL)."""
         if self._pg is not None:
+            if len(prefix) > 32:
+                return "1 = 0", ()  # longer than any id: no fact
             low, high = UUID(prefix.ljust(32, "0")), UUID(prefix.ljust(32, "f"))
             return "originator_id BETWEEN ? AND ?", (low, high)
         return "originator_id >= ? AND originator_id < ?", (prefix, prefix + "g")  # "g" after every hex digit
@@ -353,7 +357,7 @@ class FactLog:
             return
         sql = "INSERT INTO syncnet_keys VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
         if self._pg is not None:
-            self._pg.executemany(sql, wrapped_keys)  # one statement: autocommit makes it one transaction
+            self._pg.executemany(sql, wrapped_keys)  # a row at a time: each key stands alone
             return
         with self._sqlite().datastore.transaction(commit=True) as cursor:
             cursor.executemany(sql, list(wrapped_keys))

@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidTag
 
 from syncnet.domain.rows import KINDS, META_KEY, Views, decode_row, encode_row, fingerprint
 from syncnet.errors import ViewsDamaged
-from syncnet.storage.db import Location, connect, database_errors, immediate, pragma
+from syncnet.storage.db import Location, connect, database_errors, immediate, postgres, pragma
 from syncnet.storage.keys import decrypt, seal_json
 
 PAGE = 1000
@@ -164,6 +164,7 @@ class ViewStore:
         self._fingerprint = stored_fingerprint()
         # what was found damaged and rebuilt from the log, for the caller to say (stderr)
         self.notices: list[str] = []
+        self._vacuum_names = False  # PostgreSQL: a forgotten contact's name hashes to purge
         self._conn = connect(db_path, timeout)
         pragma(self._conn, "secure_delete = ON")
         for statement in SCHEMA:
@@ -576,6 +577,7 @@ class ViewStore:
             # key, they would confirm a guessed name
             gone = [(c,) for c in views.forgotten]
             conn.executemany("DELETE FROM syncnet_name_index WHERE contact = ?", gone)
+            self._vacuum_names = self._vacuum_names or bool(gone)
             track = [(NAME, position, self._stamp(NAME, position))]
             if agenda:
                 track.append((AGENDA, agenda, self._stamp(AGENDA, agenda)))
@@ -584,4 +586,9 @@ class ViewStore:
                 "DO UPDATE SET position = excluded.position, fingerprint = excluded.fingerprint",
                 track,
             )
+        if self._vacuum_names and postgres(self._conn):
+            # PostgreSQL keeps a deleted row's old version in the table's pages until a
+            # vacuum (SQLite's secure_delete zeroes it): the name hashes leave them here
+            self._conn.execute("VACUUM FULL syncnet_name_index")
+            self._vacuum_names = False
         return True
