@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 
 from syncnet.errors import BadInput, Refused, StoreError
 from syncnet.storage.db import LOCK_TIMEOUT_S
+from syncnet.storage.factlog import EVENTS as EVENTS_TABLE
 from syncnet.storage.factlog import check_tables, last_position_in
 from syncnet.storage.paths import fsync_dir
 from syncnet.storage.store import DB_NAME, KEY_FILE, META_FILE, key_mode
@@ -115,7 +116,7 @@ def snapshot(db_path: Path, copy: Path, progress: Callable[[int], None] | None =
     return int(facts or 0)
 
 
-INSERT_FACT = ("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+INSERT_FACT = (f"INSERT INTO {EVENTS_TABLE} (rowid, originator_id, originator_version, topic, state) "
                "VALUES (?, ?, ?, ?, ?)")  # fmt: skip
 
 
@@ -143,7 +144,7 @@ def snapshot_postgres(url: str, copy: Path, progress: Callable[[int], None] | No
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             with conn.cursor(name="syncnet_backup") as facts:  # streamed from the server
                 sql = ("SELECT notification_id, originator_id, originator_version, topic, state "
-                       "FROM stored_events ORDER BY notification_id")  # fmt: skip
+                       f"FROM {EVENTS_TABLE} ORDER BY notification_id")  # fmt: skip
                 facts.execute(sql)
                 while rows := facts.fetchmany(5000):
                     dst.executemany(INSERT_FACT, [(n, oid.hex, v, t, bytes(b)) for n, oid, v, t, b in rows])
