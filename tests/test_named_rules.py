@@ -117,6 +117,7 @@ def test_kinds_are_plain_strings_in_text_json_keys_and_uids() -> None:
     assert [f"{k}" for k in RuleKind] == ["followup", "season", "promise", "cadence", "birthday"]
     assert [str(k) for k in WarningKind] == [
         "asked-before-giving", "only-reacting", "collecting", "not-networking", "taking",
+        "wanting-to-impress", "split-off-target",
     ]  # fmt: skip
     assert json.dumps({"rule": RuleKind.FOLLOWUP, "kind": WarningKind.ASKED_BEFORE_GIVING}) == (
         '{"rule": "followup", "kind": "asked-before-giving"}'

@@ -49,6 +49,9 @@ RANGES: dict[str, tuple[int | float, int | float]] = {
     "warnings.collecting_days": (1, MAX_DAYS),
     "warnings.quiet_days": (1, MAX_DAYS),
     "warnings.taking_balance": (-1000, 0),
+    "warnings.impress_margin": (0, 100),
+    "warnings.split_margin": (0, 100),
+    "warnings.split_min_minutes": (0, 1_000_000),
     "targets.*.horizon_days": (0, MAX_DAYS),
     "targets.*.timeout": (0.1, 3600.0),
     "targets.*.max_items": (1, MAX_ITEMS),
@@ -107,6 +110,9 @@ class Warnings:
     collecting_days: int = 90
     quiet_days: int = 30
     taking_balance: int = -3
+    impress_margin: int = 10  # percentage points of self-presentation above its target share
+    split_margin: int = 15  # percentage points a part of the split may stray from its target
+    split_min_minutes: int = 120  # minutes in the split window before either is judged
 
 
 # [0-9], never \d: \d and int() take every script's digits ("PT٩H" read as PT9H).

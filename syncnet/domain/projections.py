@@ -46,7 +46,9 @@ from syncnet.domain.warnings import (
     collecting,
     not_networking,
     only_reacting,
+    split_off_target,
     taking,
+    wanting_to_impress,
 )
 
 __all__ = [
@@ -240,7 +242,7 @@ def warnings(
     config: Config,
     days_of: Callable[[str], LedgerView] | None = None,
 ) -> list[Warning]:
-    """The five warnings (syncnet.domain.warnings), in the order they are reported."""
+    """The warnings (syncnet.domain.warnings), in the order they are reported."""
     ledger_list = list(ledgers)
     out: list[Warning] = []
     for ledger in ledger_list:
@@ -249,4 +251,6 @@ def warnings(
              for b in balances(ledger_list, [], today, config.minutes, days_of).values()]  # fmt: skip
     found += [collecting(c, today, config) for c in contacts]
     found += [only_reacting(days, today, config), not_networking(days, today, config)]
+    split = time_split(days, today, config)
+    found += [wanting_to_impress(split, config), split_off_target(split, config)]
     return out + [w for w in found if w is not None]

@@ -1,7 +1,7 @@
 """The rules of docs/rules.md, each in a function named after it. Pure: no I/O.
 
 Here: the kinds of rules and warnings, the seasons and windows, and the five
-reminder rules (follow-up, season, promise, cadence, birthday). The five warnings are in
+reminder rules (follow-up, season, promise, cadence, birthday). The warnings are in
 warnings.py; what counts as an interaction, as initiated by me and which bucket of
 the time split a fact falls into are next to the facts (events.py), so that reading
 the agenda never loads the event classes.
@@ -32,13 +32,15 @@ class RuleKind(StrEnum):
 
 
 class WarningKind(StrEnum):
-    """The five warnings of `syncnet warnings`, by the names they are reported under."""
+    """The warnings of `syncnet warnings`, by the names they are reported under."""
 
     ASKED_BEFORE_GIVING = "asked-before-giving"
     ONLY_REACTING = "only-reacting"
     COLLECTING = "collecting"
     NOT_NETWORKING = "not-networking"
     TAKING = "taking"
+    WANTING_TO_IMPRESS = "wanting-to-impress"
+    SPLIT_OFF_TARGET = "split-off-target"
 
 
 class Bucket(StrEnum):

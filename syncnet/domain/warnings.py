@@ -1,4 +1,4 @@
-"""The five warnings of docs/rules.md ("Warnings"), each in a function named after it. Pure.
+"""The warnings of docs/rules.md ("Warnings"), each in a function named after it. Pure.
 
 `syncnet.domain.projections.warnings` runs them all, in the order they are reported.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from syncnet.domain.config import Config
 from syncnet.domain.rows import (
@@ -19,6 +20,9 @@ from syncnet.domain.rows import (
     TallyView,
 )
 from syncnet.domain.rules import WarningKind, window
+
+if TYPE_CHECKING:
+    from syncnet.domain.projections import TimeSplit
 
 
 @dataclass(frozen=True)
@@ -115,3 +119,45 @@ def not_networking(days: dict[str, list[int]], today: date, config: Config) -> W
         None,
         f"no new contact and no interaction in the last {quiet} days",
     )
+
+
+PARTS = ("give", "self", "ask")
+
+
+def _shares(split: TimeSplit) -> dict[str, float]:
+    return {part: 100 * getattr(split, part) / split.total for part in PARTS}
+
+
+def wanting_to_impress(split: TimeSplit, config: Config) -> Warning | None:
+    """docs/rules.md: "**wanting-to-impress**: in the split window, self-presentation takes
+    more than its target share (20 %) plus 10 points of my networking time, with at least
+    120 minutes in the window." The guide: talking about oneself instead of listening."""
+    w = config.warnings
+    if split.total < max(1, w.split_min_minutes):
+        return None
+    share = _shares(split)["self"]
+    if share <= config.split.self + w.impress_margin:
+        return None
+    return Warning(WarningKind.WANTING_TO_IMPRESS, None, None,
+                   f"{share:.0f} % of your networking time went to presenting yourself (target "
+                   f"{config.split.self} %): listen, ask about their work and plans, offer help")  # fmt: skip
+
+
+def split_off_target(split: TimeSplit, config: Config) -> Warning | None:
+    """docs/rules.md: "**split-off-target**: in the split window, a part of the time split
+    (give, self, ask) differs from its target (70-20-10) by more than 15 points, with at
+    least 120 minutes in the window; it names the share to shift, from the part most above
+    its target to the part most below."""
+    w = config.warnings
+    if split.total < max(1, w.split_min_minutes):
+        return None
+    targets = {"give": config.split.give, "self": config.split.self, "ask": config.split.ask}
+    off = {part: share - targets[part] for part, share in _shares(split).items()}
+    if all(abs(d) <= w.split_margin for d in off.values()):
+        return None
+    over = max(PARTS, key=lambda p: off[p])
+    under = min(PARTS, key=lambda p: off[p])
+    shift = min(off[over], -off[under])
+    parts = ", ".join(f"{p} {off[p] + targets[p]:.0f} % (target {targets[p]})" for p in PARTS)
+    detail = f"{parts}: shift about {shift:.0f} points of your time from {over} to {under}"
+    return Warning(WarningKind.SPLIT_OFF_TARGET, None, None, detail)

@@ -735,7 +735,8 @@ def split(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> Non
 @json_option
 @pass_ctx
 def warnings(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> None:
-    """Typical mistakes: asked before giving, only reacting, collecting, taking, not networking."""
+    """Typical mistakes: asked before giving, taking, collecting, only reacting, not
+    networking, wanting to impress, the time split off its target (docs/rules.md)."""
     with c.network(today, known_at) as net:
         found = net.warnings()
     render.warnings(found, as_json)
