@@ -29,10 +29,8 @@ import json
 import os
 import shutil
 import statistics
-import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,10 +38,11 @@ from typing import Any
 import psycopg
 from syncnet_adapters.pghub import PostgresHub
 
-from syncnet import Network, init_store
+from syncnet import Network
 from syncnet.app.hub import Exchange, init_hub, join_hub, parse_team_key, team_key_text
 
 from .__main__ import alternate
+from .store import fresh_home, timed
 from .synthetic import TODAY, network
 
 ADMIN_URL = os.environ.get("SYNCNET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -61,18 +60,6 @@ def new_database(admin: str = ADMIN_URL) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def fresh_home() -> Path:
-    home = Path(tempfile.mkdtemp(prefix="syncnet-bench-hub-"))
-    init_store(home)
-    return home
-
-
-def timed(fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def figure(name: str, mine: float, anchor: float, target: float, **extra: Any) -> dict[str, Any]:

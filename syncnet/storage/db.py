@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 LOCK_TIMEOUT_S = 30  # how long a write waits for another process's lock
 # The one advisory lock every writer of syncnet's own tables takes on PostgreSQL, as
@@ -26,20 +26,6 @@ Location = Path | str  # a SQLite file, or a PostgreSQL URL
 
 def is_postgres(location: Location) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
-
-
-class Cursor(Protocol):
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-    def __iter__(self) -> Iterator[Any]: ...
-
-
-class Connection(Protocol):
-    """What syncnet asks of a connection: sqlite3's, or PgConnection."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
-    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Any: ...
-    def close(self) -> None: ...
 
 
 _PARAM = re.compile(r"\?")

@@ -96,20 +96,6 @@ class StateStore:
                     out[str(fact)] = str(names[int(number)])
         return out
 
-    def get_many(self, scope: str, keys: list[str]) -> dict[str, Any]:
-        """The values of these keys of a scope that are there (and open), in few queries."""
-        out: dict[str, Any] = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            marks = ",".join("?" * len(part))
-            sql = f"SELECT key, data FROM syncnet_state WHERE scope = ? AND key IN ({marks})"
-            for key, blob in self._conn.execute(sql, (scope, *part)).fetchall():
-                try:
-                    out[str(key)] = open_json(self._key, bytes(blob), f"{scope}:{key}")
-                except UNREADABLE:
-                    continue
-        return out
-
     def scope(self, scope: str) -> dict[str, Any]:
         """Every value of a scope, in one query (values that no longer open are left out)."""
         rows = self._conn.execute("SELECT key, data FROM syncnet_state WHERE scope = ?", (scope,)).fetchall()
