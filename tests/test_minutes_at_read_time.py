@@ -190,7 +190,8 @@ def test_changing_minutes_in_the_config_changes_the_numbers_and_rebuilds_nothing
     run.ok("receive", "Ada Lovelace", "--kind", "advice", "--minutes", "20", "--on", "2026-11-05", *T)
     run.ok("receive", "Ada Lovelace", "--kind", "information", "--on", "2026-11-06", *T)  # no minutes
     run.ok("pitch", "--on", "2026-11-07", *T)  # pitch, no minutes
-    run.ok("ask", "Ada Lovelace", "--on", "2026-11-08", *T)  # request, no minutes
+    # request, no minutes; 15 days after the follow-up (11-03): no selling-after-follow-up
+    run.ok("ask", "Ada Lovelace", "--on", "2026-11-18", *T)
 
     # the defaults: touch 15, meeting 30, help 30, pitch 10, request 10
     assert split_minutes(run) == {"give": 30 + 15 + 7 + 30, "self": 10, "ask": 10}

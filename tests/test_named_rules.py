@@ -76,6 +76,7 @@ RULE_FUNCTIONS = [
     "syncnet.domain.rules.promise_reminder",
     "syncnet.domain.rules.cadence_reminder",
     "syncnet.domain.warnings.asked_before_giving",
+    "syncnet.domain.warnings.selling_after_follow_up",
     "syncnet.domain.warnings.only_reacting",
     "syncnet.domain.warnings.collecting",
     "syncnet.domain.warnings.not_networking",
@@ -117,7 +118,7 @@ def test_kinds_are_plain_strings_in_text_json_keys_and_uids() -> None:
     assert [f"{k}" for k in RuleKind] == ["followup", "season", "promise", "cadence", "birthday"]
     assert [str(k) for k in WarningKind] == [
         "asked-before-giving", "only-reacting", "collecting", "not-networking", "taking",
-        "wanting-to-impress", "split-off-target",
+        "wanting-to-impress", "split-off-target", "selling-after-follow-up",
     ]  # fmt: skip
     assert json.dumps({"rule": RuleKind.FOLLOWUP, "kind": WarningKind.ASKED_BEFORE_GIVING}) == (
         '{"rule": "followup", "kind": "asked-before-giving"}'

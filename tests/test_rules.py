@@ -632,7 +632,7 @@ def test_an_active_reciprocal_network_has_no_warnings() -> None:
     today = d("2026-11-25")
     c = f.met(d("2026-10-01"))
     f.give(c, d("2026-10-02"))
-    f.ask(c, d("2026-10-03"))
+    f.ask(c, d("2026-10-20"))  # after giving, and not within 14 days of the follow-up (the gift)
     f.touch(c, d("2026-11-20"), by="me")
     f.receive(c, d("2026-11-21"))
     assert f.warnings(today) == []

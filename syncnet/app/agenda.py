@@ -48,8 +48,10 @@ def agenda_items(
         contact = directory.ref(r.contact_id)
         what = unseal(by_promise[r.promise_id].what) if r.promise_id else None
         view = directory.by_id.get(r.contact_id)
-        where = unseal(view.where) if view and r.rule == RuleKind.FOLLOWUP else None
-        summary = reminder_summary(r, contact, view, what, where, birthdays.get(r.contact_id))
+        followup = view is not None and r.rule == RuleKind.FOLLOWUP
+        where = unseal(view.where) if followup and view else None
+        topics = unseal(view.met_note) if followup and view else None
+        summary = reminder_summary(r, contact, view, what, where, birthdays.get(r.contact_id), topics)
         items.append(AgendaItem(r, contact, r.state(today), summary, what))
     return items
 
@@ -85,16 +87,22 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 def reminder_summary(
     r: pj.Reminder, contact: ContactRef, view: ContactView | None, what: str | None, where: str | None,
-    birthday: tuple[int, int] | None = None,
+    birthday: tuple[int, int] | None = None, topics: str | None = None,
 ) -> str:
-    """The one line a calendar shows: who, which rule, and what to do."""
+    """The one line a calendar shows: who, which rule, and what to do. A follow-up names
+    the topics noted at the first meeting (its note) and asks to plan the next meeting
+    (docs/rules.md, "First follow-up")."""
     name = contact.name or "[forgotten]"
     if r.rule == RuleKind.BIRTHDAY:
         month, day = birthday or (r.due.month, r.due.day)
         return f"Wish {name} a happy birthday ({day} {MONTHS[month - 1]})"
     if r.rule == RuleKind.FOLLOWUP:
         place = where or (view.channel if view and view.channel != "other" else None)
-        return f"Follow up with {name} — met{f' at {place}' if place else ''} on {r.period}"
+        about = f"; pick up: {_clipped(topics)}" if topics else ""
+        return (f"Follow up with {name} — met{f' at {place}' if place else ''} on {r.period}{about}; "
+                "plan the next meeting")  # fmt: skip
+    if r.rule == RuleKind.MEETING:
+        return f"Meet {name} as planned ({r.due.isoformat()})"
     if r.rule == RuleKind.SEASON:
         season, year = r.period.rsplit("-", 1)
         return f"Touch {name} this {season} ({season} {year}, 3×1 rule)"
@@ -102,3 +110,11 @@ def reminder_summary(
         return f"Keep your promise to {name}: {what or '[forgotten]'}"
     last = view.last_interaction if view else "?"
     return f"Time to touch {name} again (cadence; last interaction {last})"
+
+
+TOPICS_SHOWN = 80  # characters of the first meeting's note a follow-up's one line shows
+
+
+def _clipped(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= TOPICS_SHOWN else one_line[: TOPICS_SHOWN - 1].rstrip() + "…"

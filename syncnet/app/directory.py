@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from syncnet.domain.rows import ContactView, GoalView
+from syncnet.domain.rows import ContactView, EventView, GoalView
 from syncnet.errors import BadInput, NotFound
 from syncnet.storage.viewstore import NAME_PREFIX, fold_name
 
@@ -296,3 +296,22 @@ def resolve_goal(ref: str, goals: dict[str, GoalView], unseal: Callable[[str], s
     if matches:
         raise NotFound(f"goal {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
     raise NotFound(f"unknown goal {ref!r}")
+
+
+def resolve_event(
+    ref: str, events: dict[str, EventView], unseal: Callable[[str], str | None], today: str
+) -> str:
+    """An event by its name (any case) or id prefix. Events recur under one name (PyCon DE
+    every year): of several with the name, the next one to come, else the latest held."""
+    matches = [e for e in events if fold_name(unseal(events[e].name) or "") == fold_name(ref)]
+    if len(matches) > 1:
+        coming = sorted((events[e].held_on, e) for e in matches if events[e].held_on >= today)
+        held = sorted((events[e].held_on, e) for e in matches if events[e].held_on < today)
+        return coming[0][1] if coming else held[-1][1]
+    if not matches:
+        matches = id_matches(ref, events)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise NotFound(f"event {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
+    raise NotFound(f"unknown event {ref!r}: see 'syncnet event list'")

@@ -88,12 +88,13 @@ def _has_sealed(hint: Any) -> bool:
 
 def key_subject(cls: type, fact_id: UUID, values: Mapping[str, Any], outer: UUID | None = None) -> UUID:
     """The data key that seals the texts of a fact (or, with `outer`, of a NamedTuple
-    inside one), as recording chooses it: a goal's own key for the goal set, else the
+    inside one), as recording chooses it: a goal's (an event's) own key for the goal set
+    (the event planned), else the
     contact's, else the goal's, else mine; a NamedTuple without a contact: the fact's."""
     if outer is not None:
         contact = values.get("contact_id")
         return contact if isinstance(contact, UUID) else outer
-    if issubclass(cls, ev.GoalSet):
+    if issubclass(cls, ev.GoalSet | ev.EventPlanned):
         return fact_id
     for name in ("contact_id", "goal_id"):
         value = values.get(name)
@@ -592,6 +593,7 @@ def restored_facts(parsed: list[Parsed], keyring: KeyRing) -> tuple[list[ev.Fact
     destroyed: the contacts forgotten, and every subject of an erased text. Their texts
     are sealed with a key that is never stored (`syncnet forget` destroyed the original)."""
     goals = {p.fact_id for p in parsed if issubclass(p.cls, ev.GoalSet)}
+    events = {p.fact_id for p in parsed if issubclass(p.cls, ev.EventPlanned)}
     erase: set[UUID] = {p.values["contact_id"] for p in parsed if issubclass(p.cls, ev.ContactForgotten)}
 
     def erased(p: Parsed, text: _Text, subject: UUID) -> None:
@@ -608,7 +610,8 @@ def restored_facts(parsed: list[Parsed], keyring: KeyRing) -> tuple[list[ev.Fact
             return Sealed(subject, encrypt(random_key(), plain.encode("utf-8"), subject.bytes))
         if subject not in made:
             own = {ME: "self", PRIVATE: "private"}
-            kind = own.get(subject) or ("goal" if subject in goals else "contact")
+            kind = own.get(subject) or (
+                "goal" if subject in goals else "event" if subject in events else "contact")  # fmt: skip
             keyring.new_key(subject, kind)
             made.add(subject)
         return keyring.seal(subject, plain)

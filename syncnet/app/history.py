@@ -46,10 +46,11 @@ KIND_WORDS: dict[type[ev.Fact], str] = {
     ev.GoalAchieved: "GoalAchieved", ev.GoalLinked: "goal link", ev.ReminderPushed: "pushed",
     ev.DetailsSet: "details", ev.Renamed: "renamed", ev.ReasonSet: "reason", ev.Retracted: "retraction",
     ev.Amended: "amendment", ev.ContactForgotten: "forgotten", ev.ContactImported: "imported",
-    ev.ContactsMerged: "merged", ev.BirthdaySet: "birthday",
+    ev.ContactsMerged: "merged", ev.BirthdaySet: "birthday", ev.EventPlanned: "event",
+    ev.EventLinked: "event link", ev.MeetingPlanned: "next meeting",
 }  # fmt: skip
 PLAIN = ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action", "result", "source",
-         "new_on", "new_minutes", "new_kind", "new_channel")  # fmt: skip
+         "new_on", "new_minutes", "new_kind", "new_channel", "met", "planned_for", "held_on")  # fmt: skip
 SEALED = ("name", "where", "what", "summary", "reason", "birthday")
 CONTACTS = ("introduced", "contact_id", "via")
 
@@ -82,6 +83,9 @@ def history_entry(fact: ev.Fact, directory: Refs, unseal: Unseal) -> HistoryEntr
     if isinstance(fact, ev.PromiseMade):
         details["promise"] = short(fact.originator_id.hex)
         details["due"] = fact.due.isoformat()
+    event_id = getattr(fact, "event_id", None)
+    if event_id is not None:
+        details["event"] = short(event_id.hex)
     promise_id = getattr(fact, "promise_id", None)
     if promise_id is not None:
         details["promise"] = short(promise_id.hex)

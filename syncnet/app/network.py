@@ -31,6 +31,7 @@ from syncnet.storage.viewstore import ViewStore
 if TYPE_CHECKING:  # imported where used, so that reads stay light
     from syncnet.app.agenda import AgendaItem
     from syncnet.app.asof import Reads, Replayed
+    from syncnet.app.goalscope import Goal, GoalCard
     from syncnet.app.history import HistoryEntry
     from syncnet.app.sync import Action
     from syncnet.domain import commands as cmd
@@ -79,6 +80,10 @@ class Network:
         # --known-at: reads see only the facts (and corrections) recorded up to then
         self.known_at: datetime | None = None
         self._replayed: tuple[tuple[date, datetime | None, int], Replayed] | None = None
+        # A goal scope (`for_goal`): the id of the goal whose contacts' facts alone every
+        # read sees, and the replay of them last made (syncnet.app.goalscope)
+        self.goal: str | None = None
+        self.scoped: tuple[tuple[str, date, datetime | None, int], Replayed] | None = None
 
     @classmethod
     def open(
@@ -218,7 +223,31 @@ class Network:
     def reads(self, day: date | None = None) -> Reads:
         """Where the reads of `day` (default: today), as known at `known_at`, take their
         rows: the tracked views when they hold exactly the facts such a read may see,
-        else those facts replayed in memory (syncnet.app.asof)."""
+        else those facts replayed in memory (syncnet.app.asof); with a goal scope
+        (`for_goal`), a replay of the facts of the goal's contacts only."""
+        if self.goal is not None:
+            from syncnet.app.goalscope import goal_reads
+
+            return goal_reads(self, self.goal, day or self.today())
+        return self.all_reads(day)
+
+    def for_goal(self, goal: str) -> Goal:
+        """Scope every read from now on to the contacts linked to `goal` (its name or a
+        prefix of its id; NotFound when there is none): see syncnet.app.goalscope."""
+        from syncnet.app.goalscope import find_goal
+
+        found = find_goal(self, goal)
+        self.goal = found.view.id
+        return found
+
+    def goal_card(self, goal: str) -> GoalCard:
+        """What `goal show` says of a goal (see syncnet.app.goalscope.GoalCard)."""
+        from syncnet.app.goalscope import goal_card
+
+        return goal_card(self, goal)
+
+    def all_reads(self, day: date | None = None) -> Reads:
+        """The reads of `day` over every fact, whatever the goal scope (see `reads`)."""
         from syncnet.app.asof import views_answer
 
         self.refresh()
@@ -369,9 +398,12 @@ class Network:
         return None if fact is None else history_entry(fact, self.finder(), self.store.keyring.unseal)
 
     def _facts_of(self, contact_id: UUID, corrections: Corrections) -> list[Any]:
-        """The facts of a contact (and of the contacts merged into it), through the history
-        index; an entry that points at a fact of someone else means the index was edited:
-        it is rebuilt, never shown."""
+        return [fact for _, fact in self.indexed_facts(contact_id, corrections)]
+
+    def indexed_facts(self, contact_id: UUID, corrections: Corrections) -> list[tuple[int, Any]]:
+        """(position, fact) of each fact of a contact (and of the contacts merged into it),
+        through the history index; an entry that points at a fact of someone else means the
+        index was edited: it is rebuilt, never shown."""
         from syncnet.domain.events import contact_ids_of
 
         log, facts = self.store.log, []
@@ -382,7 +414,7 @@ class Network:
             if contact_id not in {corrections.contact(c) for c in contact_ids_of(fact)}:
                 raise self.views.damaged(f"the history index points at position {position} "
                                          "for another contact")  # fmt: skip
-            facts.append(fact)
+            facts.append((position, fact))
         return facts
 
     def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:

@@ -15,15 +15,15 @@ from uuid import UUID, uuid4
 
 from syncnet.app.directory import Finder as _Finder
 from syncnet.app.directory import id_token as _id_token
+from syncnet.app.directory import resolve_event, short
 from syncnet.app.directory import resolve_goal as _resolve_goal
-from syncnet.app.directory import short
 from syncnet.app.recorded import ME, PRIVATE, Recorded
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
 from syncnet.domain.config import CADENCE_DAYS, FIRST_DAY, MINUTES, out_of_range, shown
 from syncnet.domain.corrections import AMENDABLE, Corrections
 from syncnet.domain.dates import check_date
-from syncnet.domain.rows import ContactView, GoalView, PromiseView
+from syncnet.domain.rows import ContactView, EventView, GoalView, PromiseView
 from syncnet.domain.rules import YEAR_UNKNOWN
 from syncnet.errors import BadInput, ContactsMoved, NotFound, StoreError, SyncnetError
 
@@ -85,6 +85,7 @@ class Translator:
         self.real_today = network.clock()  # --today may be later: no fact is dated after this
         self._ids: dict[str, UUID] = {}
         self._known_corrections: Corrections | None = None  # loaded by the first correction
+        self._event_rows: dict[str, EventView] | None = None  # loaded by the first event command
 
     def result(self, command: cmd.Command, fact: ev.Fact) -> Recorded:
         kind = type(command).__name__.lower()
@@ -440,6 +441,46 @@ class Translator:
         meta = self._meta(c.on, contact)
         return ev.ReasonSet(**meta, note=self._seal(contact, c.note), contact_id=contact, why=why)
 
+    def _events(self) -> dict[str, EventView]:
+        if self._event_rows is None:  # a few: events are not per contact
+            self._event_rows = {e.id: e for e in self.net.views.load_all("event")}
+        return self._event_rows
+
+    def _event_add(self, c: cmd.EventAdd) -> ev.Fact:
+        if not c.name.strip():
+            raise BadInput("an event needs a name")
+        held_on = check_date(c.held_on, "event date")
+        goals = tuple(UUID(_resolve_goal(g, self.goals, self.net.unseal_text)) for g in c.goals)
+        orgs = [o.strip() for o in c.orgs if o.strip()]
+        meta = self._meta(c.on)
+        eid = meta["originator_id"]
+        self.keyring.new_key(eid, "event")
+        name = self._seal(eid, c.name)
+        assert name is not None
+        day = meta["on"].isoformat()
+        self._events()[eid.hex] = EventView(eid.hex, name.to_text(), held_on.isoformat(), day)
+        return ev.EventPlanned(
+            **meta, note=self._seal(eid, c.note), name=name, held_on=held_on, where=self._seal(eid, c.where),
+            goals=goals, offer=self._seal(eid, c.offer),
+            orgs=self._seal(eid, json.dumps(orgs, ensure_ascii=False)) if orgs else None,
+        )  # fmt: skip
+
+    def _event_link(self, c: cmd.EventLink) -> ev.Fact:
+        contact = self._contact(c.contact)
+        eid = UUID(resolve_event(c.event, self._events(), self.net.unseal_text, self.today.isoformat()))
+        return ev.EventLinked(**self._meta(c.on, contact), note=self._seal(contact, c.note),
+                              event_id=eid, contact_id=contact, met=bool(c.met))  # fmt: skip
+
+    def _plan_meeting(self, c: cmd.PlanMeeting) -> ev.Fact:
+        contact = self._contact(c.contact)
+        meta = self._meta(c.on, contact)
+        planned = check_date(c.planned_for, "--next")
+        if planned < meta["on"]:
+            raise BadInput(f"--next {planned.isoformat()} is before the day it is planned on, "
+                           f"{meta['on'].isoformat()}")  # fmt: skip
+        return ev.MeetingPlanned(**meta, note=self._seal(contact, c.note), contact_id=contact,
+                                 planned_for=planned)  # fmt: skip
+
     def merged_into(self) -> dict[UUID, UUID]:
         """Each merged contact -> the contact it counts for (events.ContactsMerged)."""
         return self._corrections().into()
@@ -589,6 +630,9 @@ TRANSLATIONS: dict[type[Any], Callable[[Translator, Any], ev.Fact]] = {
     cmd.Imported: Translator._imported,
     cmd.Merge: Translator._merge,
     cmd.SetBirthday: Translator._set_birthday,
+    cmd.EventAdd: Translator._event_add,
+    cmd.EventLink: Translator._event_link,
+    cmd.PlanMeeting: Translator._plan_meeting,
 }
 
 FACT_PREFIX = 6  # hex digits of a fact id that name it (history shows 8)
@@ -643,7 +687,7 @@ def _record_once(
         for start in range(0, len(facts), batch_size):
             chunk = facts[start : start + batch_size]
             chunk_ids = {c.contact_id.hex for c in chunk if isinstance(c, ev.ContactMet)}
-            chunk_ids |= {c.originator_id.hex for c in chunk if isinstance(c, ev.GoalSet)}
+            chunk_ids |= {c.originator_id.hex for c in chunk if isinstance(c, ev.GoalSet | ev.EventPlanned)}
             chunk_ids |= {ME.hex, PRIVATE.hex}
             keyring = net.store.keyring
             keys = [k for k in keyring.pending if k[0] in chunk_ids]

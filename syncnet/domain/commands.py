@@ -224,6 +224,41 @@ class SetBirthday:
 
 
 @dataclass(frozen=True)
+class EventAdd:
+    """An event I mean to go to, held on `held_on` (any day, past or future)."""
+
+    name: str
+    held_on: date
+    where: str | None = None
+    goals: tuple[str, ...] = ()
+    offer: str | None = None  # what I can offer there
+    orgs: tuple[str, ...] = ()  # organisations whose people will probably be there
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class EventLink:
+    """Link a contact to an event: met there (`met`), or expected there."""
+
+    event: str
+    contact: str
+    met: bool = False
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanMeeting:
+    """The next meeting with a contact, planned for `planned_for` (today or later)."""
+
+    contact: str
+    planned_for: date
+    on: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Imported:
     """Mark a contact just met by an import as imported from `source` (unsorted)."""
 
@@ -277,5 +312,5 @@ class Amend:
 Command = (
     Meet | Touch | Give | Receive | Ask | Asked | Pitch | Promise | Kept | Dropped
     | Pocket | Cadence | GoalAdd | GoalAchieved | Link | SetDetails | Rename | Why | Retract | Amend
-    | Forget | Imported | Merge | SetBirthday
+    | Forget | Imported | Merge | SetBirthday | EventAdd | EventLink | PlanMeeting
 )  # fmt: skip

@@ -52,6 +52,9 @@ RANGES: dict[str, tuple[int | float, int | float]] = {
     "warnings.impress_margin": (0, 100),
     "warnings.split_margin": (0, 100),
     "warnings.split_min_minutes": (0, 1_000_000),
+    "warnings.selling_days": (1, 365),
+    "review.met_days": (1, MAX_DAYS),
+    "review.quiet_days": (1, MAX_DAYS),
     "targets.*.horizon_days": (0, MAX_DAYS),
     "targets.*.timeout": (0.1, 3600.0),
     "targets.*.max_items": (1, MAX_ITEMS),
@@ -113,6 +116,15 @@ class Warnings:
     impress_margin: int = 10  # percentage points of self-presentation above its target share
     split_margin: int = 15  # percentage points a part of the split may stray from its target
     split_min_minutes: int = 120  # minutes in the split window before either is judged
+    selling_days: int = 14  # a request up to this many days after the first follow-up: selling
+
+
+@dataclass(frozen=True)
+class Review:
+    """`syncnet review` (docs/rules.md, "Review")."""
+
+    met_days: int = 30  # a contact met this many days ago or less is new: it needs a reason
+    quiet_days: int = 180  # a kept contact with no interaction for this many days is quiet
 
 
 # [0-9], never \d: \d and int() take every script's digits ("PT٩H" read as PT9H).
@@ -258,6 +270,7 @@ class Config:
     minutes: Minutes = field(default_factory=Minutes)
     split: Split = field(default_factory=Split)
     warnings: Warnings = field(default_factory=Warnings)
+    review: Review = field(default_factory=Review)
     targets: tuple[Target, ...] = ()
     feed: Feed = field(default_factory=Feed)
     hub: Hub = field(default_factory=Hub)
@@ -463,7 +476,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         if key in ("passphrase_cmd", "store"):
             continue
         if key not in ("general", "rules", "seasons", "minutes", "split", "warnings", "targets", "feed",
-                       "hub"):  # fmt: skip
+                       "hub", "review"):  # fmt: skip
             raise ConfigError(f"config: unknown section [{key}]")
     split = _typed(Split, _section(data, "split"), "split")
     if split.give + split.self + split.ask != 100:
@@ -478,6 +491,7 @@ def parse_config(data: dict[str, Any], source: str = "<string>") -> Config:
         minutes=_typed(Minutes, _section(data, "minutes"), "minutes"),
         split=split,
         warnings=_typed(Warnings, _section(data, "warnings"), "warnings"),
+        review=_typed(Review, _section(data, "review"), "review"),
         targets=tuple(_target(name, t) for name, t in _section(data, "targets").items()),
         feed=_feed(_section(data, "feed")),
         hub=parse_hub(_section(data, "hub")),

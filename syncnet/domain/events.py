@@ -196,6 +196,37 @@ class BirthdaySet(Fact):
     birthday: Sealed | None
 
 
+class EventPlanned(Fact):
+    """An event I mean to go to (`syncnet event add`): the event's id is this fact's
+    originator_id; its texts are sealed with its own data key, as a goal's are. `held_on`
+    is the day it takes place (`on`: the day it was recorded, never after today);
+    `orgs`: a JSON list of organisations whose people will probably be there."""
+
+    name: Sealed
+    held_on: date
+    where: Sealed | None
+    goals: tuple[UUID, ...]
+    offer: Sealed | None  # what I can offer there
+    orgs: Sealed | None
+
+
+class EventLinked(Fact):
+    """A contact linked to an event: met there (`meet --at`) or expected there (`event
+    expect`). `prep` lists them; `pocket --event` walks those met there."""
+
+    event_id: UUID
+    contact_id: UUID
+    met: bool
+
+
+class MeetingPlanned(Fact):
+    """The next meeting with a contact, planned (`touch --next`): a reminder due on
+    `planned_for`, done by any interaction dated after the day it was planned."""
+
+    contact_id: UUID
+    planned_for: date
+
+
 class ContactsMerged(Fact):
     """Two contacts are one person: every fact of `merged_id` counts for `contact_id`
     from now on, its first meeting as an interaction (docs/imports.md, "Merging"). Both

@@ -38,6 +38,7 @@ from syncnet.domain.rows import (  # re-exported for callers of the fold
     REQ_RECEIVED,
     SPLIT_COLUMNS,
     ContactView,
+    EventView,
     GoalView,
     LedgerView,
     Loader,
@@ -122,6 +123,7 @@ def _met(views: Views, event: ev.ContactMet, day: str, _: Row, days: Days) -> No
         # (never dated before the meeting) replaces it even if the meeting is amended later.
         name_at="",
         details=[] if event.details is None else [["", event.details.to_text()]],
+        met_note=None if event.note is None else event.note.to_text(),
     )
     views.put("contact", contact.id, contact)
     views.ledger(contact.id)  # every contact has a ledger, if only an empty one
@@ -287,6 +289,33 @@ def _reason_set(views: Views, event: ev.ReasonSet, day: str, contact: Row, days:
         contact.why, contact.why_at = event.why, stamp
 
 
+def _event_planned(views: Views, event: ev.EventPlanned, day: str, _: Row, days: Days) -> None:
+    eid = event.originator_id.hex
+    views.put("event", eid, EventView(
+        eid, event.name.to_text(), event.held_on.isoformat(), day,
+        where=None if event.where is None else event.where.to_text(), goals=[g.hex for g in event.goals],
+        offer=None if event.offer is None else event.offer.to_text(),
+        orgs=None if event.orgs is None else event.orgs.to_text(),
+    ))  # fmt: skip
+
+
+def _event_linked(views: Views, event: ev.EventLinked, day: str, contact: Row, days: Days) -> None:
+    found: EventView | None = views.get("event", event.event_id.hex)
+    if found is None or contact is None:
+        return
+    linked = found.met if event.met else found.expected
+    if contact.id not in linked:
+        linked.append(contact.id)
+        views.touch("event", found.id)
+
+
+def _meeting_planned(views: Views, event: ev.MeetingPlanned, day: str, contact: Row, days: Days) -> None:
+    stamp = _stamp(event, day)
+    if contact is not None and stamp >= contact.next_at:
+        contact.next_meeting, contact.next_planned_on = event.planned_for.isoformat(), day
+        contact.next_at = stamp
+
+
 def _nothing(views: Views, event: Any, day: str, contact: Row, days: Days) -> None:
     """A self-presentation counts only in the time split, which `apply` does for every fact."""
 
@@ -313,6 +342,9 @@ _HANDLERS: dict[type[ev.Fact], Handler] = {
     ev.ContactForgotten: _forgotten,
     ev.ContactImported: _imported,
     ev.BirthdaySet: _birthday_set,
+    ev.EventPlanned: _event_planned,
+    ev.EventLinked: _event_linked,
+    ev.MeetingPlanned: _meeting_planned,
 }
 
 

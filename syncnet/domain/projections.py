@@ -35,6 +35,7 @@ from syncnet.domain.rules import (
     birthday_reminders,
     cadence_reminder,
     followup_reminder,
+    meeting_reminder,
     promise_reminder,
     season_reminders,
     seasons_overlapping,
@@ -46,6 +47,7 @@ from syncnet.domain.warnings import (
     collecting,
     not_networking,
     only_reacting,
+    selling_after_follow_up,
     split_off_target,
     taking,
     wanting_to_impress,
@@ -84,6 +86,9 @@ def agenda(
         if followup is not None:
             out.append(followup)
         out += season_reminders(c, lasting, horizon)
+        meeting = meeting_reminder(c, horizon)
+        if meeting is not None:
+            out.append(meeting)
         cadence = cadence_reminder(c, horizon)
         if cadence is not None:
             out.append(cadence)
@@ -244,12 +249,15 @@ def warnings(
 ) -> list[Warning]:
     """The warnings (syncnet.domain.warnings), in the order they are reported."""
     ledger_list = list(ledgers)
+    contact_list = list(contacts)
     out: list[Warning] = []
     for ledger in ledger_list:
         out += asked_before_giving(ledger, today)
-    found = [taking(b.contact_id, b.balance, config)
-             for b in balances(ledger_list, [], today, config.minutes, days_of).values()]  # fmt: skip
-    found += [collecting(c, today, config) for c in contacts]
+    by_id = {ledger.id: ledger for ledger in ledger_list}
+    found = [selling_after_follow_up(c, by_id.get(c.id), today, config) for c in contact_list]
+    found += [taking(b.contact_id, b.balance, config)
+              for b in balances(ledger_list, [], today, config.minutes, days_of).values()]  # fmt: skip
+    found += [collecting(c, today, config) for c in contact_list]
     found += [only_reacting(days, today, config), not_networking(days, today, config)]
     split = time_split(days, today, config)
     found += [wanting_to_impress(split, config), split_off_target(split, config)]

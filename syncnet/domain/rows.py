@@ -74,6 +74,10 @@ class ContactView:
     birthday: str = ""  # sealed "YYYY-MM-DD" (events.BirthdaySet); "" when none
     birthday_at: str = ""  # (on, recorded) of the birthday in force; "" when none was ever set
     last_by_me: str = ""  # the latest interaction initiated by me (a birthday's wishes)
+    met_note: str | None = None  # sealed: the first meeting's note, the topics a follow-up picks up
+    next_meeting: str = ""  # the next meeting planned (events.MeetingPlanned), "" when none
+    next_planned_on: str = ""  # the day it was planned: an interaction after it is that meeting
+    next_at: str = ""  # (on, recorded) of the plan in force: the latest wins
 
 
 @dataclass
@@ -139,12 +143,27 @@ class GoalView:
     achieved_on: str | None = None
 
 
+@dataclass
+class EventView:
+    id: str
+    name: str  # sealed
+    held_on: str
+    set_on: str
+    where: str | None = None  # sealed
+    goals: list[str] = field(default_factory=list)
+    offer: str | None = None  # sealed
+    orgs: str | None = None  # sealed JSON list
+    expected: list[str] = field(default_factory=list)  # contact ids expected there
+    met: list[str] = field(default_factory=list)  # contact ids met there
+
+
 KINDS: dict[str, type[Any]] = {
     "contact": ContactView,
     "ledger": LedgerView,
     "tally": TallyView,
     "promise": PromiseView,
     "goal": GoalView,
+    "event": EventView,
 }
 GLOBAL_KEY = "days"
 META_KEY = "meta"

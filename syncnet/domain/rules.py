@@ -1,7 +1,7 @@
 """The rules of docs/rules.md, each in a function named after it. Pure: no I/O.
 
-Here: the kinds of rules and warnings, the seasons and windows, and the five
-reminder rules (follow-up, season, promise, cadence, birthday). The warnings are in
+Here: the kinds of rules and warnings, the seasons and windows, and the six
+reminder rules (follow-up, season, promise, cadence, birthday, next meeting). The warnings are in
 warnings.py; what counts as an interaction, as initiated by me and which bucket of
 the time split a fact falls into are next to the facts (events.py), so that reading
 the agenda never loads the event classes.
@@ -21,7 +21,7 @@ from syncnet.domain.rows import ContactView, PromiseView
 
 
 class RuleKind(StrEnum):
-    """The five reminder rules. A StrEnum: its value is what JSON output, reminder keys
+    """The six reminder rules. A StrEnum: its value is what JSON output, reminder keys
     (hence calendar UIDs) and calendar items have always carried."""
 
     FOLLOWUP = "followup"
@@ -29,6 +29,7 @@ class RuleKind(StrEnum):
     PROMISE = "promise"
     CADENCE = "cadence"
     BIRTHDAY = "birthday"
+    MEETING = "meeting"  # the next meeting, planned (touch --next)
 
 
 class WarningKind(StrEnum):
@@ -41,6 +42,7 @@ class WarningKind(StrEnum):
     TAKING = "taking"
     WANTING_TO_IMPRESS = "wanting-to-impress"
     SPLIT_OFF_TARGET = "split-off-target"
+    SELLING_AFTER_FOLLOW_UP = "selling-after-follow-up"
 
 
 class Bucket(StrEnum):
@@ -51,9 +53,10 @@ class Bucket(StrEnum):
     ASK = "ask"
 
 
-# Same due day: promises first, then follow-ups, birthdays (each on its day), cadence, seasons.
-RULE_ORDER = {RuleKind.PROMISE: 0, RuleKind.FOLLOWUP: 1, RuleKind.BIRTHDAY: 2, RuleKind.CADENCE: 3,
-              RuleKind.SEASON: 4}  # fmt: skip
+# Same due day: promises first, then planned meetings, follow-ups, birthdays (each on its day),
+# cadence, seasons.
+RULE_ORDER = {RuleKind.PROMISE: 0, RuleKind.MEETING: 1, RuleKind.FOLLOWUP: 2, RuleKind.BIRTHDAY: 3,
+              RuleKind.CADENCE: 4, RuleKind.SEASON: 5}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,19 @@ def promise_reminder(promise: PromiseView) -> Reminder | None:
     return Reminder(
         RuleKind.PROMISE, promise.contact_id, promise.id, opens, date.fromisoformat(promise.due), promise.id
     )
+
+
+def meeting_reminder(contact: ContactView, horizon: date) -> Reminder | None:
+    """docs/rules.md, next meeting: "opens: the day it was planned; due: the day planned;
+    done by: any interaction dated after the day it was planned; who: every contact not
+    forgotten" (a meeting I planned is a meeting I mean to have, whatever the pocket)."""
+    if not contact.next_meeting or contact.forgotten or contact.last_interaction > contact.next_planned_on:
+        return None
+    opens = date.fromisoformat(contact.next_planned_on)
+    if opens > horizon:
+        return None
+    return Reminder(RuleKind.MEETING, contact.id, contact.next_meeting, opens,
+                    date.fromisoformat(contact.next_meeting))  # fmt: skip
 
 
 def cadence_reminder(contact: ContactView, horizon: date) -> Reminder | None:

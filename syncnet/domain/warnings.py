@@ -52,6 +52,34 @@ def asked_before_giving(ledger: LedgerView | TallyView, today: date) -> list[War
     return out
 
 
+def selling_after_follow_up(
+    contact: ContactView, ledger: LedgerView | TallyView | None, today: date, config: Config
+) -> Warning | None:
+    """docs/rules.md: "**selling-after-follow-up**: a request made to a contact on the day of
+    the first follow-up or at most 14 days after it (the follow-up day itself counts: 0 days
+    after)." One warning per contact, dated the first such request, up to `today`.
+
+    The follow-up is the fold's `followed_up_on`, as for the follow-up reminder. A request
+    before it is asked-before-giving's concern, not this one's. The ask days of a tally are
+    every day a request was made, so a read as of an earlier day cuts them exactly (no
+    ledger needed). A forgotten contact is never warned about.
+    """
+    followed = contact.followed_up_on
+    if ledger is None or contact.forgotten or followed is None:
+        return None
+    start = date.fromisoformat(followed)
+    end = min(start + timedelta(days=config.warnings.selling_days), today)  # a follow-up after today: none
+    _, asks = ledger.first_given_and_asks(end.isoformat())
+    first = next((day for day in asks if day >= followed), None)
+    if first is None:
+        return None
+    on = date.fromisoformat(first)
+    after = (on - start).days
+    when = "on the day of" if after == 0 else f"{after} day{'s' if after > 1 else ''} after"
+    return Warning(WarningKind.SELLING_AFTER_FOLLOW_UP, contact.id, on,
+                   f"asked for something {when} the first follow-up ({followed})")  # fmt: skip
+
+
 def taking(contact_id: str, balance: int, config: Config) -> Warning | None:
     """docs/rules.md: "**taking**: a contact whose balance is at or below -3."
 

@@ -69,7 +69,7 @@ BUCKETED = frozenset({"contact", "tally"})
 BUCKET_CHARS = 2
 # The rows kept one per contact, promise or goal are stored under a keyed hash of their
 # id: their keys say nothing of which contact, fact or goal they belong to.
-HASHED = frozenset({"ledger", "promise", "goal"})
+HASHED = frozenset({"ledger", "promise", "goal", "event"})
 # (kind, bucket) -> {key: row as stored}
 Buckets = dict[tuple[str, str], dict[str, Any]]
 

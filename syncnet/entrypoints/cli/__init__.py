@@ -10,6 +10,9 @@
 - export.py    export, import jsonl: taking it out, and back (docs/export.md)
 - hub.py       hub init/join/key/push/pull/sync/status: devices and teams (docs/hub.md)
 - report.py    path, report: the introductions graph and the HTML report (docs/report.md)
+- events.py    event add/expect/list, prep, pocket --event: preparing for an event
+- review.py    review: the monthly walk of new contacts without a reason, quiet kept
+               contacts and open promises, one keystroke each (docs/rules.md, "Review")
 """
 
 from __future__ import annotations
@@ -21,19 +24,22 @@ import sys
 import click
 
 from syncnet.entrypoints.cli.commands import cli
+from syncnet.entrypoints.cli.events import event_group, prep
 from syncnet.entrypoints.cli.exits import BAD_INPUT, FAILED, INTERRUPTED, exit_code_for
 from syncnet.entrypoints.cli.export import export, import_jsonl
 from syncnet.entrypoints.cli.hub import hub_group
 from syncnet.entrypoints.cli.imports import duplicates, import_group, merge, sort_contacts
 from syncnet.entrypoints.cli.numbers import ascii_numbers
 from syncnet.entrypoints.cli.report import path, report
+from syncnet.entrypoints.cli.review import review_command
 from syncnet.entrypoints.terminal import printable
 from syncnet.errors import SyncnetError
 
 __all__ = ["cli", "exit_code_for", "main"]
 
 import_group.add_command(import_jsonl)
-for _command in (import_group, duplicates, merge, sort_contacts, export, path, report, hub_group):
+for _command in (import_group, duplicates, merge, sort_contacts, export, path, report, hub_group,
+                 event_group, prep, review_command):  # fmt: skip
     cli.add_command(_command)
 ascii_numbers(cli)  # every number option, of every command: the digits 0-9 only (numbers.py)
 

@@ -321,19 +321,23 @@ def demo(demo_home: str | None, caldav_url: str | None, today: str | None, as_js
 
 # ---------------------------------------------------------------- recording
 def _record(
-    c: Ctx, today: str | None, as_json: bool, make: Callable[[Network, ModuleType], cmd.Command]
-) -> None:
-    """Build a command with `make(network, syncnet.domain.commands)`, record it, and report."""
+    c: Ctx, today: str | None, as_json: bool,
+    make: Callable[[Network, ModuleType], cmd.Command | list[cmd.Command]],
+) -> None:  # fmt: skip
+    """Build a command with `make(network, syncnet.domain.commands)`, record it, and report.
+    `make` may give more than one (a meeting and its event link): all are recorded in one
+    transaction, and the first is reported, the others as "also"."""
     from syncnet.domain import commands
 
     with c.network(today) as net:
-        command = make(net, commands)
-        result = net.record(command)
+        made = make(net, commands)
+        results = net.record_many(made if isinstance(made, list) else [made])
+        result = results[0]
         contact = None
         if result.contact_id:
             net.refresh()  # fold the new facts in first: a contact just met has no view yet
             contact = net.finder().ref(result.contact_id)
-        render.recorded(result, contact, as_json)
+        render.recorded(result, contact, as_json, results[1:])
 
 
 def _on(net: Network, on: str | None) -> date | None:
@@ -349,19 +353,38 @@ def _on(net: Network, on: str | None) -> date | None:
 @click.option("--goal", "goals", multiple=True, help="Link to a goal (name or id); repeatable.")
 @click.option("--new", is_flag=True, help="A different person with the name of an existing contact.")
 @click.option("--via", metavar="CONTACT", help="The contact who introduced you.")
+@click.option("--at", "at_event", metavar="EVENT",
+              help="The event you met at (see 'syncnet event'): links them to it. A --where that is "
+                   "an event's name does the same.")  # fmt: skip
 @details_options
 @minutes_option
 @write_options
 @pass_ctx
 def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, goals: tuple[str, ...],
-         new: bool, via: str | None, org: str | None, role: str | None, emails: tuple[str, ...],
-         phones: tuple[str, ...], urls: tuple[str, ...], how_met: str | None, minutes: int | None,
-         on: str | None, note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
+         new: bool, via: str | None, at_event: str | None, org: str | None, role: str | None,
+         emails: tuple[str, ...], phones: tuple[str, ...], urls: tuple[str, ...], how_met: str | None,
+         minutes: int | None, on: str | None, note: str | None, today: str | None,
+         as_json: bool) -> None:  # fmt: skip
     """Record a first meeting: adds NAME as a contact."""
+    from uuid import uuid4
+
     details = _details(org, role, emails, phones, urls, how_met)
-    _record(c, today, as_json, lambda n, cmd: cmd.Meet(
-        name, channel, why, where, goals, minutes, _on(n, on), note, new, details=details,
-        via=via))  # fmt: skip
+
+    def make(n: Network, made_of: ModuleType) -> list[cmd.Command]:
+        from syncnet.app import prep
+
+        event = prep.event_id(n, at_event) if at_event is not None else prep.event_at(n, where)
+        place = where if where is not None or at_event is None else n.unseal_text(
+            n.reads().row("event", event).name) if event else None  # fmt: skip
+        contact = uuid4()
+        made: list[cmd.Command] = [made_of.Meet(name, channel, why, place, goals, minutes, _on(n, on),
+                                                note, new, contact_id=contact, details=details,
+                                                via=via)]  # fmt: skip
+        if event is not None:
+            made.append(made_of.EventLink(event, contact.hex, True, _on(n, on)))
+        return made
+
+    _record(c, today, as_json, make)
 
 
 @cli.command()
@@ -369,13 +392,23 @@ def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, go
 @click.option("--by", type=click.Choice(["me", "them"]), default="me", show_default=True,
               help="Who initiated it.")  # fmt: skip
 @click.option("--channel", help=f"How: {', '.join(CHANNELS)}.")
+@click.option("--next", "next_day", metavar="DATE",
+              help="Plan the next meeting for DATE: a reminder due that day, done by any interaction "
+                   "after today.")  # fmt: skip
 @minutes_option
 @write_options
 @pass_ctx
-def touch(c: Ctx, contact: str, by: str, channel: str | None, minutes: int | None, on: str | None,
-          note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
+def touch(c: Ctx, contact: str, by: str, channel: str | None, next_day: str | None, minutes: int | None,
+          on: str | None, note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
     """Record a later contact: coffee, call, mail, message, event."""
-    _record(c, today, as_json, lambda n, cmd: cmd.Touch(contact, by, channel, minutes, _on(n, on), note))
+
+    def make(n: Network, made_of: ModuleType) -> list[cmd.Command]:
+        made: list[cmd.Command] = [made_of.Touch(contact, by, channel, minutes, _on(n, on), note)]
+        if next_day is not None:
+            made.append(made_of.PlanMeeting(contact, parse_date(next_day, n.today(), "--next"), _on(n, on)))
+        return made
+
+    _record(c, today, as_json, make)
 
 
 def _help_command(name: str, given: bool) -> None:
@@ -462,13 +495,26 @@ def dropped(c: Ctx, promise_id: str, on: str | None, note: str | None, today: st
 
 
 @cli.command()
-@click.argument("contact")
-@click.argument("choice", type=click.Choice(["keep", "drop", "let-go"]))
+@click.argument("contact", required=False)
+@click.argument("choice", required=False, type=click.Choice(["keep", "drop", "let-go"]))
+@click.option("--event", "event_ref", metavar="EVENT",
+              help="Walk through the people met at EVENT, one key each: k keep, l let go, s skip, "
+                   "q quit (without a terminal: one line each on standard input).")  # fmt: skip
 @write_options
 @pass_ctx
-def pocket(c: Ctx, contact: str, choice: str, on: str | None, note: str | None, today: str | None,
-           as_json: bool) -> None:  # fmt: skip
-    """Put CONTACT in the right pocket (keep) or the left one (drop: no more reminders)."""
+def pocket(c: Ctx, contact: str | None, choice: str | None, event_ref: str | None, on: str | None,
+           note: str | None, today: str | None, as_json: bool) -> None:  # fmt: skip
+    """Put CONTACT in the right pocket (keep) or the left one (drop: no more reminders);
+    or, with --event, sort everyone met at an event."""
+    if event_ref is not None:
+        if contact is not None:
+            raise click.UsageError("give either CONTACT CHOICE or --event EVENT")
+        from syncnet.entrypoints.cli.events import walk_pockets
+
+        walk_pockets(c, event_ref, on, today, as_json)
+        return
+    if contact is None or choice is None:
+        raise click.UsageError("missing CONTACT and CHOICE (keep, drop or let-go), or --event EVENT")
     _record(c, today, as_json, lambda n, cmd: cmd.Pocket(contact, choice == "keep", _on(n, on), note))
 
 
@@ -686,60 +732,90 @@ def goal_list(c: Ctx, today: str | None, known_at: str | None, as_json: bool) ->
     render.goals(rows, as_json)
 
 
-# ---------------------------------------------------------------- reading
-@cli.command()
-@click.option("--until", metavar="DATE", help="Also list reminders that open by DATE.")
+@goal.command("show")
+@click.argument("goal_ref", metavar="GOAL")
 @read_options
 @json_option
 @pass_ctx
-def due(c: Ctx, until: str | None, today: str | None, known_at: str | None, as_json: bool) -> None:
+def goal_show(c: Ctx, goal_ref: str, today: str | None, known_at: str | None, as_json: bool) -> None:
+    """GOAL (name or id) and its contacts by reason (commonality, role-model, complement),
+    with the reasons no contact gives: a good network for a goal holds all three."""
+    with c.network(today, known_at) as net:
+        card = net.goal_card(goal_ref)
+    render.goal_card(card, as_json)
+
+
+# ---------------------------------------------------------------- reading
+def goal_option(f: F) -> F:
+    """--goal: a read of the facts of the contacts linked to GOAL only (docs/rules.md, "Goals")."""
+    return click.option("--goal", "goal_ref", metavar="GOAL",
+                        help="Only the contacts linked to GOAL (name or id) and their facts.")(f)  # fmt: skip
+
+
+@cli.command()
+@click.option("--until", metavar="DATE", help="Also list reminders that open by DATE.")
+@goal_option
+@read_options
+@json_option
+@pass_ctx
+def due(c: Ctx, until: str | None, goal_ref: str | None, today: str | None, known_at: str | None,
+        as_json: bool) -> None:  # fmt: skip
     """The agenda: follow-ups, seasonal touches, promises and cadences; overdue first."""
     with c.network(today, known_at) as net:
         until_day = parse_date(until, net.today(), "--until") if until is not None else None
+        goal = net.for_goal(goal_ref) if goal_ref is not None else None
         items = net.agenda(until=until_day)
         if as_json:
             doc = {"today": net.today().isoformat(), "agenda": [render.agenda_json(i) for i in items]}
-            render.emit_json(doc)
+            render.emit_json(doc, goal)
             return
+        render.goal_header(goal)
         render.agenda(items)
 
 
 @cli.command()
 @click.argument("contact", required=False)
 @click.option("--as-of", metavar="DATE", help="Count facts dated on or before DATE (as --today does).")
+@goal_option
 @read_options
 @json_option
 @pass_ctx
-def balance(c: Ctx, contact: str | None, as_of: str | None, today: str | None, known_at: str | None,
-            as_json: bool) -> None:  # fmt: skip
+def balance(c: Ctx, contact: str | None, as_of: str | None, goal_ref: str | None, today: str | None,
+            known_at: str | None, as_json: bool) -> None:  # fmt: skip
     """Reciprocity per contact (help given minus received) and promise credibility."""
     with c.network(today, known_at) as net:
         day = parse_date(as_of, net.today(), "--as-of") if as_of is not None else net.today()
+        goal = net.for_goal(goal_ref) if goal_ref is not None else None
         rows, overall = net.balances(contact, day)
-    render.balances(day, rows, overall, as_json)
+    render.balances(day, rows, overall, as_json, goal)
 
 
 @cli.command()
+@goal_option
 @read_options
 @json_option
 @pass_ctx
-def split(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> None:
+def split(c: Ctx, goal_ref: str | None, today: str | None, known_at: str | None, as_json: bool) -> None:
     """How your networking time splits: give / self-presentation / ask (target 70-20-10)."""
     with c.network(today, known_at) as net:
+        goal = net.for_goal(goal_ref) if goal_ref is not None else None
         s = net.time_split()
-    render.time_split(s, as_json)
+    render.time_split(s, as_json, goal)
 
 
 @cli.command()
+@goal_option
 @read_options
 @json_option
 @pass_ctx
-def warnings(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> None:
-    """Typical mistakes: asked before giving, taking, collecting, only reacting, not
-    networking, wanting to impress, the time split off its target (docs/rules.md)."""
+def warnings(c: Ctx, goal_ref: str | None, today: str | None, known_at: str | None, as_json: bool) -> None:
+    """Typical mistakes: asked before giving, selling right after the first follow-up,
+    taking, collecting, only reacting, not networking, wanting to impress, the time split
+    off its target (docs/rules.md)."""
     with c.network(today, known_at) as net:
+        goal = net.for_goal(goal_ref) if goal_ref is not None else None
         found = net.warnings()
-    render.warnings(found, as_json)
+    render.warnings(found, as_json, goal)
 
 
 @cli.command()

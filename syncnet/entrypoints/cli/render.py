@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from syncnet.app.agenda import AgendaItem
     from syncnet.app.calendars import Outcome
     from syncnet.app.directory import ContactRef
+    from syncnet.app.goalscope import Goal, GoalCard
     from syncnet.app.history import HistoryEntry
     from syncnet.app.network import Card, Recorded
     from syncnet.app.sync import Action
@@ -35,14 +36,14 @@ SCHEMA_VERSION = 2  # 2: history's short ids and corrections, show, contact deta
 PRETTY = {"on": False}  # set by each command's --pretty option
 
 
-def emit_json(doc: dict[str, Any]) -> None:
+def emit_json(doc: dict[str, Any], goal: Goal | None = None) -> None:
     """One JSON document: indented on a terminal or with --pretty; otherwise compact,
     which Python writes with its C encoder (an indented dump is pure Python, and the
     slowest part of `due --json` on a large network). json.dumps escapes C0 controls
     only: json_safe escapes DEL, C1 and the bidi controls a stored text may hold too."""
     from syncnet.entrypoints.terminal import json_safe
 
-    doc = {"schema_version": SCHEMA_VERSION, **doc}
+    doc = {"schema_version": SCHEMA_VERSION, **({} if goal is None else {"goal": goal_json(goal)}), **doc}
     if PRETTY["on"] or sys.stdout.isatty():
         click.echo(json_safe(json.dumps(doc, indent=2, ensure_ascii=False)))
     else:
@@ -84,13 +85,16 @@ def contact_json(ref: ContactRef | None) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------- recording
-def recorded(r: Recorded, contact: ContactRef | None, as_json: bool) -> None:
+def recorded(r: Recorded, contact: ContactRef | None, as_json: bool, also: Sequence[Recorded] = ()) -> None:
     if as_json:
-        emit_json({"recorded": {
+        doc: dict[str, Any] = {"recorded": {
             "kind": r.kind, "fact_id": r.fact_id, "contact": contact_json(contact),
             "promise_id": r.promise_id, "promise_short": r.promise_id[:8] if r.promise_id else None,
             "goal_id": r.goal_id,
-        }})  # fmt: skip
+        }}  # fmt: skip
+        if also:  # recorded with it in one transaction: an event link, a next meeting
+            doc["also"] = [{"kind": a.kind, "fact_id": a.fact_id} for a in also]
+        emit_json(doc)
         return
     from syncnet.entrypoints.terminal import printable
 
@@ -102,11 +106,17 @@ def recorded(r: Recorded, contact: ContactRef | None, as_json: bool) -> None:
         click.echo(f"Recorded promise {r.promise_id[:8]} to{who}.")
     elif r.kind == "goaladd" and r.goal_id:
         click.echo(f"Recorded goal {r.goal_id[:8]}.")
+    elif r.kind == "eventadd":
+        click.echo(f"Recorded event {r.fact_id[:8]}: 'syncnet prep' briefs you before it.")
     else:
         words = {"goalachieved": "goal achieved", "link": "goal link", "pitch": "self-presentation",
                  "setdetails": "details", "setbirthday": "birthday", "why": "reason", "retract": "retraction",
-                 "amend": "amendment"}  # fmt: skip
+                 "amend": "amendment", "eventlink": "event link", "planmeeting": "next meeting"}  # fmt: skip
         click.echo(f"Recorded {words.get(r.kind, r.kind)}{':' + who if who else ''}.")
+    said = {"eventlink": "Linked to the event.",
+            "planmeeting": "Next meeting planned: 'syncnet due' reminds you."}  # fmt: skip
+    for a in also:
+        click.echo(said.get(a.kind, f"Also: {a.kind}."))
 
 
 # ---------------------------------------------------------------- reading
@@ -139,8 +149,42 @@ def goals(rows: Sequence[tuple[GoalView, str | None]], as_json: bool) -> None:
           ["id", "goal", "kind", "set", "achieved"])  # fmt: skip
 
 
+def goal_json(goal: Goal) -> dict[str, Any]:
+    """The goal a read is for (`--goal`): the `goal` member of its document."""
+    return {"id": goal.view.id, "short": goal.view.id[:8], "name": goal.name, "kind": goal.view.kind}
+
+
+def goal_header(goal: Goal | None) -> None:
+    """The first line of a read for a goal (`--goal`); nothing without one."""
+    if goal is not None:
+        from syncnet.entrypoints.terminal import printable
+
+        click.echo(f"Goal: {printable(goal.name or '[forgotten]')} ({goal.view.kind})")
+
+
+def goal_card(card: GoalCard, as_json: bool) -> None:
+    """`goal show`: the goal, its contacts by reason, and the reasons none of them gives."""
+    view = card.goal.view
+    if as_json:
+        by_reason = {why: [contact_json(r) for r in refs] for why, refs in card.by_reason.items()}
+        emit_json({"goal": {**goal_json(card.goal), "set_on": view.set_on, "achieved_on": view.achieved_on},
+                   "by_reason": by_reason,
+                   "no_reason": [contact_json(r) for r in card.no_reason],
+                   "missing": card.missing})  # fmt: skip
+        return
+    from syncnet.entrypoints.terminal import printable
+
+    goal_header(card.goal)
+    click.echo(f"Set on {view.set_on}; " + (f"achieved on {view.achieved_on}" if view.achieved_on
+                                             else "not achieved"))  # fmt: skip
+    for why, refs in [*card.by_reason.items(), ("no reason", card.no_reason)]:
+        click.echo(f"{why}: {', '.join(printable(r.label()) for r in refs) or '-'}")
+    click.echo(f"missing: {', '.join(card.missing)}" if card.missing else "none missing")
+
+
 def balances(day: date, rows: Sequence[tuple[ContactRef, pj.Balance]],
-             overall: tuple[int, int, float | None], as_json: bool) -> None:  # fmt: skip
+             overall: tuple[int, int, float | None], as_json: bool,
+             goal: Goal | None = None) -> None:  # fmt: skip
     kept_n, due_n, cred = overall
     if as_json:
         emit_json({
@@ -155,8 +199,9 @@ def balances(day: date, rows: Sequence[tuple[ContactRef, pj.Balance]],
                 "promises_came_due": b.promises_due, "promises_kept_on_time": b.promises_kept_on_time,
                 "credibility": b.credibility,
             } for ref, b in rows],
-        })  # fmt: skip
+        }, goal)  # fmt: skip
         return
+    goal_header(goal)
     table([[ref.label(), str(b.given), str(b.received), f"{b.balance:+d}", f"{b.balance_minutes:+d}",
             f"{b.requests_made}/{b.requests_received}", str(b.open_promises),
             "-" if b.credibility is None else f"{b.credibility:.0%}"] for ref, b in rows],
@@ -166,25 +211,28 @@ def balances(day: date, rows: Sequence[tuple[ContactRef, pj.Balance]],
     click.echo(f"\nPromise credibility as of {day.isoformat()}: {text}")
 
 
-def time_split(s: pj.TimeSplit, as_json: bool) -> None:
+def time_split(s: pj.TimeSplit, as_json: bool, goal: Goal | None = None) -> None:
     parts = ("give", "self", "ask")
     if as_json:
         emit_json({"window": {"start": s.start.isoformat(), "end": s.end.isoformat()},
                    "total_minutes": s.total,
                    "parts": {p: {"minutes": getattr(s, p), "share": s.share(p), "target": s.target[p] / 100}
-                             for p in parts}})  # fmt: skip
+                             for p in parts}}, goal)  # fmt: skip
         return
+    goal_header(goal)
     click.echo(f"Time split {s.start.isoformat()} .. {s.end.isoformat()} ({s.total} minutes)")
     table([[p, str(getattr(s, p)), "-" if s.share(p) is None else f"{s.share(p):.0%}", f"{s.target[p]}%"]
            for p in parts], ["part", "minutes", "actual", "target"])  # fmt: skip
 
 
-def warnings(found: Sequence[tuple[pj.Warning, ContactRef | None]], as_json: bool) -> None:
+def warnings(found: Sequence[tuple[pj.Warning, ContactRef | None]], as_json: bool,
+             goal: Goal | None = None) -> None:  # fmt: skip
     if as_json:
         emit_json({"warnings": [
             {"kind": w.kind, "on": w.on.isoformat() if w.on else None, "detail": w.detail,
-             "contact": contact_json(ref)} for w, ref in found]})  # fmt: skip
+             "contact": contact_json(ref)} for w, ref in found]}, goal)  # fmt: skip
         return
+    goal_header(goal)
     if not found:
         click.echo("No warnings.")
         return

@@ -1,0 +1,194 @@
+"""Events and the briefing before one (`syncnet event`, `syncnet prep`; docs/rules.md,
+"Preparing for an event").
+
+An event links contacts three ways: met there (`meet --at`), expected there (`event
+expect`), or working at one of the organisations named with the event (`event add
+--org`). The briefing gathers, for each of them, what the views hold (reason, pocket,
+balance, open promises, last interaction) and what the last notes said (read from the
+facts of that contact only, through the history index), plus openers (domain/openers.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from syncnet.app.directory import ContactRef, resolve_event
+from syncnet.domain import projections as pj
+from syncnet.domain.corrections import Corrections
+from syncnet.domain.openers import openers
+from syncnet.domain.rows import ContactView, EventView, GoalView, LedgerView, TallyView
+from syncnet.storage.viewstore import fold_name
+
+if TYPE_CHECKING:
+    from syncnet.app.network import Network
+
+NOTES_SHOWN = 2  # the latest notes of interactions a briefing shows per person
+
+
+@dataclass(frozen=True)
+class Event:
+    view: EventView
+    name: str
+    where: str | None
+    offer: str | None
+    orgs: list[str]
+    goals: list[tuple[GoalView, str]]  # the goals linked to it, with their names
+
+
+@dataclass
+class Person:
+    contact: ContactRef
+    why: str | None
+    pocket: str  # keep | let go | unsorted
+    org: str | None
+    role: str | None
+    links: list[str]  # met there | expected | works at ORG
+    balance: pj.Balance
+    last_interaction: str
+    open_promises: list[tuple[str, str | None, str]]  # (id, what, due), by due day
+    talked_about: list[tuple[str, str]] = field(default_factory=list)  # (day, note), latest first
+    openers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    today: date
+    event: Event
+    looking_for: list[tuple[str, str]]  # (goal name, kind): the event's goals, else my open goals
+    people: list[Person]
+    openers: list[str]  # for the people I do not know yet
+
+
+def _event(net: Network, view: EventView, goals: dict[str, GoalView]) -> Event:
+    unseal = net.unseal_text
+    orgs_text = unseal(view.orgs) if view.orgs else None
+    orgs = json.loads(orgs_text) if orgs_text and orgs_text.startswith("[") else []
+    linked = [(goals[g], unseal(goals[g].name) or "[forgotten]") for g in view.goals if g in goals]
+    return Event(view, unseal(view.name) or "[unreadable]", unseal(view.where) if view.where else None,
+                 unseal(view.offer) if view.offer else None, [str(o) for o in orgs], linked)  # fmt: skip
+
+
+def events(net: Network, day: date | None = None) -> list[Event]:
+    """Every event recorded by `day` (default today), by the day it is held."""
+    reads = net.reads(day)
+    goals = {g.id: g for g in reads.load_all("goal")}
+    found = [_event(net, v, goals) for v in reads.load_all("event")]
+    found.sort(key=lambda e: (e.view.held_on, e.name.casefold(), e.view.id))
+    return found
+
+
+def event_id(net: Network, ref: str) -> str:
+    """The id of the event named `ref` (name, any case, or id prefix; of several with
+    one name, the next to come, else the latest held)."""
+    rows = {e.id: e for e in net.reads().load_all("event")}
+    return resolve_event(ref, rows, net.unseal_text, net.today().isoformat())
+
+
+def event_at(net: Network, place: str | None) -> str | None:
+    """The event a first meeting's `--where` names, if one has exactly that name."""
+    if not place or not place.strip():
+        return None
+    rows = {e.id: e for e in net.reads().load_all("event")}
+    named = {e: v for e, v in rows.items() if fold_name(net.unseal_text(v.name) or "") == fold_name(place)}
+    if not named:
+        return None
+    return resolve_event(place, named, net.unseal_text, net.today().isoformat())
+
+
+def met_at(net: Network, ref: str) -> tuple[Event, list[tuple[ContactRef, ContactView]]]:
+    """The event and the contacts met there (`pocket --event`), in the order recorded."""
+    reads = net.reads()
+    eid = event_id(net, ref)
+    view: EventView = reads.row("event", eid)
+    directory = net.directory(reads)
+    people = [(directory.ref(c), directory.by_id[c]) for c in view.met
+              if c in directory.by_id and not directory.by_id[c].forgotten]  # fmt: skip
+    goals = {g.id: g for g in reads.load_all("goal")}
+    return _event(net, view, goals), people
+
+
+def briefing(net: Network, ref: str) -> Briefing:
+    """The one page to read before going to the event `ref` (see the module doc)."""
+    from syncnet.app.history import merged_details
+
+    day = net.today()
+    reads = net.reads(day)
+    eid = event_id(net, ref)
+    goals = {g.id: g for g in reads.load_all("goal")}
+    event = _event(net, reads.row("event", eid), goals)
+    directory = net.directory(reads)
+    links: dict[str, list[str]] = {}
+    for cid in event.view.met:
+        links.setdefault(cid, []).append("met there")
+    for cid in event.view.expected:
+        links.setdefault(cid, []).append("expected")
+    wanted = [fold_name(o) for o in event.orgs]
+    details: dict[str, dict[str, Any]] = {}
+    for cid, view in directory.by_id.items():
+        if view.forgotten:
+            continue
+        if wanted or cid in links:  # only these are unsealed: a network of thousands costs little
+            details[cid] = merged_details(view, net.unseal_text)
+        org = str(details.get(cid, {}).get("org") or "")
+        if wanted and org and any(w and w in fold_name(org) for w in wanted):
+            links.setdefault(cid, []).append(f"works at {org}")
+    people_ids = [c for c in links if c in directory.by_id and not directory.by_id[c].forgotten]
+    today = day.isoformat()
+    tallies: list[TallyView] = [t for c in people_ids if (t := reads.row("tally", c)) is not None]
+
+    def ledger(contact_id: str) -> LedgerView:
+        row: LedgerView | None = reads.row("ledger", contact_id)
+        return row or LedgerView(contact_id)
+
+    balances = pj.balances(tallies, None, day, net.config.minutes, ledger)
+    promises: dict[str, list[tuple[str, str | None, str]]] = {}
+    for p in reads.load_all("promise", only_open=True):
+        if p.contact_id in links and p.made_on <= today:
+            promises.setdefault(p.contact_id, []).append((p.id, net.unseal_text(p.what), p.due))
+    corrections = Corrections.in_log(net.store.log.after)
+    people = []
+    for cid in people_ids:
+        view = directory.by_id[cid]
+        info = details.get(cid, {})
+        person = Person(
+            directory.ref(cid), view.why, "unsorted" if view.unsorted else "keep" if view.keep else "let go",
+            info.get("org"), info.get("role"), links[cid], balances.get(cid) or pj.Balance(cid),
+            view.last_interaction, sorted(promises.get(cid, []), key=lambda p: (p[2], p[0])),
+        )  # fmt: skip
+        person.talked_about = _notes(net, cid, day, corrections)
+        last = person.talked_about[0][1] if person.talked_about else None
+        person.openers = openers(f"{eid}:{cid}", last)
+        people.append(person)
+    # Open promises first (keep every promise), then whom I know best: the latest met.
+    people.sort(key=lambda p: (not p.open_promises, -_ordinal(p.last_interaction),
+                               (p.contact.name or "").casefold(), p.contact.id))  # fmt: skip
+    looking = event.goals or [(g, net.unseal_text(g.name) or "[forgotten]") for g in goals.values()
+                              if g.achieved_on is None or g.achieved_on > today]  # fmt: skip
+    return Briefing(day, event, [(name, g.kind) for g, name in looking], people, openers(eid, None))
+
+
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day).toordinal() if day else 0
+
+
+def _notes(net: Network, contact_id: str, day: date, corrections: Corrections) -> list[tuple[str, str]]:
+    """The latest notes of interactions with the contact, dated by `day`: what we talked
+    about. Its facts only (the history index), never the whole log."""
+    from syncnet.domain.events import is_interaction
+
+    log = net.store.log
+    found: list[tuple[str, str, str]] = []
+    for position in net.views.positions_of(UUID(contact_id)):
+        fact = log.at(position)
+        effective = None if fact is None else corrections.effective(fact)
+        if effective is None or effective.on > day or effective.note is None or not is_interaction(effective):
+            continue
+        text = net.store.keyring.unseal(effective.note)
+        if text and text.strip():
+            found.append((effective.on.isoformat(), effective.timestamp.isoformat(), text.strip()))
+    found.sort(reverse=True)
+    return [(on, text) for on, _, text in found[:NOTES_SHOWN]]
