@@ -108,6 +108,18 @@ class Facts:
     def link(self, cid: UUID, gid: UUID, on: date) -> None:
         self._add(ev.GoalLinked(**self._meta(on), contact_id=cid, goal_id=gid))
 
+    def event(self, on: date, held_on: date) -> UUID:
+        fact = self._add(ev.EventPlanned(**self._meta(on), name=SEALED, held_on=held_on, where=None, goals=(),
+                                         offer=None, orgs=None))  # fmt: skip
+        eid: UUID = fact.originator_id
+        return eid
+
+    def event_link(self, eid: UUID, cid: UUID, on: date, met: bool = False) -> None:
+        self._add(ev.EventLinked(**self._meta(on), event_id=eid, contact_id=cid, met=met))
+
+    def plan(self, cid: UUID, on: date, planned_for: date, recorded: datetime | None = None) -> None:
+        self._add(ev.MeetingPlanned(**self._meta(on, recorded), contact_id=cid, planned_for=planned_for))
+
     def details(self, cid: UUID, on: date, recorded: datetime | None = None) -> None:
         self._add(ev.DetailsSet(**self._meta(on, recorded), contact_id=cid, details=SEALED))
 

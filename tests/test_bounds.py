@@ -48,6 +48,7 @@ from syncnet.domain.config import (
     Feed,
     Hub,
     Minutes,
+    Review,
     Split,
     Target,
     Warnings,
@@ -127,7 +128,8 @@ def test_nan_in_a_config_file_is_refused(tmp_path: Path) -> None:
 def test_every_number_of_the_config_has_a_range() -> None:
     """A new numeric option without a range would fail here, not in a user's hands."""
     numeric = {f"rules.{f.name}" for f in fields(Config) if f.type == "int"}  # [rules]: Config's own
-    sections = ((Minutes, "minutes"), (Split, "split"), (Warnings, "warnings"), (Feed, "feed"), (Hub, "hub"))
+    sections = ((Minutes, "minutes"), (Split, "split"), (Warnings, "warnings"), (Feed, "feed"), (Hub, "hub"),
+                (Review, "review"))  # fmt: skip
     for cls, section in sections:
         numeric |= {f"{section}.{f.name}" for f in fields(cls) if f.type in ("int", "float")}
     numeric |= {f"targets.*.{f.name}" for f in fields(Target) if f.type in ("int", "float")}

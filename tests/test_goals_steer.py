@@ -22,7 +22,9 @@ def two_goals(run: Runner) -> dict[str, str]:
     run.ok("init")
     run.ok("goal", "add", JOB, "--kind", "career", "--on", "2026-01-05")
     run.ok("goal", "add", BAKERY, "--kind", "business", "--on", "2026-01-05")
-    run.ok("meet", "Ada Lovelace", "--goal", JOB, "--why", "commonality", "--minutes", "40", "--on", "2026-06-01")
+    run.ok(
+        "meet", "Ada Lovelace", "--goal", JOB, "--why", "commonality", "--minutes", "40", "--on", "2026-06-01"
+    )
     run.ok("meet", "Bob Baker", "--goal", BAKERY, "--why", "role-model", "--on", "2026-06-01")
     run.ok("meet", "Cy Young", "--why", "complement", "--on", "2026-06-02")
     run.ok("meet", "Dee Dee", "--goal", JOB, "--on", "2026-06-03")

@@ -75,6 +75,7 @@ RULE_FUNCTIONS = [
     "syncnet.domain.rules.season_reminders",
     "syncnet.domain.rules.promise_reminder",
     "syncnet.domain.rules.cadence_reminder",
+    "syncnet.domain.rules.meeting_reminder",
     "syncnet.domain.warnings.asked_before_giving",
     "syncnet.domain.warnings.selling_after_follow_up",
     "syncnet.domain.warnings.only_reacting",
@@ -115,7 +116,7 @@ def test_every_warning_and_rule_kind_is_in_rules_md() -> None:
 
 
 def test_kinds_are_plain_strings_in_text_json_keys_and_uids() -> None:
-    assert [f"{k}" for k in RuleKind] == ["followup", "season", "promise", "cadence", "birthday"]
+    assert [f"{k}" for k in RuleKind] == ["followup", "season", "promise", "cadence", "birthday", "meeting"]
     assert [str(k) for k in WarningKind] == [
         "asked-before-giving", "only-reacting", "collecting", "not-networking", "taking",
         "wanting-to-impress", "split-off-target", "selling-after-follow-up",
@@ -173,6 +174,8 @@ def one_of_each() -> dict[type[ev.Fact], ev.Fact]:
     f.forgotten(f.met(d("2026-01-05")), d("2026-01-08"))
     f.imported(c, d("2026-01-08"))
     f.birthday(c, d("2026-01-08"))
+    f.event_link(f.event(d("2026-01-08"), d("2026-03-01")), c, d("2026-01-08"), met=True)
+    f.plan(c, d("2026-01-08"), d("2026-02-01"))
     f.merged(c, f.met(d("2026-01-05")), d("2026-01-08"))
     f.amend(f.retract(f.events[1], d("2026-01-09"), c), d("2026-01-09"), c)
     found = {type(e): e for e in f.events}

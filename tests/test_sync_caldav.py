@@ -202,7 +202,8 @@ def test_items_say_who_and_why_are_all_day_with_an_alarm(run, home, radicale_cal
 
     todo = by_uid(todo_cal)[uid]
     assert todo.name == "VTODO"
-    assert str(todo["SUMMARY"]) == "Follow up with Ada Lovelace — met at PyCon Berlin on 2026-11-18"
+    assert str(todo["SUMMARY"]) == ("Follow up with Ada Lovelace — met at PyCon Berlin on 2026-11-18; "
+                                    "plan the next meeting")  # fmt: skip
     assert "syncnet history" in str(todo["DESCRIPTION"])
     due = todo.decoded("DUE")
     assert type(due) is date and due == date(2026, 11, 21)  # a DATE value, not a date-time

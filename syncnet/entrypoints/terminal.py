@@ -3,12 +3,18 @@ newline stays on its line, and the display width of a cell, so that columns hold
 CJK text (two columns a character) or combining marks (none) stay aligned.
 
 Pure ASCII text, by far the most common, is answered by one C-level check.
+
+And the keys a walk reads (`keystrokes`: sort, review, pocket --event).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 # Characters that move the cursor or break the line: C0, DEL, C1 (category Cc) and
 # the Unicode line and paragraph separators (str.splitlines breaks on both); and the
@@ -61,3 +67,24 @@ def width(text: str) -> int:
             continue
         columns += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
     return columns
+
+
+@contextmanager
+def keystrokes() -> Iterator[Callable[[], str]]:
+    """One key at a time from the terminal, in lower case. Unlike click.getchar, keys typed
+    ahead are kept (the mode is set once, without flushing input), and Ctrl-C still stops."""
+    import signal
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    # SIGTERM ends the process without `finally`: made an exit here, the terminal is restored
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    tty.setcbreak(fd, termios.TCSANOW)
+    try:
+        # end of input, or Ctrl-D (a byte of its own in this mode): quit
+        yield lambda: os.read(fd, 1).decode("utf-8", "replace").lower().replace("\x04", "") or "q"
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        signal.signal(signal.SIGTERM, previous)

@@ -10,7 +10,8 @@
 - export.py    export, import jsonl: taking it out, and back (docs/export.md)
 - hub.py       hub init/join/key/push/pull/sync/status: devices and teams (docs/hub.md)
 - report.py    path, report: the introductions graph and the HTML report (docs/report.md)
-- events.py    event add/expect/list, prep, pocket --event: preparing for an event
+- events.py    event add/expect/list, prep: preparing for an event
+- pocketwalk.py  pocket --event: sorting the people met there, one key each
 - review.py    review: the monthly walk of new contacts without a reason, quiet kept
                contacts and open promises, one keystroke each (docs/rules.md, "Review")
 """

@@ -509,9 +509,10 @@ def pocket(c: Ctx, contact: str | None, choice: str | None, event_ref: str | Non
     if event_ref is not None:
         if contact is not None:
             raise click.UsageError("give either CONTACT CHOICE or --event EVENT")
-        from syncnet.entrypoints.cli.events import walk_pockets
+        from syncnet.entrypoints.cli.pocketwalk import walk_pockets
 
-        walk_pockets(c, event_ref, on, today, as_json)
+        with c.network(today) as net:
+            walk_pockets(net, event_ref, _on(net, on), as_json)
         return
     if contact is None or choice is None:
         raise click.UsageError("missing CONTACT and CHOICE (keep, drop or let-go), or --event EVENT")

@@ -5,8 +5,7 @@ docs/rules.md "Preparing for an event")."""
 from __future__ import annotations
 
 import html
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -213,50 +212,3 @@ def briefing_html(b: Briefing) -> str:
         "section{break-inside:avoid}@media print{body{margin:0}}</style></head><body>"
         + "".join(parts) + "</body></html>\n"
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------- pocket --event
-KEYS = {"k": True, "l": False, "d": False}  # keep; let go (d: drop, as 'pocket CONTACT drop')
-
-
-def _keys() -> Callable[[], str]:
-    """One key a person: a keystroke on a terminal, else the first character of a line of
-    standard input (so a script can pipe its choices; end of input quits)."""
-    if sys.stdin.isatty():
-        return lambda: click.getchar()
-    return lambda: sys.stdin.readline().strip()[:1] or "q"
-
-
-def walk_pockets(c: Ctx, event_ref: str, on: str | None, today: str | None, as_json: bool,
-                 read_key: Callable[[], str] | None = None) -> None:  # fmt: skip
-    """`pocket --event`: each person met at the event, one key each; each choice is
-    recorded when it is made (quitting keeps what was sorted)."""
-    from syncnet.app import prep as app_prep
-    from syncnet.domain import commands as cmd
-
-    key = read_key or _keys()
-    sorted_now: list[dict[str, Any]] = []
-    with c.network(today) as net:
-        day = parse_date(on, net.today(), "--on") if on is not None else None
-        event, people = app_prep.met_at(net, event_ref)
-        if not as_json:
-            click.echo(f"Sorting the {len(people)} people met at {printable(event.name)} "
-                       f"({event.view.held_on}): k keep, l let go, s skip, q quit.")  # fmt: skip
-        for ref, view in people:
-            state = "unsorted" if view.unsorted else "keep" if view.keep else "let go"
-            if not as_json:
-                click.echo(f"{printable(ref.label())} [now: {state}]? ", nl=False)
-            answer = key().lower()
-            if not as_json:
-                click.echo(answer)
-            if answer == "q":
-                break
-            if answer in KEYS:
-                net.record(cmd.Pocket(ref.id, KEYS[answer], day))
-                sorted_now.append({"contact": render.contact_json(ref), "keep": KEYS[answer]})
-    if as_json:
-        render.emit_json({"event": event.view.id, "sorted": sorted_now})
-        return
-    kept = sum(1 for s in sorted_now if s["keep"])
-    left = len(people) - len(sorted_now)
-    click.echo(f"{kept} kept, {len(sorted_now) - kept} let go, {left} left as they were.")

@@ -3,10 +3,8 @@ tidying it (docs/imports.md)."""
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import click
 
 from syncnet.entrypoints.cli import render
 from syncnet.entrypoints.cli.commands import Ctx, _progress, json_option, pass_ctx
+from syncnet.entrypoints.terminal import keystrokes as _keystrokes
 from syncnet.errors import BadInput
 
 MAX_IMPORT_BYTES = 256 << 20  # an export larger than this is refused, not read into memory
@@ -214,27 +213,6 @@ def merge(c: Ctx, contact: str, other: str, note: str | None, as_json: bool) -> 
             return
         click.echo(printable(f"Merged {gone_label} into {kept_label} (fact {recorded[0].fact_id[:8]}): "
                              "one person from now on."))  # fmt: skip
-
-
-@contextmanager
-def _keystrokes() -> Iterator[Callable[[], str]]:
-    """One key at a time from the terminal, in lower case. Unlike click.getchar, keys typed
-    ahead are kept (the mode is set once, without flushing input), and Ctrl-C still stops."""
-    import signal
-    import termios
-    import tty
-
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    # SIGTERM ends the process without `finally`: made an exit here, the terminal is restored
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    tty.setcbreak(fd, termios.TCSANOW)
-    try:
-        # end of input, or Ctrl-D (a byte of its own in this mode): quit
-        yield lambda: os.read(fd, 1).decode("utf-8", "replace").lower().replace("\x04", "") or "q"
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("sort")

@@ -44,9 +44,9 @@ def keystrokes() -> AbstractContextManager[KeySource] | None:
     Ctrl-C stops), or None when standard input is no terminal."""
     if not sys.stdin.isatty():
         return None
-    from syncnet.entrypoints.cli.imports import _keystrokes
+    from syncnet.entrypoints.terminal import keystrokes as terminal_keys
 
-    return _keystrokes()
+    return terminal_keys()
 
 
 KIND_LABELS = {NO_REASON: "new, no reason", QUIET: "quiet", PROMISE: "promise"}
@@ -91,7 +91,7 @@ def walk(net: Network, items: Sequence[ReviewItem], key_pressed: KeySource,
         key = key or QUIT
         echo(key)
         if key == QUIT:
-            done["left"] += sum(1 for i in items[n - 1:] if not (i.kind == QUIET and i.contact.id in let_go))
+            done["left"] += sum(1 for i in items[n - 1 :] if not (i.kind == QUIET and i.contact.id in let_go))
             break
         if key == SKIP:
             done["skipped"] += 1
