@@ -17,6 +17,8 @@ Groups (`--only NAME`, repeatable; default: all):
 - pgstore (bench/pgstore.py): record_many into a store on PostgreSQL vs the bare
   eventsourcing.postgres event store (target: at least 0.8x its throughput); `syncnet due`
   on a PostgreSQL store vs the same facts on SQLite (target <= 1.5)
+- prep (bench/prep.py): `syncnet prep EVENT` on 5,000 contacts and 100 events vs `syncnet
+  due` on the same store (target <= 1.5), and its seconds vs the 0.5 s budget
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-GROUPS = ("due", "scale", "caldav", "feed", "store", "imports", "hub", "pgstore")
+GROUPS = ("due", "scale", "caldav", "feed", "store", "imports", "hub", "pgstore", "prep")
 BEGIN, END = "<!-- bench results: begin -->", "<!-- bench results: end -->"
 
 

@@ -160,6 +160,22 @@ def test_meeting_at_an_event_links_them_to_it(run: Runner) -> None:
     assert "Ivy" not in {c["name"] for c in run.json("contacts", "--today", DAY)["contacts"]}
 
 
+def test_met_at_an_event_held_by_the_meeting_day_only(run: Runner) -> None:
+    network(run)  # PyCon DE is held on 2027-04-20
+    error = run.fails("meet", "Kim", "--at", "PyCon DE", "--on", "2026-11-25", "--today", DAY)
+    assert "that event is held on 2027-04-20, after 2026-11-25" in error
+    # a --where that names an event to come is only a place
+    run.ok("meet", "Lou", "--where", "PyCon DE", "--on", "2026-11-25", "--today", DAY)
+    assert "Lou" not in people(run.json("prep", "PyCon DE", "--today", DAY))
+    # one name, two years: --at is the one held by the meeting's day, prep the one to come
+    run.ok("event", "add", "PyCon DE", "--on", "2026-04-20", "--today", DAY)
+    run.ok("meet", "Max", "--at", "pycon de", "--on", "2026-11-25", "--today", DAY)
+    events = {e["on"]: e for e in run.json("event", "list", "--today", DAY)["events"]}
+    [max_id] = [c["id"] for c in run.json("contacts", "--today", DAY)["contacts"] if c["name"] == "Max"]
+    assert events["2026-04-20"]["met"] == [max_id] and events["2027-04-20"]["met"] == []
+    assert run.json("prep", "PyCon DE", "--today", DAY)["event"]["on"] == "2027-04-20"
+
+
 def test_a_retracted_link_leaves_the_briefing(run: Runner) -> None:
     network(run)
     expected = run.json("event", "expect", "PyCon DE", "Eve", "--today", DAY)

@@ -88,15 +88,15 @@ def event_id(net: Network, ref: str) -> str:
     return resolve_event(ref, rows, net.unseal_text, net.today().isoformat())
 
 
-def event_at(net: Network, place: str | None) -> str | None:
-    """The event a first meeting's `--where` names, if one has exactly that name."""
+def event_at(net: Network, place: str | None, day: date) -> str | None:
+    """The event a first meeting on `day` names with its `--where`: one of exactly that
+    name held by then (the latest), if any."""
     if not place or not place.strip():
         return None
-    rows = {e.id: e for e in net.reads().load_all("event")}
-    named = {e: v for e, v in rows.items() if fold_name(net.unseal_text(v.name) or "") == fold_name(place)}
-    if not named:
-        return None
-    return resolve_event(place, named, net.unseal_text, net.today().isoformat())
+    wanted, by = fold_name(place), day.isoformat()
+    rows = net.reads().load_all("event")
+    named = [v for v in rows if v.held_on <= by and fold_name(net.unseal_text(v.name) or "") == wanted]
+    return max(named, key=lambda v: (v.held_on, v.id)).id if named else None
 
 
 def met_at(net: Network, ref: str) -> tuple[Event, list[tuple[ContactRef, ContactView]]]:

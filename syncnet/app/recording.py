@@ -468,8 +468,13 @@ class Translator:
     def _event_link(self, c: cmd.EventLink) -> ev.Fact:
         contact = self._contact(c.contact)
         eid = UUID(resolve_event(c.event, self._events(), self.net.unseal_text, self.today.isoformat()))
-        return ev.EventLinked(**self._meta(c.on, contact), note=self._seal(contact, c.note),
-                              event_id=eid, contact_id=contact, met=bool(c.met))  # fmt: skip
+        meta = self._meta(c.on, contact)
+        held_on = self._events()[eid.hex].held_on
+        if c.met and held_on > meta["on"].isoformat():
+            raise BadInput(f"that event is held on {held_on}, after {meta['on'].isoformat()}: no one "
+                           "can have been met there yet ('event expect' says who will be)")  # fmt: skip
+        return ev.EventLinked(**meta, note=self._seal(contact, c.note), event_id=eid, contact_id=contact,
+                              met=bool(c.met))  # fmt: skip
 
     def _plan_meeting(self, c: cmd.PlanMeeting) -> ev.Fact:
         contact = self._contact(c.contact)

@@ -373,9 +373,16 @@ def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, go
     def make(n: Network, made_of: ModuleType) -> list[cmd.Command]:
         from syncnet.app import prep
 
-        event = prep.event_id(n, at_event) if at_event is not None else prep.event_at(n, where)
-        place = where if where is not None or at_event is None else n.unseal_text(
-            n.reads().row("event", event).name) if event else None  # fmt: skip
+        day = _on(n, on) or n.today()
+        # --at: of the events of that name, the latest held by the meeting's day (else as named)
+        event: str | None
+        if at_event is not None:
+            event = prep.event_at(n, at_event, day) or prep.event_id(n, at_event)
+        else:
+            event = prep.event_at(n, where, day)
+        place = where
+        if place is None and event is not None:  # met --at an event: its name is where
+            place = n.unseal_text(n.reads().row("event", event).name)
         contact = uuid4()
         made: list[cmd.Command] = [made_of.Meet(name, channel, why, place, goals, minutes, _on(n, on),
                                                 note, new, contact_id=contact, details=details,
