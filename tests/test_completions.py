@@ -313,3 +313,26 @@ def test_a_client_that_acknowledged_the_alarm_and_added_categories_keeps_them(ru
     item = todo_of(cal, uids["followup"])
     assert "Networking" in str(item.get("CATEGORIES").to_ical())
     assert all("ACKNOWLEDGED" in a for a in item.walk("VALARM"))
+
+
+def test_a_planned_meeting_ticked_off_is_the_meeting(run, home, radicale_calendar):
+    # touch --next: a reminder of rule "meeting"; ticked off, it is a touch by me dated
+    # after the day it was planned, which is that meeting
+    cal = radicale_calendar
+    init_store(home)
+    write_config(home, phone=caldav_target(cal.url, style="todo"))
+    record(
+        home,
+        cmd.Meet("Ada Lovelace", why="role-model", on=date(2026, 11, 1)),
+        cmd.Touch("Ada", on=date(2026, 11, 10)),
+        cmd.PlanMeeting("Ada", date(2026, 11, 25), on=date(2026, 11, 10)),
+    )
+    sync(run)
+    items = agenda_items(run, horizon_end(TODAY, 60), *NOW)
+    (meeting,) = [uid_for(i["key"]) for i in items.values() if i["rule"] == "meeting"]
+    assert str(todo_of(cal, meeting)["SUMMARY"]) == "Meet Ada Lovelace as planned (2026-11-25)"
+    complete_with_caldav(cal, meeting)
+    t = sync(run)
+    assert [a["uid"] for a in t["actions"] if a["action"] == "completed"] == [meeting]
+    assert [f["details"].get("note") for f in facts(run, "touch")] == [None, "ticked off in phone"]
+    assert "meeting" not in {i["rule"] for i in run.json("due", *NOW)["agenda"]}

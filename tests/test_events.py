@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from icalendar import Calendar
 from support import Runner, read_until
 
 from syncnet.app.directory import resolve_event
@@ -379,3 +380,80 @@ def test_pocket_event_one_keystroke_each_on_a_terminal(run: Runner) -> None:
             proc.kill()
     assert "1 kept, 1 let go, 1 left as they were." in shown
     assert pockets(run) == {"Ann": "drop", "Ben": "keep", "Cat": "keep", "Dee": "keep"}
+
+
+# ---------------------------------------------------------------- what the review of this change found
+
+
+def test_a_private_or_unreadable_note_is_never_a_topic_of_a_reminder(run: Runner) -> None:
+    run.ok("init")
+    (run.home / "config.toml").write_text(
+        f'[targets.file]\ntype = "ics"\npath = "{run.home / "out.ics"}"\n', encoding="utf-8"
+    )
+    run.ok(
+        "meet", "Quinn", "--private", "--note", "salary 95k", "--on", "2026-11-01", "--today", "2026-11-01"
+    )
+    run.ok("meet", "Rae", "--note", "hiking in the Alps", "--on", "2026-11-01", "--today", "2026-11-01")
+    summaries = {
+        a["contact"]["name"]: a["summary"] for a in run.json("due", "--today", "2026-11-04")["agenda"]
+    }
+    assert summaries["Quinn"] == "Follow up with Quinn — met on 2026-11-01; plan the next meeting"
+    assert "pick up: hiking in the Alps" in summaries["Rae"]
+    run.ok("sync", "--today", "2026-11-04")
+    texts = [str(c.get(k, "")) for c in Calendar.from_ical((run.home / "out.ics").read_bytes()).walk()
+             for k in ("SUMMARY", "DESCRIPTION")]  # fmt: skip
+    assert not any("salary" in t for t in texts) and any("pick up: hiking in the Alps" in t for t in texts)
+    assert "salary" not in (run.home / "out.ics").read_text(encoding="utf-8")
+
+
+def test_undo_takes_back_the_whole_command(run: Runner) -> None:
+    run.ok("init")
+    run.ok("event", "add", "Conf", "--on", "2025-03-10", "--today", "2025-03-01")
+    run.ok("meet", "Eve", "--at", "Conf", "--on", "2025-03-10", "--today", "2025-03-10")
+    out = run.ok("undo", "--yes").stdout
+    assert "Last fact:" in out and "  met  " in out and "With it:" in out and "event link" in out
+    assert run.json("contacts", "--today", DAY)["contacts"] == []
+    assert run.json("event", "list", "--today", DAY)["events"][0]["met"] == []
+    run.ok("meet", "Fay", "--on", "2025-03-10", "--today", "2025-03-10")
+    run.ok("touch", "Fay", "--next", "2027-01-01")
+    undone = run.json("undo", "--yes")
+    assert undone["recorded"]["kind"] == "retract" and [a["kind"] for a in undone["also"]] == ["retract"]
+    retracted = [e for e in run.json("history", "Fay")["events"] if e.get("retracted")]
+    assert sorted(e["kind"] for e in retracted) == ["next meeting", "touch"]
+    run.ok("touch", "Fay")  # a touch alone: undo takes back that one fact
+    assert "With it:" not in run.ok("undo", "--yes").stdout
+
+
+def test_hostile_text_and_whole_words(run: Runner) -> None:
+    run.ok("init")
+    run.ok("meet", "Hans", "--org", "Daimler", "--on", "2026-11-01", "--today", "2026-11-01")
+    run.ok(
+        "meet", "Ina", "--org", "AI Lab", "--note", "x" * 5000, "--on", "2026-11-01", "--today", "2026-11-01"
+    )
+    run.ok("event", "add", "Evil\x1b[2JConf", "--on", "2027-01-01", "--offer", "\x1b]0;title\x07", "--org", "ai",
+           "--today", DAY)  # fmt: skip
+    page = run.ok("prep", "evil\x1b[2jconf", "--html", "--today", DAY).stdout
+    assert "\x1b" not in page and "\x07" not in page and "Evil\\x1b[2JConf" in page
+    found = people(run.json("prep", "evil\x1b[2jconf", "--today", DAY))
+    assert set(found) == {"Ina"}  # "ai" is a word of "AI Lab", not of "Daimler"
+    assert found["Ina"]["talked_about"][0]["note"] == "x" * 5000  # whole in JSON
+    text = run.ok("prep", "evil\x1b[2jconf", "--today", DAY).stdout
+    assert "talked about (2026-11-01): " + "x" * 159 + "…" in text and "x" * 161 not in text
+
+
+def test_small_edges_of_events(run: Runner) -> None:
+    network(run)
+    # one person named twice is expected once; forgotten contacts are not listed
+    done = run.json("event", "expect", "PyCon DE", "Bob", "bob stone", "--today", DAY)
+    assert len(done["fact_ids"]) == 1
+    [pycon] = run.json("event", "list", "--today", DAY)["events"]
+    assert len(pycon["expected"]) == 2  # Cleo, Bob
+    run.ok("event", "add", "Empty", "--on", "2026-11-01", "--today", DAY)
+    assert run.ok("pocket", "--event", "Empty", "--today", DAY).stdout.startswith("Nobody was met at Empty")
+    # one command typed: its error says nothing of the facts it records
+    error = run.fails("meet", "Kim", "--at", "PyCon DE", "--today", DAY)
+    assert error.startswith("syncnet: error: that event is held on 2027-04-20")
+    # a plan from a touch dated before a later interaction would be done at once: refused
+    error = run.fails("touch", "Ada", "--on", "2026-06-15", "--next", "2027-01-01", "--today", DAY)
+    assert "a later interaction (2026-07-01) is recorded already" in error
+    assert "(2026-07-01)" in error and not error.startswith("syncnet: error: command")

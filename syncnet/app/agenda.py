@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from syncnet.app.directory import ContactRef, Directory
+from syncnet.app.recorded import PRIVATE
 from syncnet.domain import projections as pj
 from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, PromiseView
 from syncnet.domain.rules import RuleKind, birthday_parts
+from syncnet.storage.keys import FORGOTTEN, PRIVATE_TEXT, UNREADABLE
 
 Unseal = Callable[[str | None], str | None]
+PLACEHOLDERS = frozenset((FORGOTTEN, UNREADABLE, PRIVATE_TEXT))  # what an unreadable text reads as
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,20 @@ def agenda_items(
         view = directory.by_id.get(r.contact_id)
         followup = view is not None and r.rule == RuleKind.FOLLOWUP
         where = unseal(view.where) if followup and view else None
-        topics = unseal(view.met_note) if followup and view else None
+        topics = shared_note(view.met_note, unseal) if followup and view else None
         summary = reminder_summary(r, contact, view, what, where, birthdays.get(r.contact_id), topics)
         items.append(AgendaItem(r, contact, r.state(today), summary, what))
     return items
+
+
+def shared_note(sealed: str | None, unseal: Unseal) -> str | None:
+    """A note as a reminder or briefing may quote it: never a note kept to its device
+    (`--private`: calendars and feeds leave it), nor the placeholder of one that cannot
+    be read (erased, damaged, another device's private note)."""
+    if not sealed or sealed.startswith(PRIVATE.hex + ":"):
+        return None
+    text = unseal(sealed)
+    return None if not text or not text.strip() or text in PLACEHOLDERS else text
 
 
 def birthdays_to_remind(

@@ -213,7 +213,7 @@ def take_in_completions(net: Network, target: Target, report: Report, desired: l
             report.actions.append(Action(NOT_TAKEN_IN, uid, contact_id, None, why))
 
 
-TAKEN_IN = ("followup", "season", "cadence", "birthday", "promise")
+TAKEN_IN = ("followup", "season", "cadence", "birthday", "promise", "meeting")
 
 
 def _standing_retraction(net: Network, fact_id: uuid.UUID) -> str | None:

@@ -389,13 +389,30 @@ class Network:
 
     def last_fact(self) -> HistoryEntry | None:
         """The last fact recorded in this store (not a record of a calendar push)."""
+        found = self.last_command()
+        return found[-1] if found else None
+
+    def last_command(self) -> list[HistoryEntry]:
+        """The facts of the last command recorded in this store (not a record of a push):
+        one, or a meeting and its event link (`meet --at`), a touch and the next meeting it
+        planned (`touch --next`), which that command appended together."""
         from syncnet.app.history import history_entry
-        from syncnet.domain.events import AGENDA_FACTS
+        from syncnet.domain import events as ev
 
         log = self.store.log
-        position = log.last_position(AGENDA_FACTS)
+        position = log.last_position(ev.AGENDA_FACTS)
         fact = None if position is None else log.at(position)
-        return None if fact is None else history_entry(fact, self.finder(), self.store.keyring.unseal)
+        if fact is None or position is None:
+            return []
+        facts = [fact]
+        first = {ev.EventLinked: ev.ContactMet, ev.MeetingPlanned: ev.Touched}.get(type(fact))
+        before = log.at(position - 1) if first is not None and position > 1 else None
+        # appended in the same transaction: the position before, the same contact, the same moment
+        if (isinstance(before, first or ()) and before.contact_id == fact.contact_id
+                and abs((fact.timestamp - before.timestamp).total_seconds()) < 5):  # fmt: skip
+            facts.insert(0, before)
+        finder, unseal = self.finder(), self.store.keyring.unseal
+        return [history_entry(f, finder, unseal) for f in facts]
 
     def _facts_of(self, contact_id: UUID, corrections: Corrections) -> list[Any]:
         return [fact for _, fact in self.indexed_facts(contact_id, corrections)]

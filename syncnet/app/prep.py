@@ -11,11 +11,13 @@ facts of that contact only, through the history index), plus openers (domain/ope
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from syncnet.app.agenda import PLACEHOLDERS
 from syncnet.app.directory import ContactRef, resolve_event
 from syncnet.domain import projections as pj
 from syncnet.domain.corrections import Corrections
@@ -43,7 +45,7 @@ class Event:
 class Person:
     contact: ContactRef
     why: str | None
-    pocket: str  # keep | let go | unsorted
+    pocket: str  # keep | drop | unsorted (as `contacts` says)
     org: str | None
     role: str | None
     links: list[str]  # met there | expected | works at ORG
@@ -73,10 +75,17 @@ def _event(net: Network, view: EventView, goals: dict[str, GoalView]) -> Event:
 
 
 def events(net: Network, day: date | None = None) -> list[Event]:
-    """Every event recorded by `day` (default today), by the day it is held."""
+    """Every event recorded by `day` (default today), by the day it is held; its links
+    without forgotten contacts."""
     reads = net.reads(day)
     goals = {g.id: g for g in reads.load_all("goal")}
-    found = [_event(net, v, goals) for v in reads.load_all("event")]
+    rows: list[EventView] = reads.load_all("event")
+    linked = {c for v in rows for c in (*v.met, *v.expected)}
+    gone = {c for c in linked if (row := reads.row("contact", c)) is None or row.forgotten}
+    # copies: the rows read stay as the views hold them
+    rows = [replace(v, met=[c for c in v.met if c not in gone],
+                    expected=[c for c in v.expected if c not in gone]) for v in rows]  # fmt: skip
+    found = [_event(net, v, goals) for v in rows]
     found.sort(key=lambda e: (e.view.held_on, e.name.casefold(), e.view.id))
     return found
 
@@ -134,7 +143,7 @@ def briefing(net: Network, ref: str) -> Briefing:
         if wanted or cid in links:  # only these are unsealed: a network of thousands costs little
             details[cid] = merged_details(view, net.unseal_text)
         org = str(details.get(cid, {}).get("org") or "")
-        if wanted and org and any(w and w in fold_name(org) for w in wanted):
+        if wanted and org and any(_has_words(fold_name(org), w) for w in wanted):
             links.setdefault(cid, []).append(f"works at {org}")
     people_ids = [c for c in links if c in directory.by_id and not directory.by_id[c].forgotten]
     today = day.isoformat()
@@ -149,13 +158,13 @@ def briefing(net: Network, ref: str) -> Briefing:
     for p in reads.load_all("promise", only_open=True):
         if p.contact_id in links and p.made_on <= today:
             promises.setdefault(p.contact_id, []).append((p.id, net.unseal_text(p.what), p.due))
-    corrections = Corrections.in_log(net.store.log.after)
+    corrections = Corrections.in_log(net.store.log.after, net.known_at)
     people = []
     for cid in people_ids:
         view = directory.by_id[cid]
         info = details.get(cid, {})
         person = Person(
-            directory.ref(cid), view.why, "unsorted" if view.unsorted else "keep" if view.keep else "let go",
+            directory.ref(cid), view.why, "unsorted" if view.unsorted else "keep" if view.keep else "drop",
             info.get("org"), info.get("role"), links[cid], balances.get(cid) or pj.Balance(cid),
             view.last_interaction, sorted(promises.get(cid, []), key=lambda p: (p[2], p[0])),
         )  # fmt: skip
@@ -171,6 +180,12 @@ def briefing(net: Network, ref: str) -> Briefing:
     return Briefing(day, event, [(name, g.kind) for g, name in looking], people, openers(eid, None))
 
 
+def _has_words(text: str, words: str) -> bool:
+    """Whether `words` stand in `text` as whole words ("acme" in "acme corp", never "ai"
+    in "daimler"); both folded (any case, any accent)."""
+    return bool(words) and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
+
+
 def _ordinal(day: str) -> int:
     return date.fromisoformat(day).toordinal() if day else 0
 
@@ -184,11 +199,13 @@ def _notes(net: Network, contact_id: str, day: date, corrections: Corrections) -
     found: list[tuple[str, str, str]] = []
     for position in net.views.positions_of(UUID(contact_id)):
         fact = log.at(position)
-        effective = None if fact is None else corrections.effective(fact)
+        if fact is None or (net.known_at is not None and fact.timestamp > net.known_at):
+            continue  # damaged (and said), or recorded after --known-at
+        effective = corrections.effective(fact)
         if effective is None or effective.on > day or effective.note is None or not is_interaction(effective):
             continue
         text = net.store.keyring.unseal(effective.note)
-        if text and text.strip():
+        if text and text.strip() and text not in PLACEHOLDERS:  # never "[private]" as a topic
             found.append((effective.on.isoformat(), effective.timestamp.isoformat(), text.strip()))
     found.sort(reverse=True)
     return [(on, text) for on, _, text in found[:NOTES_SHOWN]]

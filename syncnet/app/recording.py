@@ -480,6 +480,10 @@ class Translator:
         contact = self._contact(c.contact)
         meta = self._meta(c.on, contact)
         planned = check_date(c.planned_for, "--next")
+        view = self.dir.view(contact.hex)
+        if view is not None and view.last_interaction > meta["on"].isoformat():
+            raise BadInput(f"a later interaction ({view.last_interaction}) is recorded already: plan "
+                           "the next meeting from a touch dated that day or later")  # fmt: skip
         if planned < meta["on"]:
             raise BadInput(f"--next {planned.isoformat()} is before the day it is planned on, "
                            f"{meta['on'].isoformat()}")  # fmt: skip
@@ -550,7 +554,8 @@ class Translator:
         self._standing(target)
         allowed = AMENDABLE.get(type(target))
         if allowed is None:  # e.g. a birthday: recorded anew, or retracted
-            raise BadInput(f"a {type(target).__name__} fact cannot be amended: retract it, or record it anew")
+            raise BadInput(f"facts of type {type(target).__name__} cannot be amended: retract it, or "
+                           "record it anew")  # fmt: skip
         kind_word = type(target).__name__
         for name, value in (("minutes", c.minutes), ("kind", c.kind), ("channel", c.channel)):
             if value is not None and name not in allowed:

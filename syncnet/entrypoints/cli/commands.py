@@ -9,6 +9,7 @@ failed. Errors are one line on stderr. `--json` prints one JSON document
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -163,13 +164,18 @@ def _edited_note(start: str | None) -> str | None:
 
 def write_options(f: F) -> F:
     f = click.option("--on", metavar="DATE", help="When it happened (default: today; never later).")(f)
+    return json_option(today_option(note_options(f)))
+
+
+def note_options(f: F) -> F:
+    """--note TEXT (or '-'), --edit, --private: the note of a recording command."""
     f = click.option("--note", callback=_note, help=f"A private note, stored sealed; {NOTE_HELP}.")(f)
     f = click.option("--edit", is_flag=True, is_eager=True, expose_value=False, callback=_edit_flag,
                      help="Write the note in $EDITOR instead (never in the process list).")(f)  # fmt: skip
     f = click.option("--private", is_flag=True, is_eager=True, expose_value=False, callback=_private_flag,
                      help="Keep the note to this device: in a team's hub the others see that a note is "
                           "there, never what it says.")(f)  # fmt: skip
-    return json_option(today_option(f))
+    return f
 
 
 def minutes_option(f: F) -> F:
@@ -331,7 +337,10 @@ def _record(
 
     with c.network(today) as net:
         made = make(net, commands)
-        results = net.record_many(made if isinstance(made, list) else [made])
+        try:
+            results = net.record_many(made if isinstance(made, list) else [made])
+        except SyncnetError as e:  # one command typed: not "command 2: ..." of the facts it records
+            raise type(e)(re.sub(r"^command [0-9]+: ", "", str(e))) from None
         result = results[0]
         contact = None
         if result.contact_id:
@@ -401,7 +410,7 @@ def meet(c: Ctx, name: str, channel: str, why: str | None, where: str | None, go
 @click.option("--channel", help=f"How: {', '.join(CHANNELS)}.")
 @click.option("--next", "next_day", metavar="DATE",
               help="Plan the next meeting for DATE: a reminder due that day, done by any interaction "
-                   "after today.")  # fmt: skip
+                   "dated after this touch's day.")  # fmt: skip
 @minutes_option
 @write_options
 @pass_ctx
@@ -519,7 +528,7 @@ def pocket(c: Ctx, contact: str | None, choice: str | None, event_ref: str | Non
         from syncnet.entrypoints.cli.pocketwalk import walk_pockets
 
         with c.network(today) as net:
-            walk_pockets(net, event_ref, _on(net, on), as_json)
+            walk_pockets(net, event_ref, _on(net, on), as_json, note)
         return
     if contact is None or choice is None:
         raise click.UsageError("missing CONTACT and CHOICE (keep, drop or let-go), or --event EVENT")
@@ -647,20 +656,23 @@ def amend(c: Ctx, fact: str, new_on: str | None, minutes: int | None, kind: str 
 @json_option
 @pass_ctx
 def undo(c: Ctx, yes: bool, as_json: bool) -> None:
-    """Retract the last fact recorded in this store, after showing it (asks on a terminal)."""
+    """Retract the last fact recorded in this store, after showing it (asks on a terminal);
+    both facts of a 'meet --at' or a 'touch --next'."""
     with c.network() as net:
-        last = net.last_fact()
-        if last is None:
+        last = net.last_command()
+        if not last:
             raise BadInput("nothing to undo: no fact recorded yet")
         if not yes and not sys.stdin.isatty():
             raise BadInput("undo asks before it retracts: pass --yes when not on a terminal")
         if not as_json:
-            click.echo(f"Last fact: {render.fact_line(last)}")
+            for n, entry in enumerate(last):
+                click.echo(f"{'Last fact' if not n else 'With it'}: {render.fact_line(entry)}")
         if not yes:
-            if not click.confirm("Retract it?", default=False):
+            if not click.confirm("Retract it?" if len(last) == 1 else "Retract both?", default=False):
                 click.echo("Nothing retracted.")
                 return
-    _record(c, None, as_json, lambda n, cmd: cmd.Retract(last.fact_id, "undo"))
+    # in one transaction; the retraction reported is that of the command's first fact
+    _record(c, None, as_json, lambda n, cmd: [cmd.Retract(e.fact_id, "undo") for e in last])
 
 
 @cli.command()

@@ -12,7 +12,14 @@ import click
 
 from syncnet.domain.dates import parse_date
 from syncnet.entrypoints.cli import render
-from syncnet.entrypoints.cli.commands import Ctx, json_option, pass_ctx, today_option
+from syncnet.entrypoints.cli.commands import (
+    Ctx,
+    json_option,
+    note_options,
+    pass_ctx,
+    read_options,
+    today_option,
+)
 from syncnet.entrypoints.terminal import printable
 
 if TYPE_CHECKING:
@@ -36,7 +43,7 @@ def event_group() -> None:
 )
 @click.option("--org", "orgs", multiple=True, metavar="ORG",
               help="An organisation whose people will probably be there; repeatable.")  # fmt: skip
-@click.option("--note", help="A private note, stored sealed.")
+@note_options
 @today_option
 @json_option
 @pass_ctx
@@ -60,7 +67,9 @@ def event_expect(c: Ctx, event_ref: str, contacts: tuple[str, ...], today: str |
     from syncnet.domain import commands as cmd
 
     with c.network(today) as net:
-        results = net.record_many([cmd.EventLink(event_ref, who) for who in contacts])
+        finder = net.finder()
+        people = dict.fromkeys(finder.resolve(who) for who in contacts)  # each once, however named
+        results = net.record_many([cmd.EventLink(event_ref, who) for who in people])
         net.refresh()
         finder = net.finder()
         refs = [finder.ref(r.contact_id) for r in results if r.contact_id]
@@ -72,14 +81,14 @@ def event_expect(c: Ctx, event_ref: str, contacts: tuple[str, ...], today: str |
 
 
 @event_group.command("list")
-@today_option
+@read_options
 @json_option
 @pass_ctx
-def event_list(c: Ctx, today: str | None, as_json: bool) -> None:
+def event_list(c: Ctx, today: str | None, known_at: str | None, as_json: bool) -> None:
     """List events by the day they take place."""
     from syncnet.app import prep
 
-    with c.network(today) as net:
+    with c.network(today, known_at) as net:
         found = prep.events(net)
         day = net.today().isoformat()
     if as_json:
@@ -109,10 +118,12 @@ def _event_json(e: Event) -> dict[str, Any]:
 @click.option(
     "--html", "as_html", is_flag=True, help="Print a printable HTML page instead (redirect it to a file)."
 )
-@today_option
+@read_options
 @json_option
 @pass_ctx
-def prep(c: Ctx, event_ref: str, as_html: bool, today: str | None, as_json: bool) -> None:
+def prep(
+    c: Ctx, event_ref: str, as_html: bool, today: str | None, known_at: str | None, as_json: bool
+) -> None:
     """A one-page briefing before EVENT: what you are looking for and can offer, who will
     probably be there (met there, expected, or at its organisations) with open promises,
     balance, last interaction, what you talked about, and openers."""
@@ -120,7 +131,7 @@ def prep(c: Ctx, event_ref: str, as_html: bool, today: str | None, as_json: bool
 
     if as_html and as_json:
         raise click.UsageError("choose --json or --html")
-    with c.network(today) as net:
+    with c.network(today, known_at) as net:
         found = app_prep.briefing(net, event_ref)
     if as_json:
         render.emit_json(_briefing_json(found))
@@ -171,10 +182,18 @@ def _sections(b: Briefing) -> Iterator[tuple[str, list[str]]]:
         lines += [
             f"promise due {due}: {what or '[forgotten]'} ({pid[:8]})" for pid, what, due in p.open_promises
         ]
-        lines += [f"talked about ({on}): {' '.join(note.split())}" for on, note in p.talked_about]
+        lines += [f"talked about ({on}): {_clipped(note)}" for on, note in p.talked_about]
         lines += [f"ask: {o}" for o in p.openers]
         yield p.contact.label(), [line for line in lines if line]
     yield "Openers for new people", b.openers
+
+
+NOTE_SHOWN = 160  # characters of a note a one-page briefing shows (--json holds it whole)
+
+
+def _clipped(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= NOTE_SHOWN else one_line[: NOTE_SHOWN - 1].rstrip() + "…"
 
 
 def _days_until(b: Briefing) -> int:
@@ -193,16 +212,22 @@ def briefing_lines(b: Briefing) -> list[str]:
     return out
 
 
+def _escaped(text: str) -> str:
+    """Text for the page: control characters shown as escapes (a page sent to a terminal
+    by mistake runs no escape sequence), then HTML-escaped."""
+    return html.escape(printable(text))
+
+
 def briefing_html(b: Briefing) -> str:
     """A self-contained page (no script, no remote resource), every text escaped."""
     parts = []
     for n, (heading, lines) in enumerate(_sections(b)):
         tag = "h1" if n == 0 else "h2"
-        parts.append(f"<section><{tag}>{html.escape(heading)}</{tag}>")
+        parts.append(f"<section><{tag}>{_escaped(heading)}</{tag}>")
         if lines:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>")
+            parts.append("<ul>" + "".join(f"<li>{_escaped(line)}</li>" for line in lines) + "</ul>")
         parts.append("</section>")
-    title = html.escape(f"Briefing: {b.event.name}")
+    title = _escaped(f"Briefing: {b.event.name}")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" "

@@ -32,7 +32,9 @@ def _keys() -> AbstractContextManager[Callable[[], str]]:
     return keystrokes() if sys.stdin.isatty() else nullcontext(_line_keys())
 
 
-def walk_pockets(net: Network, event_ref: str, day: date | None, as_json: bool) -> None:
+def walk_pockets(
+    net: Network, event_ref: str, day: date | None, as_json: bool, note: str | None = None
+) -> None:
     from syncnet.app import prep
     from syncnet.domain import commands as cmd
 
@@ -43,8 +45,13 @@ def walk_pockets(net: Network, event_ref: str, day: date | None, as_json: bool) 
         if not as_json:  # the JSON document is all that is printed
             click.echo(text, nl=nl)
 
-    say(printable(f"Sorting the {len(people)} people met at {event.name} ({event.view.held_on}): "
-                  "k keep, l let go, s skip, q quit."))  # fmt: skip
+    if not people:
+        say(printable(f"Nobody was met at {event.name} ({event.view.held_on}): 'syncnet meet NAME "
+                      "--at EVENT' links a first meeting to it."))  # fmt: skip
+    else:
+        who = "the one person" if len(people) == 1 else f"the {len(people)} people"
+        say(printable(f"Sorting {who} met at {event.name} ({event.view.held_on}): k keep, l let go, s skip, "
+                      "q quit."))  # fmt: skip
     with _keys() as key_pressed:
         for ref, view in people:
             state = "unsorted" if view.unsorted else "keep" if view.keep else "let go"
@@ -56,10 +63,12 @@ def walk_pockets(net: Network, event_ref: str, day: date | None, as_json: bool) 
             if answer == "q":
                 break
             if answer in KEYS:
-                net.record(cmd.Pocket(ref.id, KEYS[answer], day))
+                net.record(cmd.Pocket(ref.id, KEYS[answer], day, note))
                 sorted_now.append({"contact": render.contact_json(ref), "keep": KEYS[answer]})
     if as_json:
         render.emit_json({"event": event.view.id, "sorted": sorted_now})
+        return
+    if not people:
         return
     kept = sum(1 for s in sorted_now if s["keep"])
     left = len(people) - len(sorted_now)

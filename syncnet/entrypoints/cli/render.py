@@ -113,7 +113,7 @@ def recorded(r: Recorded, contact: ContactRef | None, as_json: bool, also: Seque
                  "setdetails": "details", "setbirthday": "birthday", "why": "reason", "retract": "retraction",
                  "amend": "amendment", "eventlink": "event link", "planmeeting": "next meeting"}  # fmt: skip
         click.echo(f"Recorded {words.get(r.kind, r.kind)}{':' + who if who else ''}.")
-    said = {"eventlink": "Linked to the event.",
+    said = {"eventlink": "Linked to the event.", "retract": "And the fact recorded with it.",
             "planmeeting": "Next meeting planned: 'syncnet due' reminds you."}  # fmt: skip
     for a in also:
         click.echo(said.get(a.kind, f"Also: {a.kind}."))
