@@ -70,6 +70,11 @@ def test_balance_for_a_goal_lists_only_its_contacts(run: Runner, two_goals: dict
     assert (bakery["Bob Baker"]["given_minutes"], bakery["Bob Baker"]["received_minutes"]) == (50, 30)
     everyone = run.json("balance", *T)
     assert "goal" not in everyone and len(everyone["contacts"]) == 5  # without --goal: as before
+    # one contact of the goal; one of the network, not of the goal: said so, not "unknown"
+    [ada] = run.json("balance", "Ada", "--goal", JOB, *T)["contacts"]
+    assert ada["given"] == 2
+    error = run.fails("balance", "Bob Baker", "--goal", JOB, *T)
+    assert "Bob Baker (" in error and "is not linked to that goal" in error
 
 
 def test_a_contact_counts_from_the_day_it_is_linked(run: Runner, two_goals: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ from syncnet.app.recorded import ME as ME
 from syncnet.app.recorded import Recorded as Recorded
 from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, GoalView, LedgerView, TallyView
-from syncnet.errors import ConfigError
+from syncnet.errors import BadInput, ConfigError
 from syncnet.storage.configfile import load_config
 from syncnet.storage.paths import config_path, data_dir
 from syncnet.storage.store import OpenStore, open_store
@@ -277,6 +277,12 @@ class Network:
         from syncnet.domain import projections as pj
 
         as_of = as_of or self.today()
+        if contact is not None and self.goal is not None:  # a contact of the network, but of the goal?
+            everyone = self.directory(self.all_reads(as_of))
+            cid = everyone.resolve(contact)
+            if self.goal not in everyone.by_id[cid].goals:
+                raise BadInput(f"{everyone.ref(cid).label()} is not linked to that goal "
+                               "('syncnet goal link CONTACT GOAL' links them)")  # fmt: skip
         reads = self.reads(as_of)
         directory = self.directory(reads)
         tallies: list[TallyView] = reads.load_all("tally")
