@@ -429,11 +429,9 @@ class Network:
         index was edited: it is rebuilt, never shown."""
         from syncnet.domain.events import contact_ids_of
 
-        log, facts = self.store.log, []
-        for position in self.views.positions_of(contact_id):
-            fact = log.at(position)
-            if fact is None:
-                continue  # damaged: left out, and said (`damaged`)
+        facts = []
+        # damaged ones are left out, and said (`damaged`)
+        for position, fact in self.store.log.at_many(self.views.positions_of(contact_id)):
             if contact_id not in {corrections.contact(c) for c in contact_ids_of(fact)}:
                 raise self.views.damaged(f"the history index points at position {position} "
                                          "for another contact")  # fmt: skip

@@ -384,6 +384,32 @@ class FactLog:
         found = self._checked(notes, None)
         return found[0][1] if found else None
 
+    def at_many(self, positions: Iterable[int]) -> list[tuple[int, ev.Fact]]:
+        """(position, fact) at these positions, in order, read in a query per 500: a contact's
+        facts (the history index) lie scattered over the log, and one query each costs a
+        briefing of 80 people a third of a second. Missing or damaged ones are left out and
+        noted in `damaged`, as `at` does."""
+        from eventsourcing.persistence import Notification
+
+        wanted = sorted(set(positions))
+        notes: list[Notification] = []
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            sql = (f"SELECT {self._position}, originator_id, originator_version, topic, state "
+                   f"FROM {EVENTS} WHERE {self._position} IN ({','.join('?' * len(part))}) "
+                   f"ORDER BY {self._position}")  # fmt: skip
+            for r in self._rows(sql, part):
+                oid = r[1] if isinstance(r[1], UUID) else UUID(str(r[1]))
+                notes.append(Notification(id=int(r[0]), originator_id=oid, originator_version=int(r[2]),
+                                          topic=str(r[3]), state=bytes(r[4])))  # fmt: skip
+        missing = set(wanted) - {n.id for n in notes}
+        if missing:
+            head = self.head()
+            for position in sorted(missing):
+                if position > 0 and (self._links_at(position) or head is None or position <= head.position):
+                    self.damaged[position] = "it is missing from the log"
+        return self._checked(notes, None)
+
     def close(self) -> None:
         self._app.close()
         if self._pg is not None and self._own_pg:
