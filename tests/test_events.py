@@ -165,16 +165,25 @@ def test_met_at_an_event_held_by_the_meeting_day_only(run: Runner) -> None:
     network(run)  # PyCon DE is held on 2027-04-20
     error = run.fails("meet", "Kim", "--at", "PyCon DE", "--on", "2026-11-25", "--today", DAY)
     assert "that event is held on 2027-04-20, after 2026-11-25" in error
-    # a --where that names an event to come is only a place
+    # a --where that names an event to come links nothing; the briefing finds the place
     run.ok("meet", "Lou", "--where", "PyCon DE", "--on", "2026-11-25", "--today", DAY)
-    assert "Lou" not in people(run.json("prep", "PyCon DE", "--today", DAY))
+    assert run.json("event", "list", "--today", DAY)["events"][0]["met"] == []
+    assert people(run.json("prep", "PyCon DE", "--today", DAY))["Lou"]["links"] == [
+        "met at PyCon DE on 2026-11-25"
+    ]
     # one name, two years: --at is the one held by the meeting's day, prep the one to come
     run.ok("event", "add", "PyCon DE", "--on", "2026-04-20", "--today", DAY)
     run.ok("meet", "Max", "--at", "pycon de", "--on", "2026-11-25", "--today", DAY)
     events = {e["on"]: e for e in run.json("event", "list", "--today", DAY)["events"]}
     [max_id] = [c["id"] for c in run.json("contacts", "--today", DAY)["contacts"] if c["name"] == "Max"]
     assert events["2026-04-20"]["met"] == [max_id] and events["2027-04-20"]["met"] == []
-    assert run.json("prep", "PyCon DE", "--today", DAY)["event"]["on"] == "2027-04-20"
+    doc = run.json("prep", "PyCon DE", "--today", DAY)
+    assert doc["event"]["on"] == "2027-04-20"
+    # met at the earlier edition: probably there again
+    assert people(doc)["Max"]["links"] == ["met at PyCon DE on 2026-04-20"]
+    # the earlier edition's briefing (named by id): who was met there; the later one adds none
+    earlier = people(run.json("prep", events["2026-04-20"]["id"][:8], "--today", DAY))
+    assert earlier["Max"]["links"] == ["met there"] and "Cleo Park" not in earlier
 
 
 def test_a_retracted_link_leaves_the_briefing(run: Runner) -> None:

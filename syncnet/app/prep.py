@@ -1,11 +1,12 @@
 """Events and the briefing before one (`syncnet event`, `syncnet prep`; docs/rules.md,
 "Preparing for an event").
 
-An event links contacts three ways: met there (`meet --at`), expected there (`event
-expect`), or working at one of the organisations named with the event (`event add
---org`). The briefing gathers, for each of them, what the views hold (reason, pocket,
-balance, open promises, last interaction) and what the last notes said (read from the
-facts of that contact only, through the history index), plus openers (domain/openers.py).
+An event links contacts four ways: met there (`meet --at`), expected there (`event
+expect`), met at an earlier edition or at a place of its name, or working at one of the
+organisations named with the event (`event add --org`). The briefing gathers, for each
+of them, what the views hold (reason, pocket, balance, open promises, last interaction)
+and what the last notes said (read from the facts of that contact only, through the
+history index), plus openers (domain/openers.py).
 """
 
 from __future__ import annotations
@@ -135,11 +136,29 @@ def briefing(net: Network, ref: str) -> Briefing:
         links.setdefault(cid, []).append("met there")
     for cid in event.view.expected:
         links.setdefault(cid, []).append("expected")
+    # Who was met at an earlier edition (an event of the same name), or at a place named
+    # like it (a first meeting's --where, "PyCon DE", from before the event was added).
+    name = fold_name(event.name)
+    for other in reads.load_all("event"):
+        if (
+            other.id != eid
+            and other.held_on < event.view.held_on
+            and fold_name(net.unseal_text(other.name) or "") == name
+        ):
+            for cid in other.met:
+                links.setdefault(cid, []).append(f"met at {event.name} on {other.held_on}")
     wanted = [fold_name(o) for o in event.orgs]
     details: dict[str, dict[str, Any]] = {}
     for cid, view in directory.by_id.items():
         if view.forgotten:
             continue
+        if (
+            view.where is not None
+            and cid not in links
+            and view.met_on <= event.view.held_on  # a later meeting there is a later edition's
+            and fold_name(net.unseal_text(view.where) or "") == name
+        ):
+            links.setdefault(cid, []).append(f"met at {event.name} on {view.met_on}")
         if wanted or cid in links:  # only these are unsealed: a network of thousands costs little
             details[cid] = merged_details(view, net.unseal_text)
         org = str(details.get(cid, {}).get("org") or "")
