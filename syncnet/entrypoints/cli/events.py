@@ -125,8 +125,12 @@ def prep(
     c: Ctx, event_ref: str, as_html: bool, today: str | None, known_at: str | None, as_json: bool
 ) -> None:
     """A one-page briefing before EVENT: what you are looking for and can offer, who will
-    probably be there (met there, expected, or at its organisations) with open promises,
-    balance, last interaction, what you talked about, and openers."""
+    probably be there (expected, met there or at an earlier edition, or at its
+    organisations) with open promises, balance, last interaction, what you talked about,
+    and three openers each.
+
+    EVENT is a name (any case; of several events of one name, the next to come) or an
+    id prefix."""
     from syncnet.app import prep as app_prep
 
     if as_html and as_json:
