@@ -103,7 +103,7 @@ def test_prep_lists_who_will_be_there_with_what_we_know(run: Runner) -> None:
     found = people(doc)
     # ACME and Acme Corp by organisation, Cleo expected; Eve (Initech) not; Fay forgotten.
     assert set(found) == {"Ada Lovelace", "Bob Stone", "Cleo Park"}
-    assert [p["contact"]["name"] for p in doc["people"]][0] == "Ada Lovelace"  # an open promise first
+    assert doc["people"][0]["contact"]["name"] == "Ada Lovelace"  # an open promise first
     ada = found["Ada Lovelace"]
     assert ada["links"] == ["works at ACME"] and ada["why"] == "role-model" and ada["role"] == "CTO"
     assert ada["balance"]["given"] == 1 and ada["balance"]["received"] == 0
@@ -349,13 +349,13 @@ def pockets(run: Runner) -> dict[str, str]:
 
 def test_pocket_event_from_lines_on_standard_input(run: Runner) -> None:
     assert set(met_at_meetup(run).values()) == {"keep"}
-    proc = subprocess.run([sys.executable, "-m", "syncnet", "pocket", "--event", "meetup", "--today", DAY],
-                          input="l\ns\n", env=run.env(), capture_output=True, text=True, timeout=60)  # fmt: skip
+    walk = [sys.executable, "-m", "syncnet", "pocket", "--event", "meetup", "--today", DAY]
+    proc = subprocess.run(walk, input="l\ns\n", env=run.env(), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "0 kept, 1 let go, 2 left as they were." in proc.stdout
     assert pockets(run) == {"Ann": "drop", "Ben": "keep", "Cat": "keep", "Dee": "keep"}
-    proc = subprocess.run([sys.executable, "-m", "syncnet", "pocket", "--event", "meetup", "--json", "--today", DAY],
-                          input="k\nq\nl\n", env=run.env(), capture_output=True, text=True, timeout=60)  # fmt: skip
+    walk = [*walk, "--json"]
+    proc = subprocess.run(walk, input="k\nq\nl\n", env=run.env(), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert [s["contact"]["name"] for s in __import__("json").loads(proc.stdout)["sorted"]] == ["Ann"]
     assert pockets(run)["Ann"] == "keep" and pockets(run)["Ben"] == "keep"
@@ -439,8 +439,8 @@ def test_hostile_text_and_whole_words(run: Runner) -> None:
     run.ok(
         "meet", "Ina", "--org", "AI Lab", "--note", "x" * 5000, "--on", "2026-11-01", "--today", "2026-11-01"
     )
-    run.ok("event", "add", "Evil\x1b[2JConf", "--on", "2027-01-01", "--offer", "\x1b]0;title\x07", "--org", "ai",
-           "--today", DAY)  # fmt: skip
+    hostile = ("Evil\x1b[2JConf", "--on", "2027-01-01", "--offer", "\x1b]0;title\x07", "--org", "ai")
+    run.ok("event", "add", *hostile, "--today", DAY)
     page = run.ok("prep", "evil\x1b[2jconf", "--html", "--today", DAY).stdout
     assert "\x1b" not in page and "\x07" not in page and "Evil\\x1b[2JConf" in page
     found = people(run.json("prep", "evil\x1b[2jconf", "--today", DAY))
