@@ -150,7 +150,7 @@ def test_meeting_at_an_event_links_them_to_it(run: Runner) -> None:
     run.ok("meet", "Hal", "--where", "Meetup Berlin", "--on", "2026-11-20", "--today", "2026-11-20")
     events = {e["name"]: e for e in run.json("event", "list", "--today", DAY)["events"]}
     ids = {c["name"]: c["id"] for c in run.json("contacts", "--today", DAY)["contacts"]}
-    assert events["Meetup"]["met"] == [ids["Dan"], ids["Gil"]]  # Hal's place is not its name
+    assert events["Meetup"]["met"] == sorted([ids["Dan"], ids["Gil"]])  # Hal's place is not its name
     assert events["PyCon DE"]["expected"] == [ids["Cleo Park"]]
     found = people(run.json("prep", "Meetup", "--today", DAY))
     assert set(found) == {"Dan", "Gil"} and found["Dan"]["links"] == ["met there"]
@@ -466,3 +466,21 @@ def test_small_edges_of_events(run: Runner) -> None:
     error = run.fails("touch", "Ada", "--on", "2026-06-15", "--next", "2027-01-01", "--today", DAY)
     assert "a later interaction (2026-07-01) is recorded already" in error
     assert "(2026-07-01)" in error and not error.startswith("syncnet: error: command")
+
+
+def test_a_plan_checks_the_interactions_earlier_in_its_batch(run: Runner) -> None:
+    from syncnet.app.network import Network
+    from syncnet.domain import commands as cmd
+    from syncnet.errors import BadInput
+
+    run.ok("init")
+    run.ok("meet", "Ada", "--on", "2026-11-01", "--today", "2026-11-01")
+    with Network.open(run.home, today=d("2026-11-25")) as net:
+        batch = [
+            cmd.Touch("Ada", on=d("2026-11-20")),
+            cmd.PlanMeeting("Ada", d("2026-11-30"), on=d("2026-11-10")),
+        ]
+        with pytest.raises(BadInput, match=r"a later interaction \(2026-11-20\) is recorded already"):
+            net.record_many(batch)
+        net.record_many([batch[0], cmd.PlanMeeting("Ada", d("2026-11-30"), on=d("2026-11-20"))])
+    assert meetings(run, "2026-11-25") == [("Ada", "2026-11-30", "upcoming")]

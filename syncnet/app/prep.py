@@ -110,13 +110,14 @@ def event_at(net: Network, place: str | None, day: date) -> str | None:
 
 
 def met_at(net: Network, ref: str) -> tuple[Event, list[tuple[ContactRef, ContactView]]]:
-    """The event and the contacts met there (`pocket --event`), in the order recorded."""
+    """The event and the contacts met there (`pocket --event`), by name."""
     reads = net.reads()
     eid = event_id(net, ref)
     view: EventView = reads.row("event", eid)
     directory = net.directory(reads)
     people = [(directory.ref(c), directory.by_id[c]) for c in view.met
               if c in directory.by_id and not directory.by_id[c].forgotten]  # fmt: skip
+    people.sort(key=lambda p: ((p[0].name or "").casefold(), p[0].id))
     goals = {g.id: g for g in reads.load_all("goal")}
     return _event(net, view, goals), people
 

@@ -86,6 +86,7 @@ class Translator:
         self._ids: dict[str, UUID] = {}
         self._known_corrections: Corrections | None = None  # loaded by the first correction
         self._event_rows: dict[str, EventView] | None = None  # loaded by the first event command
+        self._interacted: dict[str, str] = {}  # contact -> its latest interaction in this batch
 
     def result(self, command: cmd.Command, fact: ev.Fact) -> Recorded:
         kind = type(command).__name__.lower()
@@ -175,7 +176,12 @@ class Translator:
         translation = TRANSLATIONS.get(type(c))
         if translation is None:
             raise BadInput(f"not a command: {c!r}")
-        return translation(self, c)
+        fact = translation(self, c)
+        contact = getattr(fact, "contact_id", None)
+        if contact is not None and ev.is_interaction(fact):  # what a plan later in the batch checks
+            day = fact.on.isoformat()
+            self._interacted[contact.hex] = max(day, self._interacted.get(contact.hex, day))
+        return fact
 
     def _touch(self, c: cmd.Touch) -> ev.Fact:
         contact = self._contact(c.contact)
@@ -481,8 +487,9 @@ class Translator:
         meta = self._meta(c.on, contact)
         planned = check_date(c.planned_for, "--next")
         view = self.dir.view(contact.hex)
-        if view is not None and view.last_interaction > meta["on"].isoformat():
-            raise BadInput(f"a later interaction ({view.last_interaction}) is recorded already: plan "
+        last = max(view.last_interaction if view else "", self._interacted.get(contact.hex, ""))
+        if last > meta["on"].isoformat():
+            raise BadInput(f"a later interaction ({last}) is recorded already: plan "
                            "the next meeting from a touch dated that day or later")  # fmt: skip
         if planned < meta["on"]:
             raise BadInput(f"--next {planned.isoformat()} is before the day it is planned on, "

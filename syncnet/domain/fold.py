@@ -304,8 +304,10 @@ def _event_linked(views: Views, event: ev.EventLinked, day: str, contact: Row, d
     if found is None or contact is None:
         return
     linked = found.met if event.met else found.expected
-    if contact.id not in linked:
-        linked.append(contact.id)
+    # sorted by id: every replica holds the same list, whatever order the links came in
+    at = bisect_left(linked, contact.id)
+    if at == len(linked) or linked[at] != contact.id:
+        linked.insert(at, contact.id)
         views.touch("event", found.id)
 
 
