@@ -289,13 +289,16 @@ def id_matches(ref: str, ids: Iterable[str]) -> list[str]:
 
 def resolve_goal(ref: str, goals: dict[str, GoalView], unseal: Callable[[str], str | None]) -> str:
     matches = [g for g in goals if fold_name(unseal(goals[g].name) or "") == fold_name(ref)]
-    if not matches:
-        matches = id_matches(ref, goals)
+    return _the_one(ref, matches or id_matches(ref, goals), "goal")
+
+
+def _the_one(ref: str, matches: list[str], what: str, hint: str = "") -> str:
+    """The one id `ref` names among `matches` (by name, else by id prefix), or NotFound."""
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise NotFound(f"goal {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
-    raise NotFound(f"unknown goal {ref!r}")
+        raise NotFound(f"{what} {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
+    raise NotFound(f"unknown {what} {ref!r}{hint}")
 
 
 def resolve_event(
@@ -308,10 +311,4 @@ def resolve_event(
         coming = sorted((events[e].held_on, e) for e in matches if events[e].held_on >= today)
         held = sorted((events[e].held_on, e) for e in matches if events[e].held_on < today)
         return coming[0][1] if coming else held[-1][1]
-    if not matches:
-        matches = id_matches(ref, events)
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise NotFound(f"event {ref!r} is ambiguous: {', '.join(short(m) for m in matches)}")
-    raise NotFound(f"unknown event {ref!r}: see 'syncnet event list'")
+    return _the_one(ref, matches or id_matches(ref, events), "event", ": see 'syncnet event list'")

@@ -128,9 +128,10 @@ def briefing(net: Network, ref: str) -> Briefing:
 
     day = net.today()
     reads = net.reads(day)
-    eid = event_id(net, ref)
+    rows: dict[str, EventView] = {e.id: e for e in reads.load_all("event")}  # read once: few, not per contact
+    eid = resolve_event(ref, rows, net.unseal_text, day.isoformat())
     goals = {g.id: g for g in reads.load_all("goal")}
-    event = _event(net, reads.row("event", eid), goals)
+    event = _event(net, rows[eid], goals)
     directory = net.directory(reads)
     links: dict[str, list[str]] = {}
     for cid in event.view.met:
@@ -140,7 +141,7 @@ def briefing(net: Network, ref: str) -> Briefing:
     # Who was met at an earlier edition (an event of the same name), or at a place named
     # like it (a first meeting's --where, "PyCon DE", from before the event was added).
     name = fold_name(event.name)
-    for other in reads.load_all("event"):
+    for other in rows.values():
         if (
             other.id != eid
             and other.held_on < event.view.held_on
