@@ -2,7 +2,8 @@
 and a real SQLite file.
 
 1. A writer records facts in a loop, one fact per `record` and batches through
-   `record_many`, and is killed with SIGKILL at random moments, 20 times each way.
+   `record_many`, and is killed with SIGKILL at random moments, 20 times each way; and
+   one CLI process per fact (`syncnet touch`), 20 of them killed while they run.
    Afterwards the store opens and verifies whole (the seal of the log included), every
    fact whose recording returned is there exactly once, a batch is there whole or not at
    all, and the views equal a rebuild from the log.
@@ -129,6 +130,57 @@ def test_a_writer_killed_at_random_moments_loses_and_doubles_nothing(tmp_path: P
         kills_that_hit += bool(done)
     assert kills_that_hit == 40  # every kill landed while facts were being written
     views_equal_a_rebuild(home)
+
+
+def test_cli_writers_killed_at_random_moments_lose_and_double_nothing(run: Runner, tmp_path: Path) -> None:
+    """One CLI process per fact (`syncnet touch`, as a shell loop would run it), SIGKILLed
+    at a random moment of its life, at least 20 kills that land before it exits: every
+    touch whose command exited 0 is there exactly once, a killed one at most once, and the
+    store opens, verifies whole and its views equal a rebuild."""
+    home = new_store(tmp_path)
+    assert home == run.home
+    rng = random.Random(1414)
+    argv = [sys.executable, "-m", "syncnet", "touch", "Ada", "--on", "2026-11-20", "--note"]
+
+    def start(n: int) -> subprocess.Popen[str]:
+        return subprocess.Popen([*argv, f"run-{n}"], env=run.env(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+    started = time.monotonic()  # one whole run, to draw the kill moments within its length
+    first = start(0)
+    assert first.wait(timeout=60) == 0, first.communicate()
+    length = time.monotonic() - started
+    confirmed, killed, n = {0}, set(), 1
+    while len(killed) < 20:
+        assert n <= 80, f"only {len(killed)} of {n} kills landed before the command ended"
+        proc = start(n)
+        try:  # the kill lands while it runs, or the run ended first and tells how long it takes
+            # every other kill is aimed at the end of a run, where the fact is written
+            proc.wait(timeout=rng.uniform(0.0, length) if n % 2 else rng.uniform(0.6 * length, 1.05 * length))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            killed.add(n)
+        _, err = proc.communicate(timeout=30)
+        assert "Traceback" not in err, err
+        if proc.returncode == 0:
+            confirmed.add(n)
+            killed.discard(n)
+        else:
+            assert proc.returncode == -signal.SIGKILL, (proc.returncode, err)
+        with Network.open(home) as net:  # the store opens and is whole after every kill
+            assert integrity.verify(net).whole
+        n += 1
+
+    notes = [e["details"].get("note") for e in run.json("history", "Ada")["events"] if e["kind"] == "touch"]
+    counts = {i: notes.count(f"run-{i}") for i in range(n)}
+    assert all(counts[i] == 1 for i in confirmed), {i: counts[i] for i in confirmed}
+    assert all(counts[i] <= 1 for i in killed), counts
+    assert len(notes) == sum(counts.values())  # nothing else came in
+    assert len(killed) >= 20 and len(confirmed) >= 1
+    print(f"cli kills: {n} runs, {len(killed)} killed ({sum(counts[i] for i in killed)} of them recorded), "
+          f"{len(confirmed)} exited 0, 0 lost, 0 doubled")
+    views_equal_a_rebuild(home)
+    run.ok("verify")
 
 
 READER = """
