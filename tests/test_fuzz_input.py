@@ -1,4 +1,5 @@
-"""Issue 14, guarantee 7: hostile input to the command line and to the config file.
+"""Issue 14, guarantee 7: hostile input to the command line, to the config file and to
+the importers (a file of each kind, edited, given to any importer, with --dry-run or not).
 
 Property-based fuzzing (hypothesis) of what a user types and what a config file holds.
 Accepted input is fine; what is refused must be refused cleanly:
@@ -1132,3 +1133,68 @@ def test_config_that_never_ends(template: Template) -> None:
         )  # fmt: skip
         found = problems(proc, (0, 0, 0), (0, 0, 0), read=True)
         assert not found, f"exit {proc.returncode}: {'; '.join(found)}: {proc.stderr[-300:]!r}"
+
+
+# ---------------------------------------------------------------- fuzzing the importers' files
+# A file of each kind (what each importer reads), edited a few times with lines of the
+# other kinds and hostile pieces, then given to any importer: some are read (and
+# recorded), some refused.
+IMPORT_FILES = [
+    ["Notes:", '"When exporting your connection data, you may notice that some of the e-mail..."', "",
+     "First Name,Last Name,URL,Email Address,Company,Position,Connected On",
+     "Ada,Lovelace,https://www.linkedin.com/in/ada,,Analytical,Engineer,15 Mar 2024",
+     "Grace,Hopper,,grace@navy.example,Navy,Admiral,03 Feb 2025"],
+    ["First Name,Middle Name,Last Name,Organization Name,Birthday,E-mail 1 - Value,Labels",
+     "Alan,,Turing,Bletchley,1912-06-23,alan@example.org,* myContacts ::: Friends",
+     "Ada,,Lovelace,Analytical,--12-10,ada@example.org,"],
+    ["BEGIN:VCARD", "VERSION:3.0", "FN:Edsger Dijkstra", "N:Dijkstra;Edsger;;;", "ORG:Eindhoven",
+     "EMAIL;TYPE=work:ewd@example.org", "BDAY:1930-05-11", "NOTE:shortest paths\\, mostly", "END:VCARD",
+     "BEGIN:VCARD", "VERSION:2.1", "N:Hopper;Grace", "NOTE;ENCODING=QUOTED-PRINTABLE:caf=C3=A9", "END:VCARD"],
+]  # fmt: skip
+IMPORT_LINES = [line for lines in IMPORT_FILES for line in lines] + [
+    "BDAY:1930-02-30", "NOTE;ENCODING=QUOTED-PRINTABLE:caf=C3=A9=", '{"schema_version": 2}', "{", "a,b,c",
+    '"unclosed,quote', "Grace,Hopper,,,,,31 Feb 2024",
+]  # fmt: skip
+IMPORT_PIECES = ["\x00", "\x1b[31m", "\u202e", "\ufeff", "é", ",", '"', ";", ":", "=", " ::: ", "\r",
+                 "\udcff"]  # fmt: skip
+
+
+@st.composite
+def import_file(draw: st.DrawFn) -> bytes:
+    lines = list(draw(st.sampled_from(IMPORT_FILES)))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(lines)))
+        edit = draw(st.sampled_from(["insert", "delete", "piece"]))
+        if edit == "insert":
+            lines.insert(at, draw(st.sampled_from(IMPORT_LINES)))
+        elif lines and at < len(lines):
+            piece = draw(st.sampled_from(IMPORT_PIECES))
+            lines[at:at + 1] = [] if edit == "delete" else [lines[at] + piece]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(lines).encode("utf-8", "surrogateescape")
+
+
+IMPORT_FILE = import_file()
+MAX_EXAMPLES["imports"] = 80
+
+
+@fuzz("imports")
+@given(
+    kind=st.sampled_from(["linkedin", "linkedin", "google", "google", "vcard", "vcard", "jsonl"]),
+    body=IMPORT_FILE | IMPORT_FILE | st.binary(max_size=300),
+    dry_run=st.booleans(),
+)
+def test_import_files_refuse_cleanly_and_a_dry_run_writes_nothing(
+    template: Template, kind: str, body: bytes, dry_run: bool
+) -> None:
+    """Any file to any importer: read, or refused in one line with nothing written; with
+    --dry-run nothing is written either way."""
+    template.tally["imports: examples"] += 1
+    with fresh(template) as run:
+        path = run.base / "contacts.file"
+        path.write_bytes(body)
+        argv = ["import", kind, str(path), *(["--dry-run"] if dry_run else [])]
+        before = written(run.home)
+        proc = check(template, run, argv, read=dry_run, what="imports")
+        if dry_run:
+            assert written(run.home) == before, proc.stdout
