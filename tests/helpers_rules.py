@@ -50,7 +50,7 @@ class Facts:
         self._add(
             ev.ContactMet(
                 **self._meta(on), contact_id=cid, name=SEALED, channel="other", where=None,
-                why=why, goals=(), minutes=minutes, via=None, details=None,
+                why=why, goals=(), minutes=minutes, via=None, details=None, imported=None,
             )
         )  # fmt: skip
         return cid

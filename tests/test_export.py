@@ -311,11 +311,12 @@ def test_out_of_order_twice_and_empty_are_refused(run: Runner, tmp_path: Path) -
 
 
 def test_a_line_of_an_older_type_version_is_upcast(run: Runner, tmp_path: Path) -> None:
-    """A first meeting exported before `via` and `details` existed (ContactMet version 1)."""
+    """A first meeting exported before `via` and `details` existed (ContactMet version 1),
+    and before `imported` (version 2)."""
     lines = exported(run, tmp_path)
     old = json.loads(lines[0])
-    assert old["type"] == "ContactMet" and old["type_version"] == 2
-    del old["fact"]["via"], old["fact"]["details"]
+    assert old["type"] == "ContactMet" and old["type_version"] == 3 and old["fact"]["imported"] is None
+    del old["fact"]["via"], old["fact"]["details"], old["fact"]["imported"]
     old["type_version"] = 1
     (tmp_path / "old.jsonl").write_text("\n".join([json.dumps(old), *lines[1:]]) + "\n")
     restored = empty_home(tmp_path)

@@ -140,6 +140,25 @@ def move_index_entry(home: Path) -> None:
     )
 
 
+def delete_tallies(home: Path) -> None:
+    """Rows deleted, not edited: each is sealed alone, so only their count can tell."""
+    sql(home, "DELETE FROM syncnet_views WHERE kind = 'tally'")
+
+
+def delete_views(home: Path) -> None:
+    sql(home, "DELETE FROM syncnet_views")
+
+
+def delete_name_index(home: Path) -> None:
+    """Without it, a first meeting of a name already met would not be refused."""
+    sql(home, "DELETE FROM syncnet_name_index")
+
+
+def delete_contact_key(home: Path) -> None:
+    (subject,) = one(home, "SELECT subject FROM syncnet_keys WHERE kind = 'contact' LIMIT 1")
+    sql(home, "DELETE FROM syncnet_keys WHERE subject = ?", subject)
+
+
 def flip_state(home: Path) -> None:
     scope, key, data = one(home, "SELECT scope, key, data FROM syncnet_state WHERE key = 'state' LIMIT 1")
     sql(home, "UPDATE syncnet_state SET data = ? WHERE scope = ? AND key = ?", flip(data), scope, key)
@@ -180,6 +199,10 @@ CASES: dict[str, tuple[Tamper, str, bool, bool]] = {
     "the views' position lowered": (lower_tracking, "views", True, True),
     "a promise's open flag flipped": (flip_promise_open, "views: the view row promise", True, True),
     "a view row edited": (flip_view_row, "views: the view row tally", True, True),
+    "view rows deleted": (delete_tallies, "views: the views' position or rows", True, True),
+    "every view row deleted": (delete_views, "views: the views' position or rows", True, True),
+    "the name index emptied": (delete_name_index, "views: the views' position or rows", True, True),
+    "a contact's data key deleted": (delete_contact_key, "it is missing, and no fact erased it", False, True),
     "the history index edited": (move_index_entry, "history index", True, True),
     "a sync state edited": (flip_state, "state target", True, True),
     "a contact's wrapped key edited": (flip_contact_key, "data key", False, True),

@@ -110,9 +110,10 @@ def reminder_summary(
         month, day = birthday or (r.due.month, r.due.day)
         return f"Wish {name} a happy birthday ({day} {MONTHS[month - 1]})"
     if r.rule == RuleKind.FOLLOWUP:
-        place = where or (view.channel if view and view.channel != "other" else None)
+        # where we met, else how (a channel is no place: "met on DAY (professional-network)")
+        how = f" ({view.channel})" if not where and view and view.channel != "other" else ""
         about = f"; pick up: {_clipped(topics)}" if topics else ""
-        return (f"Follow up with {name} — met{f' at {place}' if place else ''} on {r.period}{about}; "
+        return (f"Follow up with {name} — met{f' at {where}' if where else ''} on {r.period}{how}{about}; "
                 "plan the next meeting")  # fmt: skip
     if r.rule == RuleKind.MEETING:
         return f"Meet {name} as planned ({r.due.isoformat()})"

@@ -31,6 +31,7 @@ from uuid import UUID
 
 from syncnet.app.recorded import ME, PRIVATE
 from syncnet.domain import events as ev
+from syncnet.domain.commands import ADDS
 from syncnet.domain.sealed import Sealed
 from syncnet.errors import BadInput, MissingKey, StoreError
 from syncnet.storage.keys import FORGOTTEN, UNREADABLE, encrypt, random_key
@@ -271,6 +272,8 @@ def export_vcards(net: Network, out: TextIO) -> int:
         for kind, key in (("email", "emails"), ("tel", "phones"), ("url", "urls")):
             for value in details.get(key) or ():
                 card.add(kind).value = value
+        if details.get("categories"):
+            card.add("categories").value = list(details["categories"])
         if details.get("how_met"):
             card.add("note").value = details["how_met"]
         sealed_birthday = getattr(view, "birthday", "")  # a BirthdaySet's, else the details' (older)
@@ -510,10 +513,10 @@ def _check_texts(values: dict[str, Any]) -> None:
             found = json.loads(details)
         except ValueError:
             raise _Bad("'details' is not a JSON object of a contact's details") from None
-        if not isinstance(found, dict) or set(found) - {*DETAIL_TEXTS, *DETAIL_LISTS}:
+        if not isinstance(found, dict) or set(found) - {*DETAIL_TEXTS, *DETAIL_LISTS, ADDS}:
             raise _Bad(f"'details' holds other than {', '.join(DETAIL_TEXTS + DETAIL_LISTS)}")
         for key, value in found.items():
-            ok = isinstance(value, str) if key in DETAIL_TEXTS else (
+            ok = value is True if key == ADDS else isinstance(value, str) if key in DETAIL_TEXTS else (
                 isinstance(value, list) and all(isinstance(v, str) for v in value))  # fmt: skip
             if not ok:
                 kind = "a text" if key in DETAIL_TEXTS else "a list of texts"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from syncnet.app.directory import Refs, short
+from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
 from syncnet.domain.rules import YEAR_UNKNOWN
 from syncnet.domain.sealed import Sealed
@@ -148,8 +149,18 @@ def corrected(entry: HistoryEntry, corrections: Corrections, unseal: Unseal) -> 
 
 def merged_details(view: ContactView, unseal: Callable[[str], str | None]) -> dict[str, Any]:
     """A contact's details in force: per field, the latest DetailsSet that gave it (the
-    first meeting's among them); an erased contact has none."""
+    first meeting's among them); an erased contact has none. What a merge brought
+    (`adds`: only what the kept contact lacked) adds to the lists and fills empty texts,
+    so that retracting one of two merges takes back its own details only."""
     out: dict[str, Any] = {}
     for _, sealed in sorted(view.details):
-        out.update(details_of(unseal(sealed)))
+        given = details_of(unseal(sealed))
+        if not given.pop(cmd.ADDS, False):
+            out.update(given)
+            continue
+        for key, value in given.items():
+            if isinstance(value, list):
+                out[key] = [*out.get(key, []), *(v for v in value if v not in out.get(key, []))]
+            elif not out.get(key):
+                out[key] = value
     return out

@@ -163,6 +163,7 @@ class Person:
     phones: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     birthday_set: bool = False  # a birthday was set (or cleared) once: an import leaves it
+    categories: list[str] = field(default_factory=list)
 
 
 class People:
@@ -190,7 +191,8 @@ class People:
             people.append(Person(view.id, unseal(view.name) or "", view.met_on, details.get("org"),
                                  details.get("role"),
                                  list(details.get("emails", [])), list(details.get("phones", [])),
-                                 list(details.get("urls", [])), bool(view.birthday_at)))  # fmt: skip
+                                 list(details.get("urls", [])), bool(view.birthday_at),
+                                 list(details.get("categories", []))))  # fmt: skip
         found = cls(people)
         for alias in _merged_away(net):
             found.alias(alias)
@@ -284,7 +286,8 @@ def _birthday(contact: str, card: Card) -> list[cmd.Command]:
 
 def _details(card: Card) -> cmd.Details:
     return cmd.Details(org=card.organisation or None, role=card.role or None, emails=card.emails or None,
-                       phones=card.phones or None, urls=card.urls or None)  # fmt: skip
+                       phones=card.phones or None, urls=card.urls or None,
+                       categories=card.categories or None)  # fmt: skip
 
 
 def _new_details(person: Person, card: Card) -> cmd.Details | None:
@@ -293,13 +296,15 @@ def _new_details(person: Person, card: Card) -> cmd.Details | None:
     emails = [e for e in card.emails if e.lower() not in {x.lower() for x in person.emails}]
     urls = [u for u in card.urls if url_key(u) not in {url_key(x) for x in person.urls}]
     phones = [p for p in card.phones if p not in person.phones]
+    categories = [c for c in card.categories if c not in person.categories]
     org = card.organisation if card.organisation and not person.org else None
     role = card.role if card.role and not person.role else None
-    if not (emails or urls or phones or org or role):
+    if not (emails or urls or phones or categories or org or role):
         return None
     return cmd.Details(org=org, role=role, emails=tuple(person.emails + emails) if emails else None,
                        phones=tuple(person.phones + phones) if phones else None,
-                       urls=tuple(person.urls + urls) if urls else None)  # fmt: skip
+                       urls=tuple(person.urls + urls) if urls else None,
+                       categories=tuple(person.categories + categories) if categories else None)  # fmt: skip
 
 
 def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[cmd.Command], ImportReport]:
@@ -335,6 +340,7 @@ def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[c
             person.emails += [e for e in (details.emails or ()) if e not in person.emails]
             person.phones += [p for p in (details.phones or ()) if p not in person.phones]
             person.urls += [u for u in (details.urls or ()) if u not in person.urls]
+            person.categories += [c for c in (details.categories or ()) if c not in person.categories]
             person.org, person.role = person.org or details.org, person.role or details.role
             people.add(person)
             report.outcomes.append(Outcome(card.line, card.name, "updated", found, why, left_out=left_out))
@@ -343,13 +349,13 @@ def plan(net: Network, parsed: Parsed, source: str, today: date) -> tuple[list[c
         contact = uuid4()
         commands.append(cmd.Meet(card.name.strip(), channel=card.channel or "other", on=card.met_on,
                                  note=card.note, new=True, contact_id=contact,
-                                 details=_details(card)))  # fmt: skip
+                                 details=_details(card), imported=source))  # fmt: skip
         commands.append(cmd.Imported(contact.hex, source))  # today: the day it came in
         commands += _birthday(contact.hex, card)
         met = (card.met_on or today).isoformat()
         people.add(Person(contact.hex, card.name.strip(), met, card.organisation, card.role,
                           list(card.emails), list(card.phones), list(card.urls),
-                          card.birthday is not None))  # fmt: skip
+                          card.birthday is not None, list(card.categories)))  # fmt: skip
         report.outcomes.append(Outcome(card.line, card.name, "added", contact.hex, "new", similar, left_out))
     report.skipped.sort(key=lambda s: s.line)  # the parser's and the plan's, in file order
     return commands, report
@@ -445,6 +451,11 @@ def _first_names_close(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
+def _added(union: tuple[str, ...] | None, known: list[str]) -> tuple[str, ...] | None:
+    new = tuple(v for v in union or () if v not in known)
+    return new or None
+
+
 def merge_commands(people: People, contact: str, other: str, note: str | None = None) -> list[cmd.Command]:
     """What `syncnet merge CONTACT OTHER` records: the merge, and the details OTHER had that
     CONTACT lacks (so `show` lists them on the one contact)."""
@@ -453,8 +464,14 @@ def merge_commands(people: People, contact: str, other: str, note: str | None = 
     kept, gone = people.people.get(contact), people.people.get(other)
     if kept is not None and gone is not None:
         card = Card(gone.name, 0, gone.org, gone.role, tuple(gone.emails), tuple(gone.phones),
-                    tuple(gone.urls))  # fmt: skip
+                    tuple(gone.urls), categories=tuple(gone.categories))  # fmt: skip
         details = _new_details(kept, card)
         if details is not None:  # it stands while the merge does (retracting the merge takes it back)
-            commands.append(cmd.SetDetails(contact, details, fact_id=merged_details_id(merge_id)))
+            # what OTHER adds, and only that: a later merge's details must not carry this one's
+            adds = cmd.Details(org=details.org, role=details.role, adds=True,
+                               emails=_added(details.emails, kept.emails),
+                               phones=_added(details.phones, kept.phones),
+                               urls=_added(details.urls, kept.urls),
+                               categories=_added(details.categories, kept.categories))  # fmt: skip
+            commands.append(cmd.SetDetails(contact, adds, fact_id=merged_details_id(merge_id)))
     return commands

@@ -340,6 +340,7 @@ class Translator:
             **meta, note=self._seal(contact, c.note), contact_id=contact, name=sealed_name,
             channel=channel, where=self._seal(contact, c.where), why=why, goals=goals,
             minutes=self._minutes(c.minutes), via=via, details=self._details(contact, c.details),
+            imported=c.imported,
         )  # fmt: skip
         self.dir.add(
             ContactView(contact.hex, sealed_name.to_text(), meta["on"].isoformat(), channel, why),
@@ -350,13 +351,18 @@ class Translator:
     def _details(self, contact: UUID, details: cmd.Details | None) -> ev.Sealed | None:
         """The details given, checked, as one sealed JSON object (None when none given)."""
         given = {} if details is None else details.given()
-        for email in given.get("emails", ()):
+
+        def listed(key: str) -> list[str]:
+            value = given.get(key)
+            return value if isinstance(value, list) else []
+
+        for email in listed("emails"):
             if not _EMAIL.match(email):
                 raise BadInput(f"malformed e-mail address {email!r}")
-        for phone in given.get("phones", ()):
+        for phone in listed("phones"):
             if not _PHONE.match(phone):
                 raise BadInput(f"malformed phone number {phone!r}: digits, spaces and + - ( ) / . only")
-        for url in given.get("urls", ()):
+        for url in listed("urls"):
             if not _URL.match(url):
                 raise BadInput(f"malformed profile URL {url!r}: give it with http:// or https://")
         if "birthday" in given:

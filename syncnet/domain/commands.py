@@ -34,12 +34,18 @@ class Meet:
     contact_id: UUID | None = None  # importers may fix the id; normally random
     details: Details | None = None
     via: str | None = None  # the contact who introduced us
+    imported: str | None = None  # the import's source (app/imports.py); None: met
+
+
+ADDS = "adds"  # the key of Details.adds in the sealed JSON
 
 
 @dataclass(frozen=True)
 class Details:
     """What a person keeps about a contact, sealed with its data key. None: not given
-    (keeps what an earlier DetailsSet said); a list replaces the earlier list."""
+    (keeps what an earlier DetailsSet said); a list replaces the earlier list, unless
+    `adds`: then its lists add to the earlier ones and its texts fill only empty fields
+    (what a merge brought: retracting the merge takes back just that)."""
 
     org: str | None = None
     role: str | None = None
@@ -48,12 +54,17 @@ class Details:
     urls: tuple[str, ...] | None = None
     how_met: str | None = None
     birthday: str | None = None  # YYYY-MM-DD; a year of 1604 means the year is unknown (vCard's --MM-DD)
+    categories: tuple[str, ...] | None = None  # an address book's groups (vCard CATEGORIES, Google's labels)
+    adds: bool = False
 
-    def given(self) -> dict[str, str | list[str]]:
+    def given(self) -> dict[str, str | list[str] | bool]:
         """The fields given, as stored (JSON)."""
-        out: dict[str, str | list[str]] = {}
+        out: dict[str, str | list[str] | bool] = {}
         for name, value in vars(self).items():
-            if isinstance(value, tuple):
+            if isinstance(value, bool):
+                if value:
+                    out[name] = True
+            elif isinstance(value, tuple):
                 out[name] = [v.strip() for v in value if v.strip()]
             elif value is not None:
                 out[name] = value.strip()

@@ -151,11 +151,19 @@ class Corrections:
     def _merged(self, fact: Any) -> Any:
         """A fact of a merged contact as one of the contact it counts for: its first
         meeting becomes an interaction (a touch by me, on that day, over that channel);
-        every contact id it names is mapped (contact, introduced, via)."""
+        every contact id it names is mapped (contact, introduced, via). How it came in by
+        an import (its imported first meeting, the ContactImported fact) is no fact of the
+        contact it counts for: None, as the pocket and the reminders of that one stand.
+        Its details are None too: what the kept contact lacked of them came with the merge
+        (app/imports.merge_commands), and theirs would replace the kept contact's own."""
         into = self.into()
         if not into:
             return fact
+        if isinstance(fact, ev.ContactImported | ev.DetailsSet) and fact.contact_id in into:
+            return None
         if isinstance(fact, ev.ContactMet) and fact.contact_id in into:
+            if fact.imported:
+                return None
             return ev.Touched(originator_id=fact.originator_id, originator_version=fact.originator_version,
                               timestamp=fact.timestamp, on=fact.on, note=fact.note,
                               contact_id=into[fact.contact_id], by="me", channel=fact.channel,

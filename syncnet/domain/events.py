@@ -45,9 +45,12 @@ class Fact(DomainEvent, metaclass=_FactType):
 
 class ContactMet(Fact):
     """`via`: the contact who introduced us (the small-world edge), if any. Version 2
-    added `via` and `details`; facts of version 1 have neither."""
+    added `via` and `details`; facts of version 1 have neither. Version 3 added
+    `imported`: the source of an import (docs/imports.md), None for a meeting the user
+    recorded. An imported first meeting is how a contact came in, not time spent nor an
+    interaction: it leaves the contact unsorted and counts in no time split."""
 
-    class_version = 2
+    class_version = 3
 
     contact_id: UUID
     name: Sealed
@@ -58,11 +61,16 @@ class ContactMet(Fact):
     minutes: int | None
     via: UUID | None
     details: Sealed | None  # as a DetailsSet's, given at the first meeting
+    imported: str | None  # the import's source (linkedin, google, vcard, carddav), or None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["via"] = None
         state["details"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["imported"] = None  # a ContactImported fact says it of these (fold._imported)
 
 
 class Touched(Fact):

@@ -125,9 +125,13 @@ def _met(views: Views, event: ev.ContactMet, day: str, _: Row, days: Days) -> No
         details=[] if event.details is None else [["", event.details.to_text()]],
         met_note=None if event.note is None else event.note.to_text(),
     )
+    if event.imported:  # unsorted from the day it came in as (docs/imports.md)
+        contact.keep, contact.keep_at, contact.unsorted = False, _stamp(event, day), True
+        contact.imported_from = event.imported
     views.put("contact", contact.id, contact)
     views.ledger(contact.id)  # every contact has a ledger, if only an empty one
-    _bump(days, day, GLOBAL_WIDTH, NEW_CONTACTS, 1)
+    if not event.imported:  # an import is not a person met that day (warnings count those)
+        _bump(days, day, GLOBAL_WIDTH, NEW_CONTACTS, 1)
 
 
 def _touched(views: Views, event: ev.Touched, day: str, _: Row, days: Days) -> None:
@@ -206,7 +210,7 @@ def _imported(views: Views, event: ev.ContactImported, day: str, contact: Row, d
     """An imported contact waits unsorted, out of both pockets, until a pocket fact."""
     stamp = _stamp(event, day)
     if contact is not None:
-        contact.imported_on = day
+        contact.imported_on, contact.imported_from = day, event.source
     if contact is not None and stamp >= contact.keep_at:
         contact.keep, contact.keep_at, contact.unsorted = False, stamp, True
 
@@ -376,6 +380,8 @@ def apply(views: Views, event: Any) -> None:
         # acts through the facts it names (corrections.Corrections.effective).
         return
     handle, split, interaction, meeting = _PLANS.get(type(event)) or _plan(event)
+    if meeting and event.imported:  # how a contact came in: no time of mine, no interaction
+        split, interaction = None, False
     day = event.on.isoformat()
     if views.last_on is None or event.on > views.last_on:  # dates compare faster than text
         views.last_on = event.on

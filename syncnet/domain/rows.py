@@ -71,6 +71,7 @@ class ContactView:
     forgotten_at: str = ""
     unsorted: bool = False  # imported and in no pocket yet (events.ContactImported): no reminders
     imported_on: str = ""  # the day it was imported (events.ContactImported)
+    imported_from: str = ""  # the import's source (events.ContactMet.imported, ContactImported)
     birthday: str = ""  # sealed "YYYY-MM-DD" (events.BirthdaySet); "" when none
     birthday_at: str = ""  # (on, recorded) of the birthday in force; "" when none was ever set
     last_by_me: str = ""  # the latest interaction initiated by me (a birthday's wishes)

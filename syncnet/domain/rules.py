@@ -138,6 +138,10 @@ def window(today: date, days: int) -> tuple[date, date]:
 
 
 # --------------------------------------------------------------------------- reminders
+# The import sources that give the day you connected (LinkedIn's "Connected On"); the
+# others date their first meetings on the day of the import, a day nobody met.
+DATED_SOURCES = frozenset({"linkedin"})
+
 
 
 def followup_reminder(contact: ContactView, config: Config) -> Reminder | None:
@@ -147,10 +151,13 @@ def followup_reminder(contact: ContactView, config: Config) -> Reminder | None:
 
     The fold keeps `followed_up_on` (see `syncnet.domain.events.initiated_by_me`). An
     imported contact met longer before its import than the follow-up window gets none:
-    a connection of last year is not a meeting to follow up (docs/imports.md).
+    a connection of last year is not a meeting to follow up; nor does one from a source
+    without the day you connected (an address book: docs/imports.md).
     """
     if not contact.keep or contact.followed_up_on is not None:
         return None
+    if contact.imported_from and contact.imported_from not in DATED_SOURCES:
+        return None  # dated on the day of the import: nobody met that day
     met = date.fromisoformat(contact.met_on)
     due = met + timedelta(days=config.followup_days)
     if contact.imported_on and due.isoformat() < contact.imported_on:

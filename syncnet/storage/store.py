@@ -133,9 +133,7 @@ def _kek(home: Path, meta: dict[str, Any], passphrase: str | None) -> bytes:
     if meta.get("key") == "passphrase":
         if not passphrase:
             raise WrongKey("this store is protected by a passphrase: set SYNCNET_PASSPHRASE")
-        kdf = meta["kdf"]
-        salt = base64.b64decode(kdf["salt"])
-        return keys.derive_kek(passphrase, salt, int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+        return keys.derive_kek(passphrase, *_kdf_params(home, meta))
     path = home / KEY_FILE
     try:
         kek = base64.b64decode(_read_key_file(path).strip(), validate=True)
@@ -146,6 +144,35 @@ def _kek(home: Path, meta: dict[str, Any], passphrase: str | None) -> bytes:
     if len(kek) != keys.KEY_BYTES:
         raise WrongKey(f"key file {path} is not a syncnet key")
     return kek
+
+
+# What scrypt's parameters may be in a store.json: syncnet writes n = 2**15, r = 8, p = 1.
+# Bounded before scrypt runs: an edited file must not make it take minutes or all memory.
+KDF_LIMITS = {"n": (2**10, 2**20), "r": (1, 32), "p": (1, 16)}
+
+
+def _kdf_params(home: Path, meta: dict[str, Any]) -> tuple[bytes, int, int, int]:
+    """(salt, n, r, p) of a passphrase store, checked; StoreError when store.json's are
+    missing or out of range (the file was edited or damaged)."""
+    damaged = StoreError(f"{home / META_FILE} is damaged: its key-derivation parameters are missing or "
+                         "out of range (restore it from a backup)")  # fmt: skip
+    kdf = meta.get("kdf")
+    if not isinstance(kdf, dict) or not isinstance(kdf.get("salt"), str):
+        raise damaged
+    try:
+        salt = base64.b64decode(kdf["salt"], validate=True)
+    except ValueError:
+        raise damaged from None
+    values: list[int] = []
+    for name, (low, high) in KDF_LIMITS.items():
+        value = kdf.get(name)
+        if type(value) is not int or not low <= value <= high:
+            raise damaged
+        values.append(value)
+    n, r, p = values
+    if n & (n - 1) or len(salt) < 8:  # scrypt's n is a power of two
+        raise damaged
+    return salt, n, r, p
 
 
 def _open_to(mode: int) -> str:
@@ -198,6 +225,9 @@ def init_store(home: Path, passphrase: str | None = None, database: str | None =
     """Create a store; returns (created, key mode). Never touches an existing one.
     `database`: a PostgreSQL URL to keep the store in, instead of home/store.db (the
     key file or the passphrase's salt stay in `home`: the server sees ciphertext only)."""
+    if (home / META_FILE).exists() and not store_exists(home):  # store.json is written last: not a new home
+        raise StoreError(f"{home} holds a store whose database {home / DB_NAME} is missing: 'syncnet init' "
+                         "would make another under its key; restore the store from a backup instead")
     if store_exists(home):
         mode = str(_read_meta(home).get("key"))
         if mode == "file":
@@ -318,8 +348,9 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
     meta = _read_meta(home)
     db_path = home / DB_NAME
     url = meta.get("database") or None
-    if url is None and not db_path.exists():
-        raise StoreMissing(f"no syncnet store in {home}: run 'syncnet init' first")
+    if url is None and not db_path.exists():  # its key and store.json are here: not a new home
+        raise StoreError(f"the store's database {db_path} is missing (its key and store.json are there): "
+                         "restore it from a backup ('syncnet restore FILE' into a new data directory)")
     database: Location = str(url) if url else db_path
     kek = _kek(home, meta, passphrase)
     reads = PgConnection(str(url), LOCK_TIMEOUT_S) if url else None  # one connection for our reads

@@ -45,6 +45,8 @@ DAMAGED = "damaged"  # the global row of damaged facts the fold left out
 HIST = "hist"  # rows of sealed history-index counts, by bucket of the contact's index id
 OPEN_PROMISES = "open-promises"  # the global row with the sealed count of open promises
 MERGES = "merges"  # the global row of merged contacts -> the contact each counts for
+# How many rows the views and the name index hold, sealed in the views' tracking row.
+ROW_COUNTS = "(SELECT COUNT(*) FROM syncnet_views), (SELECT COUNT(*) FROM syncnet_name_index)"
 AGENDA = "syncnet-agenda"  # position of the last fact that can change the agenda (not a push record)
 
 UPSERT_VIEW = ("INSERT INTO syncnet_views VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE "
@@ -86,9 +88,11 @@ def bucket_of(key: str) -> str:
 def stored_fingerprint() -> str:
     """The rows' format and how they are bucketed: a change rebuilds the views. No
     setting is part of it: settings apply when the views are read."""
-    # names-2: the name index folds accents too (fold_name); sealed-2: rows sealed to their flag
+    # names-2: the name index folds accents too (fold_name); sealed-2: rows sealed to their flag;
+    # merges-2: a merged contact's details and import facts count for no one (corrections._merged);
+    # rows-1: the views' tracking row seals how many rows the views and the name index hold
     buckets = f"buckets-{','.join(sorted(BUCKETED))}-{BUCKET_CHARS}"
-    return f"{fingerprint()}:{buckets}:names-2:sealed-3:keys-hashed:merges-1"
+    return f"{fingerprint()}:{buckets}:names-2:sealed-3:keys-hashed:merges-2:rows-1"
 
 
 # fetch(after_position, limit, types=None) -> [(position, domain event)], of those types only
@@ -254,7 +258,8 @@ class ViewStore:
         for name in (NAME, AGENDA):
             found = self._tracking_row(name)
             if found is not None and not found[1]:
-                problems.append(f"the views' position ({name}) does not match its seal")
+                what = "position or rows" if name == NAME else "position"
+                problems.append(f"the views' {what} ({name}) do not match their seal")
         for kind, key, blob, is_open in self._conn.execute("SELECT kind, key, data, open FROM syncnet_views"):
             try:
                 decrypt(self._key, blob, _aad(kind, key, is_open))
@@ -376,29 +381,37 @@ class ViewStore:
         return entries
 
     # tracking ---------------------------------------------------------------
-    def _stamp(self, name: str, position: int) -> str:
-        """The tracking row's fingerprint, sealed to its name and position: a position
-        edited without the store key (lowered, the facts after it would be counted twice)
-        no longer matches, and the views are rebuilt from the log."""
-        mac = hmac.new(self._tracking_key, f"{name}:{position}:{self._fingerprint}".encode(), hashlib.sha256)
+    def _stamp(self, name: str, position: int, rows: str = "") -> str:
+        """The tracking row's fingerprint, sealed to its name and position (and, for the
+        views' own row, to how many rows they and the name index hold): a position edited
+        without the store key (lowered, the facts after it would be counted twice), or a
+        row deleted (a contact, its tally, a name), no longer matches, and the views are
+        rebuilt from the log. An edited row fails its own seal (_aad)."""
+        sealed = f"{name}:{position}:{self._fingerprint}:{rows}".encode()
+        mac = hmac.new(self._tracking_key, sealed, hashlib.sha256)
         return f"{self._fingerprint}#{mac.hexdigest()[:32]}"
 
     def _tracking_row(self, name: str) -> tuple[int, bool] | None:
         """(position, whether it matches its seal) of a tracking row of this format; None
-        when there is none (never folded, or folded in another format)."""
-        row = self._conn.execute(
-            "SELECT position, fingerprint FROM syncnet_view_tracking WHERE name = ?", (name,)
-        ).fetchone()
-        if row is None or not str(row[1]).startswith(self._fingerprint + "#"):
+        when there is none (never folded, or folded in another format). One statement: the
+        row counts are of the same moment as the row, whatever another process commits."""
+        row = self._conn.execute(f"SELECT position, fingerprint, {ROW_COUNTS} FROM syncnet_view_tracking "
+                                 "WHERE name = ?", (name,)).fetchone()  # fmt: skip
+        if row is None or not isinstance(row[1], str) or not row[1].startswith(self._fingerprint + "#"):
             return None
-        return int(row[0]), hmac.compare_digest(str(row[1]), self._stamp(name, int(row[0])))
+        try:
+            position = int(row[0])
+        except (TypeError, ValueError):  # not a number: edited
+            return 0, False
+        rows = f"{row[2]}:{row[3]}" if name == NAME else ""
+        return position, hmac.compare_digest(row[1], self._stamp(name, position, rows))
 
     def _tracking(self, name: str) -> int:
         found = self._tracking_row(name)
         if found is None:
             return 0  # start again
         if not found[1]:
-            note = "the views' position was altered: they are rebuilt from the log"
+            note = "the views were altered (their position or rows): they are rebuilt from the log"
             if note not in self.notices:
                 self.notices.append(note)
             return 0
@@ -578,7 +591,8 @@ class ViewStore:
             gone = [(c,) for c in views.forgotten]
             conn.executemany("DELETE FROM syncnet_name_index WHERE contact = ?", gone)
             self._vacuum_names = self._vacuum_names or bool(gone)
-            track = [(NAME, position, self._stamp(NAME, position))]
+            views_rows, name_rows = conn.execute(f"SELECT {ROW_COUNTS}").fetchone()
+            track = [(NAME, position, self._stamp(NAME, position, f"{views_rows}:{name_rows}"))]
             if agenda:
                 track.append((AGENDA, agenda, self._stamp(AGENDA, agenda)))
             conn.executemany(

@@ -416,6 +416,7 @@ def show(card: Card, as_json: bool, birthday: str | None = None) -> None:
         ("organisation", d.get("org")), ("role", d.get("role")),
         ("e-mail", ", ".join(d.get("emails", ())) or None), ("phone", ", ".join(d.get("phones", ())) or None),
         ("profiles", ", ".join(d.get("urls", ())) or None), ("how we met", d.get("how_met")),
+        ("categories", ", ".join(d.get("categories", ())) or None),
         ("birthday", birthday_text(d.get("birthday"))),
         ("met", f"{v.met_on} ({v.channel}{', ' + card.where if card.where else ''})"),
         ("introduced by", card.via.label() if card.via else None),
