@@ -40,15 +40,16 @@ def decode(data: bytes) -> str:
             line = body.count(b"\n", 0, e.start) + 1
         else:  # count the decodable text before the bad unit
             line = body[: e.start].decode(encoding, "replace").count("\n") + 1
-        raise MalformedFile(line, f"the file is not {encoding.upper()} text") from None
+        raise MalformedFile(line, f"the file is not {encoding.upper()} text (save it as UTF-8: in Excel, "
+                                  "'CSV UTF-8')") from None
 
 
-def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """Each CSV record with the line it starts on (1-based; a quoted cell may hold line
     breaks, so a record can span lines). Blank lines are left out. Broken quoting (a quote
     never closed, text after a closing quote) makes the whole file unreadable: the rows after
     it would be cut in the wrong places."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     while True:
         start = reader.line_num + 1
         try:

@@ -26,6 +26,9 @@ from syncnet.domain.cards import Card, MalformedFile, Parsed, Skipped
 from .cardfiles import cards_of_rows, csv_records, decode, one_line, unique
 
 CHANNEL = "professional-network"
+# Columns of Google Contacts' CSV (current and legacy) that LinkedIn's never has.
+GOOGLE = {"middle name", "organization name", "e-mail 1 - value", "given name", "family name", "labels",
+          "group membership"}  # fmt: skip
 HEADER_WITHIN = 20  # records: the preamble is three; a file without the header that early is not an export
 
 FIRST, LAST, URL, EMAIL, COMPANY, POSITION, CONNECTED = (
@@ -57,10 +60,14 @@ def connected_on(text: str) -> date:
     return date(year, month, day)  # ValueError for 31 Feb
 
 
-def parse_linkedin(data: bytes) -> Parsed:
+def parse_linkedin(data: bytes, delimiter: str = ",") -> Parsed:
     """The cards of a Connections.csv; raises MalformedFile when the file is not UTF-8 text,
-    its quoting is broken, or no header with First Name and Last Name opens it."""
-    records = csv_records(decode(data))
+    its quoting is broken, or no header with First Name, Last Name and Connected On opens
+    it. A file a spreadsheet saved with semicolons between the columns is read as such."""
+    text = decode(data)
+    if not text.strip():
+        raise MalformedFile(0, "the file is empty")
+    records = csv_records(text, delimiter)
     columns: dict[str, int] = {}
     width = 0
     for _ in range(HEADER_WITHIN):
@@ -68,7 +75,13 @@ def parse_linkedin(data: bytes) -> Parsed:
         if record is None:
             break
         names = [cell.strip().casefold() for cell in record[1]]
+        if delimiter == "," and len(names) == 1 and {FIRST, LAST, CONNECTED} <= set(names[0].split(";")):
+            return parse_linkedin(data, ";")  # Excel in a language with decimal commas
         if FIRST in names and LAST in names:
+            if CONNECTED not in names:
+                hint = " (a Google Contacts CSV: 'syncnet import google')" if GOOGLE & set(names) else ""
+                raise MalformedFile(record[0], f"not LinkedIn's Connections.csv: no Connected On "
+                                               f"column{hint}")
             columns = {name: names.index(name) for name in names}  # the first of a repeated name
             width = len(names)
             break

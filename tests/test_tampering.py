@@ -301,3 +301,66 @@ def test_an_untouched_store_verifies_whole(untouched, tmp_path):
     assert result.returncode == 0
     doc = json.loads(result.stdout)
     assert doc["whole"] and doc["facts"] == 8 and doc["damaged_facts"] == []
+
+
+# A value of the wrong SQL kind (text or NULL where bytes or numbers are stored), as
+# sqlite3 lets anyone write: damage like a flipped byte, never a Python error's name.
+WRONG_KINDS = {
+    "a fact's state as text": ("UPDATE stored_events SET state = 'sometext' WHERE rowid = 3", "position 3"),
+    "a fact's state NULL": ("UPDATE stored_events SET state = NULL WHERE rowid = 3", "position 3"),
+    # the library cannot make a fact of that row: the log is read no further (where: roughly)
+    "a fact's id NULL": ("UPDATE stored_events SET originator_id = NULL WHERE rowid = 3",
+                         "the log is damaged"),
+    "a seal's link as text": ("UPDATE syncnet_chain SET link = 't' WHERE position = 3", "position 3"),
+    "a wrapped key as text": ("UPDATE syncnet_keys SET wrapped = 't' WHERE kind = 'contact'", "data key"),
+    "a view row as text": ("UPDATE syncnet_views SET data = 't' WHERE kind = 'tally'", "views"),
+    "a sync state as text": ("UPDATE syncnet_state SET data = 't' WHERE key = 'state'", "state"),
+    "the views' position as text": ("UPDATE syncnet_view_tracking SET position = 't'", "views"),
+}
+PYTHON_ERRORS = ("TypeError", "ValueError", "AttributeError", "KeyError", "SYNCNET_DEBUG", "Traceback")
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_KINDS))
+def test_a_value_of_the_wrong_kind_is_damage_named_in_one_line(untouched, tmp_path, case):
+    statement, named = WRONG_KINDS[case]
+    run = copy_of(untouched[0], tmp_path)
+    sql(run.home, statement)
+    verdict = run("verify")
+    said = verdict.stdout + verdict.stderr
+    assert verdict.returncode == 1 and named in said, said
+    for args in [("verify",), *READS, ("sync", *T), ("touch", "Grace", *T)]:
+        result = run(*args)
+        shown = result.stdout + result.stderr
+        assert not [e for e in PYTHON_ERRORS if e in shown], (args, result.stderr)
+        if result.returncode and args[0] != "verify":  # verify lists the problems, exit 1
+            assert len([x for x in result.stderr.splitlines() if x.startswith("syncnet: error:")]) == 1, args
+
+
+KDF_EDITS = [{"n": -1}, {"n": 3}, {"n": "x"}, {"n": 2**40}, {"n": 2**24}, {"r": 0}, {"p": 10**6},
+             {"salt": "%%"}]
+
+
+@pytest.mark.parametrize("edit", KDF_EDITS, ids=[str(e) for e in KDF_EDITS])
+def test_key_derivation_parameters_out_of_range_are_refused_before_scrypt_runs(run, edit):
+    """An edited store.json must not make scrypt fail with its own words, nor run for
+    minutes or take all memory (n = 2**24 took over a minute)."""
+    run.ok("init", passphrase="correct horse")
+    meta = json.loads((run.home / "store.json").read_text())
+    meta["kdf"].update(edit)
+    (run.home / "store.json").write_text(json.dumps(meta))
+    result = run("contacts", passphrase="correct horse")
+    assert result.returncode != 0 and result.stderr.count("\n") == 1, result.stderr
+    assert "key-derivation parameters are missing or out of range" in result.stderr, result.stderr
+
+
+def test_a_missing_database_is_named_and_init_will_not_make_another_under_its_key(run):
+    run.ok("init")
+    run.ok("meet", "Ada Lovelace", *T)
+    key = (run.home / "key").read_bytes()
+    (run.home / "store.db").unlink()
+    read = run("contacts")
+    assert read.returncode != 0 and "database" in read.stderr and "is missing" in read.stderr, read.stderr
+    assert "restore it from a backup" in read.stderr and read.stderr.count("\n") == 1
+    init = run("init")
+    assert init.returncode != 0 and "would make another under its key" in init.stderr, init.stderr
+    assert not (run.home / "store.db").exists() and (run.home / "key").read_bytes() == key

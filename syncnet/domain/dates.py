@@ -31,7 +31,7 @@ def parse_date(text: str, today: date, what: str = "date") -> date:
     except OverflowError:  # yesterday of date.min: out of range, whatever the range
         day = date.min if t == "yesterday" else date.max
     except ValueError:
-        raise BadInput(f"malformed date {text!r}: use YYYY-MM-DD, today or yesterday") from None
+        raise BadInput(f"malformed date {text!r}: use YYYY-MM-DD, today, yesterday or tomorrow") from None
     return check_date(day, what)
 
 

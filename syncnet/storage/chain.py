@@ -22,6 +22,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from syncnet.storage.keys import decrypt, encrypt
 
@@ -89,6 +90,13 @@ def linked(key: bytes, head: Head, rows: Sequence[Row]) -> tuple[list[tuple[int,
     return links, (Head(rows[-1][0], previous) if rows else head)
 
 
+def _matches(own: bytes, key: bytes, previous: bytes, *row: Any) -> bool:
+    try:
+        return hmac.compare_digest(own, link(key, previous, *row))
+    except TypeError:  # a value of the wrong kind (text where bytes are stored): edited
+        return False
+
+
 def check(key: bytes, rows: Iterable[Row], links: dict[int, bytes]) -> dict[int, str]:
     """Each row against its own link and the link before it: {position: what is wrong}
     for the rows that fail (a row's link needs the one before it; position 1 has none)."""
@@ -100,9 +108,7 @@ def check(key: bytes, rows: Iterable[Row], links: dict[int, bytes]) -> dict[int,
             bad[position] = "it has no seal"
         elif previous is None:
             bad[position] = f"the seal of position {position - 1} is missing"
-        elif not hmac.compare_digest(
-            own, link(key, previous, position, originator_id, version, topic, state)
-        ):
+        elif not _matches(own, key, previous, position, originator_id, version, topic, state):
             bad[position] = "it does not match its seal (edited, moved or swapped)"
     return bad
 

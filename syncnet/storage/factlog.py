@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -85,6 +85,14 @@ def last_position(db_path: Location, reads: PgConnection | None = None) -> int:
     finally:
         conn.close()
     return int(row[0] or 0)
+
+
+def _links_of(rows: Iterable[Any]) -> Iterator[tuple[int, bytes]]:
+    """(position, link) of the seal's rows; a link that is not bytes (edited into text or
+    a number) is left out: its fact then has no seal, and is named as damaged."""
+    for position, link in rows:
+        if isinstance(link, bytes | memoryview):
+            yield int(position), bytes(link)
 
 
 def _row(n: Notification) -> chain.Row:
@@ -165,8 +173,18 @@ class FactLog:
     ) -> list[tuple[int, ev.Fact]]:
         """Up to `limit` facts after `position`, in order, optionally of these types only."""
         topics = topics_of(types) if types is not None else ()
-        notes = self._app.recorder.select_notifications(start=position + 1, limit=limit, topics=topics)
+        notes = self._notes(start=position + 1, limit=limit, topics=topics)
         return self._checked(notes, position + 1 if types is None else None)
+
+    def _notes(self, start: int, limit: int, **kw: Any) -> Sequence[Notification]:
+        """The library's rows from `start`; a row it cannot read (a NULL or text id or
+        version, edited in by hand) is one line that says where, not a Python error."""
+        try:
+            return self._app.recorder.select_notifications(start=start, limit=limit, **kw)
+        except (TypeError, ValueError, AttributeError):
+            raise StoreError(f"the log is damaged: a fact at position {start} or after holds a value of "
+                             "the wrong kind (run 'syncnet verify'; restore the store from a backup)"
+                             ) from None
 
     def _damage(self, notes: Sequence[Notification], first: int | None) -> dict[int, str]:
         """{position: what is wrong} of the notes whose rows do not match their seal
@@ -185,7 +203,7 @@ class FactLog:
         against the seal and decrypted, not decoded; the bytes as library.PlainFacts makes
         them (compressed, the type inside). What a hub's envelope carries: a push need not
         decode a fact to send it (damaged facts are noted in `damaged` and left out)."""
-        notes = self._app.recorder.select_notifications(start=position + 1, limit=limit)
+        notes = self._notes(start=position + 1, limit=limit)
         if not notes:
             return []
         bad = self._damage(notes, position + 1)
@@ -257,13 +275,13 @@ class FactLog:
         links: dict[int, bytes] = {}
         if ids[-1] - ids[0] < 2 * len(ids):  # (nearly) contiguous: one range
             sql = f"SELECT position, link FROM {chain.TABLE} WHERE position BETWEEN ? AND ?"
-            links.update((int(r[0]), bytes(r[1])) for r in self._rows(sql, (max(ids[0], 1), ids[-1])))
+            links.update(_links_of(self._rows(sql, (max(ids[0], 1), ids[-1]))))
         else:
             for start in range(0, len(ids), 500):
                 part = [i for i in ids[start : start + 500] if i > 0]
                 marks = ",".join("?" * len(part))
                 sql = f"SELECT position, link FROM {chain.TABLE} WHERE position IN ({marks})"
-                links.update((int(r[0]), bytes(r[1])) for r in self._rows(sql, part))
+                links.update(_links_of(self._rows(sql, part)))
         return links
 
     def head(self) -> chain.Head | None:
@@ -274,7 +292,7 @@ class FactLog:
             return None
         try:
             return chain.open_head(self._store_key, bytes(row[0]))
-        except (InvalidTag, ValueError):
+        except (InvalidTag, ValueError, TypeError):
             return None
 
     def verify(self, progress: Callable[[int], None] | None = None) -> dict[int, str]:
@@ -282,7 +300,7 @@ class FactLog:
         self.damaged = {}
         position, last = 0, 0
         while True:
-            notes = self._app.recorder.select_notifications(start=position + 1, limit=1000)
+            notes = self._notes(start=position + 1, limit=1000)
             if not notes:
                 break
             self._checked(notes, position + 1)
@@ -376,7 +394,7 @@ class FactLog:
 
     def at(self, position: int) -> ev.Fact | None:
         """The fact at `position`; None when there is none, or it is damaged (see `damaged`)."""
-        notes = self._app.recorder.select_notifications(start=position, stop=position, limit=1)
+        notes = self._notes(start=position, stop=position, limit=1)
         if not notes and position > 0:
             head = self.head()
             if self._links_at(position) or head is None or position <= head.position:  # it was there
@@ -399,9 +417,14 @@ class FactLog:
                    f"FROM {EVENTS} WHERE {self._position} IN ({','.join('?' * len(part))}) "
                    f"ORDER BY {self._position}")  # fmt: skip
             for r in self._rows(sql, part):
-                oid = r[1] if isinstance(r[1], UUID) else UUID(str(r[1]))
-                notes.append(Notification(id=int(r[0]), originator_id=oid, originator_version=int(r[2]),
-                                          topic=str(r[3]), state=bytes(r[4])))  # fmt: skip
+                try:
+                    oid = r[1] if isinstance(r[1], UUID) else UUID(str(r[1]))
+                    if not isinstance(r[4], bytes | memoryview):
+                        raise TypeError(r[4])
+                    notes.append(Notification(id=int(r[0]), originator_id=oid, originator_version=int(r[2]),
+                                              topic=str(r[3]), state=bytes(r[4])))  # fmt: skip
+                except (TypeError, ValueError):  # a value of the wrong kind, edited in: damaged
+                    self.damaged[int(r[0])] = "it holds a value of the wrong kind (edited)"
         missing = set(wanted) - {n.id for n in notes}
         if missing:
             head = self.head()

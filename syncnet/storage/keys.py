@@ -66,7 +66,7 @@ def unwrap(kek: bytes, subject: str, wrapped: bytes) -> bytes:
         return _aead(kek).decrypt(
             wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], b"syncnet-key:" + subject.encode()
         )
-    except (InvalidTag, ValueError):
+    except (InvalidTag, ValueError, TypeError):
         raise WrongKey("wrong key or passphrase: it does not open this store") from None
 
 

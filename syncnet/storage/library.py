@@ -81,7 +81,7 @@ class SyncnetRecorder(SQLiteApplicationRecorder):
         row = c.fetchone()
         try:
             head = chain.Head(0, b"") if row is None else chain.open_head(self.store_key, bytes(row[0]))
-        except (InvalidTag, ValueError):
+        except (InvalidTag, ValueError, TypeError):
             raise StoreError("the seal of the log is damaged: run 'syncnet verify'") from None
         if head.position != ids[0] - 1:
             raise StoreError(f"the log is damaged: its seal ends at position {head.position}, the log at "

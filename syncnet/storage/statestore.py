@@ -18,7 +18,7 @@ from syncnet.errors import StoreError
 from syncnet.storage.db import Location, connect, immediate
 from syncnet.storage.keys import open_json, seal_json
 
-UNREADABLE = (InvalidTag, ValueError, zlib.error)  # a value damaged on disk, or sealed elsewhere
+UNREADABLE = (InvalidTag, ValueError, TypeError, zlib.error)  # a value damaged on disk, or sealed elsewhere
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS syncnet_state ("

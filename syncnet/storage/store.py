@@ -378,7 +378,8 @@ def open_store(home: Path, passphrase: str | None = None) -> OpenStore:
     def load_wrapped() -> dict[str, bytes]:
         with _reading(database, reads) as conn:
             rows = conn.execute("SELECT subject, wrapped FROM syncnet_keys WHERE kind != 'store'")
-            return {subject: bytes(wrapped) for subject, wrapped in rows}
+            # a value that is not bytes (edited in as text) is a key that does not open
+            return {s: bytes(w) if isinstance(w, bytes | memoryview) else b"\x00damaged" for s, w in rows}
 
     return OpenStore(
         home=home,

@@ -187,7 +187,7 @@ class ViewStore:
         STATS["rows"] += 1
         try:
             plain = decrypt(self._key, blob, _aad(kind, key, is_open))
-        except (InvalidTag, ValueError):
+        except (InvalidTag, ValueError, TypeError):
             raise self.damaged(f"the view row {kind} {(shown or key)[:8]} does not match its seal") from None
         return _scan(plain.decode(), 0)[0]
 
@@ -263,7 +263,7 @@ class ViewStore:
         for kind, key, blob, is_open in self._conn.execute("SELECT kind, key, data, open FROM syncnet_views"):
             try:
                 decrypt(self._key, blob, _aad(kind, key, is_open))
-            except (InvalidTag, ValueError):
+            except (InvalidTag, ValueError, TypeError):
                 problems.append(f"the view row {kind} {key[:8]} does not match its seal")
         if fetch_index is not None and self._tracked():
             stored = {(bytes(c), int(p)) for c, p in self._conn.execute(
@@ -300,7 +300,7 @@ class ViewStore:
             sql = f"SELECT link FROM {chain.TABLE} WHERE position = ?"
             row = self._conn.execute(sql, (chain.HEAD,)).fetchone()
             return None if row is None else chain.open_head(self._key, bytes(row[0])).position
-        except (InvalidTag, ValueError, *database_errors()):  # type: ignore[misc]
+        except (InvalidTag, ValueError, TypeError, *database_errors()):  # type: ignore[misc]
             return None
 
     def load_damaged(self) -> dict[str, str]:

@@ -163,7 +163,9 @@ def _edited_note(start: str | None) -> str | None:
 
 
 def write_options(f: F) -> F:
-    f = click.option("--on", metavar="DATE", help="When it happened (default: today; never later).")(f)
+    f = click.option("--on", metavar="DATE",
+                     help="When it happened: YYYY-MM-DD, today or yesterday (default: today; never "
+                          "later).")(f)
     return json_option(today_option(note_options(f)))
 
 
@@ -706,7 +708,7 @@ def forget(c: Ctx, contact: str, yes: bool, as_json: bool) -> None:
 
 @cli.group()
 def goal() -> None:
-    """Set, link, achieve and list goals."""
+    """Set goals, link contacts to them, mark them achieved, list and show them."""
 
 
 @goal.command("add")
@@ -780,7 +782,10 @@ def goal_option(f: F) -> F:
 @pass_ctx
 def due(c: Ctx, until: str | None, goal_ref: str | None, today: str | None, known_at: str | None,
         as_json: bool) -> None:  # fmt: skip
-    """The agenda: follow-ups, seasonal touches, promises and cadences; overdue first."""
+    """The agenda: follow-ups, seasonal touches, promises, cadences, planned meetings and
+    birthdays that are open today (or open by --until), overdue first. Calendars hold
+    what falls due within their horizon (60 days), so they may show a reminder before
+    it opens here."""
     with c.network(today, known_at) as net:
         until_day = parse_date(until, net.today(), "--until") if until is not None else None
         goal = net.for_goal(goal_ref) if goal_ref is not None else None
@@ -1121,7 +1126,8 @@ def backup(c: Ctx, file: Path, force: bool, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def restore(c: Ctx, file: Path, key_file: Path | None, as_json: bool) -> None:
-    """Restore the backup FILE into an empty or new data directory (--home, SYNCNET_HOME).
+    """Restore the backup FILE into an empty or new data directory ('syncnet --home DIR
+    restore FILE', or SYNCNET_HOME).
 
     Nothing lands in the data directory unless the backup is whole: a syncnet backup
     of a known format, its checksum, SQLite's integrity check, and the store opened with

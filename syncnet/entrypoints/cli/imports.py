@@ -57,6 +57,16 @@ def _run_import(c: Ctx, kind: str, file: Path, dry_run: bool, as_json: bool) -> 
         _print_report(net, report)
 
 
+SKIPS_SHOWN = 3  # lines named per reason a card was skipped for (--json lists every one)
+
+
+def _by_reason(skipped: Any) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for s in skipped:
+        out.setdefault(s.reason, []).append(s.line)
+    return out
+
+
 def _print_report(net: Any, report: Any, where: Callable[[int], str] = "line {}".format) -> None:
     from syncnet.entrypoints.terminal import printable
 
@@ -71,8 +81,11 @@ def _print_report(net: Any, report: Any, where: Callable[[int], str] = "line {}"
         others = ", ".join(finder.ref(p).label() for p in o.possible if p != o.contact_id)
         if others:
             click.echo(printable(f"  {where(o.line)}: {o.name} may be {others} ('syncnet duplicates')"))
-    for s in report.skipped:
-        click.echo(printable(f"  {where(s.line)}: skipped, {s.reason}"))
+    for reason, lines in _by_reason(report.skipped).items():  # 5,000 rows skipped alike: a few lines
+        for line in lines[:SKIPS_SHOWN]:
+            click.echo(printable(f"  {where(line)}: skipped, {reason}"))
+        if len(lines) > SKIPS_SHOWN:
+            click.echo(printable(f"  ... and {len(lines) - SKIPS_SHOWN:,} more skipped, {reason}"))
     for o in report.outcomes:
         for value in o.left_out:
             click.echo(printable(f"  {where(o.line)}: {value} left out"))

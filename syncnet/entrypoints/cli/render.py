@@ -315,7 +315,7 @@ def demo(home: Path, day: date, facts: int, items: Sequence[AgendaItem], ics: Pa
 
         where = printable(without_userinfo(target.url))
         click.echo(f"{pushed.report.count('created')} reminders pushed to {where}")
-    click.echo(f"Explore it: syncnet --home {home} balance | split | warnings | contacts")
+    click.echo(f"Explore it: syncnet --home {home} balance (or split, warnings, contacts)")
 
 
 # ---------------------------------------------------------------- calendars
