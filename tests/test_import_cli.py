@@ -157,3 +157,19 @@ def test_an_address_books_state_is_kept_under_its_url_without_query_or_credentia
 
     assert state_key("https://me:pw@dav.example/ab/book/?token=s3cret#x") == "https://dav.example/ab/book/"
     assert state_key("https://dav.example/ab/book/") == "https://dav.example/ab/book/"
+
+
+def test_many_rows_skipped_alike_are_named_three_times_and_counted(run: Runner, tmp_path: Path) -> None:
+    """A spreadsheet that rewrote every date (2/9/2025): the summary is a few lines, not
+    one per row; --json still lists every one."""
+    run.ok("init")
+    rows = "".join(f"Person,Number{i},,,Acme,Engineer,2/9/2025\r\n" for i in range(500))
+    path = tmp_path / "Connections.csv"
+    path.write_text("First Name,Last Name,URL,Email Address,Company,Position,Connected On\r\n" + rows)
+    out = run.ok("import", "linkedin", path).stdout.splitlines()
+    skipped = [line for line in out if "skipped, Connected On is not a date" in line]
+    assert out[0] == "Added 0, updated 0, unchanged 0, skipped 500."
+    why = "Connected On is not a date like 15 Mar 2024"
+    named = [f"  line {n}: skipped, {why}" for n in (2, 3, 4)]
+    assert skipped == [*named, f"  ... and 497 more skipped, {why}"]
+    assert len(run.json("import", "linkedin", path)["skipped"]) == 500

@@ -109,7 +109,7 @@ def test_connected_on_refuses_the_rest(text):
     ("name", "line", "reason"),
     [
         ("linkedin_unclosed_quote.csv", 6, "a quoted field that starts here is never closed"),
-        ("linkedin_latin1.csv", 6, "the file is not UTF-8 text"),
+        ("linkedin_latin1.csv", 6, "the file is not UTF-8 text (save it as UTF-8: in Excel, 'CSV UTF-8')"),
     ],
 )
 def test_a_malformed_linkedin_file_is_refused_whole_with_its_line(name, line, reason):
@@ -393,3 +393,25 @@ def test_a_legacy_google_name_with_a_prefix_is_read_from_its_parts() -> None:
            b"Dr. Quinn Medic,Quinn,,Medic,Dr.,quinn@example.org\r\n")  # fmt: skip
     (card,) = parse_google(csv).cards
     assert card.name == "Quinn Medic"
+
+
+def test_linkedin_needs_connected_on_and_names_a_google_file() -> None:
+    google = (b"First Name,Middle Name,Last Name,Organization Name,E-mail 1 - Value\r\n"
+              b"Ada,,Lovelace,Engines,a@x.org\r\n")
+    with pytest.raises(MalformedFile) as found:
+        parse_linkedin(google)
+    assert found.value.line == 1 and "no Connected On column" in str(found.value)
+    assert "syncnet import google" in str(found.value)
+    with pytest.raises(MalformedFile, match=r"no Connected On column$"):
+        parse_linkedin(b"First Name,Last Name,Company\r\nAda,Lovelace,Engines\r\n")
+
+
+def test_a_linkedin_file_saved_with_semicolons_is_read_and_an_empty_one_is_named() -> None:
+    text = ("First Name;Last Name;URL;Email Address;Company;Position;Connected On\r\n"
+            "Ada;Lovelace;;;Analytical Engines, Ltd;Engineer;15 Mar 2024\r\n")  # fmt: skip
+    (card,) = parse_linkedin(text.encode()).cards
+    assert (card.name, card.organisation, card.met_on) == ("Ada Lovelace", "Analytical Engines, Ltd",
+                                                           date(2024, 3, 15))  # fmt: skip
+    for empty in (b"", b"\r\n \r\n", codecs.BOM_UTF8):
+        with pytest.raises(MalformedFile, match="the file is empty"):
+            parse_linkedin(empty)
