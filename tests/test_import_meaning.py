@@ -149,3 +149,19 @@ def test_an_address_books_groups_are_kept_shown_and_exported(run: Runner, tmp_pa
     cards = {c.fn.value: c for c in vobject.readComponents((tmp_path / "out" / "contacts.vcf").read_text())}
     assert cards["Cat Person"].categories.value == ["mentors", "climbing", "ice"]
     assert cards["Dan Person"].categories.value == ["Friends", "Work"]
+
+
+def test_a_merged_contact_is_named_in_history_and_a_retracted_one_not_called_forgotten(run: Runner) -> None:
+    run.ok("init")
+    for name in ("Anna Berg", "Anna Bergh"):
+        run.ok("meet", name, "--channel", "conference", *T)
+    merged = run.json("merge", "Anna Berg", "Anna Bergh")
+    history = run.json("history", "Anna Berg", *T)["events"]
+    (merge,) = [e for e in history if e["kind"] == "merged"]
+    assert merge["details"]["merged_id"] == f"Anna Bergh ({merged['merged'][:8]})"
+    assert {e["details"]["contact_id"] for e in history if e["kind"] == "met"} == {
+        f"Anna Berg ({merged['into'][:8]})", f"Anna Bergh ({merged['merged'][:8]})"}  # fmt: skip
+    assert "[forgotten]" not in run.ok("history", "Anna Berg", *T).stdout
+    run.ok("meet", "Test Person", *T)
+    undone = run.ok("undo", "--yes").stdout
+    assert "[merged or retracted]" in undone and "[forgotten]" not in undone, undone

@@ -40,14 +40,16 @@ def short(hex_id: str) -> str:
 @dataclass(frozen=True)
 class ContactRef:
     id: str
-    name: str | None  # None only for a contact that a fact erased (the coming `forget`)
+    name: str | None  # None for a contact that `forget` erased, or that is no contact (below)
+    absent: bool = False  # no contact row: merged into another, or its first meeting retracted
 
     @property
     def short(self) -> str:
         return short(self.id)
 
     def label(self) -> str:
-        return f"{self.name or '[forgotten]'} ({self.short})"
+        gone = "[merged or retracted]" if self.absent else "[forgotten]"
+        return f"{self.name or gone} ({self.short})"
 
 
 class Refs(Protocol):
@@ -78,7 +80,7 @@ class Directory:
         return self._names[contact_id]
 
     def ref(self, contact_id: str) -> ContactRef:
-        return ContactRef(contact_id, self.name(contact_id))
+        return ContactRef(contact_id, self.name(contact_id), absent=contact_id not in self.by_id)
 
     def by_name(self) -> dict[str, list[str]]:
         if self._by_name is None:
@@ -175,7 +177,8 @@ class Finder:
         return self._names[contact_id]
 
     def ref(self, contact_id: str) -> ContactRef:
-        return ContactRef(contact_id, self.name(contact_id))
+        name = self.name(contact_id)
+        return ContactRef(contact_id, name, absent=name is None and self.view(contact_id) is None)
 
     def named(self, name: str) -> list[str]:
         folded = fold_name(name)

@@ -9,13 +9,14 @@ the shape of the older per-item record (`ReminderPushed`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from syncnet.app.directory import Refs, short
+from syncnet.app.directory import ContactRef, Refs, short
 from syncnet.domain import commands as cmd
 from syncnet.domain import events as ev
 from syncnet.domain.rules import YEAR_UNKNOWN
@@ -53,7 +54,7 @@ KIND_WORDS: dict[type[ev.Fact], str] = {
 PLAIN = ("channel", "why", "by", "kind", "minutes", "keep", "days", "target", "action", "result", "source",
          "new_on", "new_minutes", "new_kind", "new_channel", "met", "planned_for", "held_on")  # fmt: skip
 SEALED = ("name", "where", "what", "summary", "reason", "birthday")
-CONTACTS = ("introduced", "contact_id", "via")
+CONTACTS = ("introduced", "contact_id", "via", "merged_id")
 
 
 Unseal = Callable[[Sealed | None], str | None]
@@ -96,6 +97,22 @@ def history_entry(fact: ev.Fact, directory: Refs, unseal: Unseal) -> HistoryEntr
             details[name] = directory.ref(other.hex).label()
     kind = KIND_WORDS.get(type(fact), type(fact).__name__)
     return HistoryEntry(fact.on, fact.timestamp, kind, fact.originator_id.hex, details)
+
+
+class MetNames:
+    """Refs that name a contact merged into this one by its own first meeting (in this
+    history), where the directory, which has no row of it, cannot."""
+
+    def __init__(self, directory: Refs, facts: list[ev.Fact], unseal: Unseal) -> None:
+        self._directory = directory
+        self._met = {f.contact_id.hex: f.name for f in facts if isinstance(f, ev.ContactMet)}
+        self._unseal = unseal
+
+    def ref(self, contact_id: str) -> ContactRef:
+        found = self._directory.ref(contact_id)
+        if found.name is None and found.absent and contact_id in self._met:
+            return dataclasses.replace(found, name=self._unseal(self._met[contact_id]))
+        return found
 
 
 def history_entries(fact: ev.Fact, contact_id: UUID, directory: Refs, unseal: Unseal) -> list[HistoryEntry]:

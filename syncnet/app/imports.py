@@ -407,7 +407,7 @@ def likely_duplicates(people: People) -> list[Likely]:
         for i, a in enumerate(ids):
             for b in ids[i + 1 :]:
                 orgs = {fold(people.people[a].org), fold(people.people[b].org)}
-                where = (" at the same organisation" if len(orgs) == 1 else
+                where = ("" if orgs == {""} else " at the same organisation" if len(orgs) == 1 else
                          ", one without an organisation" if "" in orgs else ", at different organisations")
                 pair(a, b, "the same name" + where)
     for ids in _blocks(people, lambda p: [" ".join(sorted(_tokens(p.name)))]).values():

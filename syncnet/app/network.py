@@ -441,7 +441,7 @@ class Network:
     def history(self, contact: str) -> tuple[ContactRef, list[HistoryEntry]]:
         """Every fact about a contact, by the day it happened (see syncnet.app.history)."""
         from syncnet.app.asof import known_by
-        from syncnet.app.history import corrected, history_entries
+        from syncnet.app.history import MetNames, corrected, history_entries
         from syncnet.domain.corrections import Corrections
 
         self.refresh()
@@ -456,12 +456,13 @@ class Network:
         corrections = Corrections.in_log(log.after, self.known_at)
         facts = known_by(self._facts_of(UUID(cid), Corrections.in_log(log.after)), self.known_at)
         day, unseal = self.today(), self.store.keyring.unseal
+        refs = MetNames(directory, facts, unseal)  # the contacts merged in, by their own names
         entries = []
         for fact in facts:
             effective = corrections.effective(fact)
             if (effective or fact).on > day:
                 continue
-            for entry in history_entries(fact, UUID(cid), directory, unseal):
+            for entry in history_entries(fact, UUID(cid), refs, unseal):
                 entries.append(corrected(entry, corrections, unseal))
         entries.sort(key=lambda e: (e.on, e.recorded))
         return directory.ref(cid), entries

@@ -76,8 +76,9 @@ def selling_after_follow_up(
     on = date.fromisoformat(first)
     after = (on - start).days
     when = "on the day of" if after == 0 else f"{after} day{'s' if after > 1 else ''} after"
+    done = "" if after == 0 else f" ({followed})"  # the warning's own day is printed after it
     return Warning(WarningKind.SELLING_AFTER_FOLLOW_UP, contact.id, on,
-                   f"asked for something {when} the first follow-up ({followed})")  # fmt: skip
+                   f"asked for something {when} the first follow-up{done}")  # fmt: skip
 
 
 def taking(contact_id: str, balance: int, config: Config) -> Warning | None:
