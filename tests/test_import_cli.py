@@ -116,6 +116,7 @@ def test_a_malformed_file_is_refused_in_one_line_and_nothing_is_written(
 
 def test_a_missing_file_and_sort_without_a_terminal(run: Runner, tmp_path: Path) -> None:
     run.ok("init")
+    assert run.ok("sort").stdout == "Nothing to sort: no contact is unsorted.\n"  # asks nothing, anywhere
     assert "cannot read" in run.fails("import", "vcard", tmp_path / "none.vcf")
     run.ok("import", "linkedin", DATA / "linkedin_connections.csv")
     listed = run.json("sort", "--list")["unsorted"]

@@ -257,6 +257,9 @@ def sort_contacts(c: Ctx, just_list: bool, as_json: bool) -> None:
                     click.echo(printable(f"{r['met_on']}  {finder.ref(r['contact_id']).label()}{org}"))
                 click.echo(f"{len(rows):,} unsorted.")
             return
+        if not unsorted:
+            click.echo("Nothing to sort: no contact is unsorted.")
+            return
         if not sys.stdin.isatty():
             raise BadInput("'syncnet sort' asks on a terminal: use 'syncnet sort --list' and "
                            "'syncnet pocket NAME keep|drop' in scripts")  # fmt: skip
