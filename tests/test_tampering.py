@@ -364,3 +364,20 @@ def test_a_missing_database_is_named_and_init_will_not_make_another_under_its_ke
     init = run("init")
     assert init.returncode != 0 and "would make another under its key" in init.stderr, init.stderr
     assert not (run.home / "store.db").exists() and (run.home / "key").read_bytes() == key
+
+
+def test_a_fact_damaged_after_it_was_folded_leaves_the_views_at_the_next_command(untouched, tmp_path):
+    """The gift at position 3 was folded whole, then edited: the views count it until a
+    read of the log finds it damaged; from the next command on they are rebuilt without
+    it, and stay so (the damaged facts' row is sealed in their row counts too)."""
+    run = copy_of(untouched[0], tmp_path)
+    flip_event(run.home)
+    run("history", "Ada", *T)  # reads the log: finds position 3 damaged
+    balance = [run("balance", "--json", *T) for _ in range(2)]
+    ada = [c for c in json.loads(balance[0].stdout)["contacts"] if c["contact"]["name"] == "Ada Lovelace"]
+    assert ada[0]["given"] == 0, ada  # the gift is left out, as the warning says
+    assert balance[0].stdout == balance[1].stdout
+    for result in balance:
+        assert "position 3 is damaged" in result.stderr and "views were altered" not in result.stderr
+    verdict = run("verify")
+    assert verdict.returncode == 1 and "views:" not in verdict.stdout, verdict.stdout

@@ -54,6 +54,7 @@ class Report:
 
 
 def verify(net: Network, progress: Callable[[int], None] | None = None) -> Report:
+    net.changes_nothing = True
     log = net.store.log
     report = Report()
     report.damaged_facts = log.verify(progress)

@@ -22,7 +22,7 @@ from syncnet.app.recorded import ME as ME
 from syncnet.app.recorded import Recorded as Recorded
 from syncnet.domain.config import Config
 from syncnet.domain.rows import ContactView, GoalView, LedgerView, TallyView
-from syncnet.errors import BadInput, ConfigError
+from syncnet.errors import BadInput, ConfigError, SyncnetError
 from syncnet.storage.configfile import load_config
 from syncnet.storage.paths import config_path, data_dir
 from syncnet.storage.store import OpenStore, open_store
@@ -84,6 +84,7 @@ class Network:
         # read sees, and the replay of them last made (syncnet.app.goalscope)
         self.goal: str | None = None
         self.scoped: tuple[tuple[str, date, datetime | None, int], Replayed] | None = None
+        self.changes_nothing = False  # verify: not even the views it finds counting a damaged fact
 
     @classmethod
     def open(
@@ -111,10 +112,24 @@ class Network:
         return cls(store, cfg, today)
 
     def close(self) -> None:
+        self._drop_views_counting_damage()
         self.views.close()
         if self._state is not None:
             self._state.close()
         self.store.close()
+
+    def _drop_views_counting_damage(self) -> None:
+        """A fact this command found damaged that the views folded while it was whole:
+        they count it still. Reset, so that the next command rebuilds them without it
+        (and says so), as the warning says: it is left out."""
+        if self.changes_nothing or self.store._log is None or not self.store.log.damaged:
+            return
+        try:
+            known, folded = self.views.load_damaged(), self.views.position()
+            if any(0 < p <= folded and str(p) not in known for p in self.store.log.damaged):
+                self.views.reset()
+        except SyncnetError:  # the views damaged too: the next command finds it
+            pass
 
     def __enter__(self) -> Network:
         return self

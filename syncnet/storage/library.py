@@ -58,6 +58,8 @@ class SyncnetRecorder(SQLiteApplicationRecorder):
             c.executemany("DELETE FROM syncnet_keys WHERE subject = ?", [(s,) for s in erase])
             c.executemany("INSERT INTO syncnet_keys VALUES (?, 'erased', X'')", [(s,) for s in erase])
         ids = super()._insert_events(c, stored_events, **kwargs)
+        if ids:  # first: a log whose seal does not end where it does refuses every write, so
+            self._seal(c, list(ids), stored_events)  # saying (the guard below would only retry)
         guard = kwargs.get("no_contacts_after")
         if guard is not None and ids:
             # After the writes, which took the lock: this read sees every commit (a read
@@ -69,8 +71,6 @@ class SyncnetRecorder(SQLiteApplicationRecorder):
             c.execute(sql, (position, ids[0], *topics))
             if c.fetchone() is not None:
                 raise ContactsMoved("another process met a contact meanwhile")
-        if ids:
-            self._seal(c, list(ids), stored_events)
         return ids
 
     def _seal(self, c: SQLiteCursor, ids: list[int], events: Sequence[StoredEvent]) -> None:

@@ -315,8 +315,14 @@ class ViewStore:
         new = {str(p): why for p, why in found.items() if str(p) not in known}
         if new:
             with immediate(self._conn) as conn:
+                whole = self._tracking_row(NAME)  # as it was: a row added must not bless damage
                 row = ("global", DAMAGED, None, self._seal("global", DAMAGED, known | new))
                 conn.execute(UPSERT_VIEW, row)
+                if whole is not None and whole[1]:  # sealed again to the rows it holds now
+                    views_rows, name_rows = conn.execute(f"SELECT {ROW_COUNTS}").fetchone()
+                    stamp = self._stamp(NAME, whole[0], f"{views_rows}:{name_rows}")
+                    sql = "UPDATE syncnet_view_tracking SET fingerprint = ? WHERE name = ?"
+                    conn.execute(sql, (stamp, NAME))
 
     def load_days(self) -> dict[str, list[int]]:
         return self.load("global", "days") or {}
