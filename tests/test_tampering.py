@@ -337,7 +337,7 @@ def test_a_value_of_the_wrong_kind_is_damage_named_in_one_line(untouched, tmp_pa
 
 
 KDF_EDITS = [{"n": -1}, {"n": 3}, {"n": "x"}, {"n": 2**40}, {"n": 2**24}, {"r": 0}, {"p": 10**6},
-             {"salt": "%%"}]
+             {"salt": "%%"}, {"n": 2**20, "r": 32}]  # the last: 4 GiB
 
 
 @pytest.mark.parametrize("edit", KDF_EDITS, ids=[str(e) for e in KDF_EDITS])

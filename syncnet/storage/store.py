@@ -149,6 +149,7 @@ def _kek(home: Path, meta: dict[str, Any], passphrase: str | None) -> bytes:
 # What scrypt's parameters may be in a store.json: syncnet writes n = 2**15, r = 8, p = 1.
 # Bounded before scrypt runs: an edited file must not make it take minutes or all memory.
 KDF_LIMITS = {"n": (2**10, 2**20), "r": (1, 32), "p": (1, 16)}
+KDF_MEMORY = 2**28  # bytes scrypt may take (128 * n * r): syncnet's own take 32 MiB
 
 
 def _kdf_params(home: Path, meta: dict[str, Any]) -> tuple[bytes, int, int, int]:
@@ -170,7 +171,7 @@ def _kdf_params(home: Path, meta: dict[str, Any]) -> tuple[bytes, int, int, int]
             raise damaged
         values.append(value)
     n, r, p = values
-    if n & (n - 1) or len(salt) < 8:  # scrypt's n is a power of two
+    if n & (n - 1) or len(salt) < 8 or 128 * n * r > KDF_MEMORY:  # n: a power of two
         raise damaged
     return salt, n, r, p
 
