@@ -177,7 +177,8 @@ def merged_details(view: ContactView, unseal: Callable[[str], str | None]) -> di
             continue
         for key, value in given.items():
             if isinstance(value, list):
-                out[key] = [*out.get(key, []), *(v for v in value if v not in out.get(key, []))]
+                known = out.get(key, [])
+                out[key] = known + [v for v in value if v not in known]
             elif not out.get(key):
                 out[key] = value
     return out

@@ -290,9 +290,10 @@ def _details(card: Card) -> cmd.Details:
                        categories=card.categories or None)  # fmt: skip
 
 
-def _new_details(person: Person, card: Card) -> cmd.Details | None:
+def _new_details(person: Person, card: Card, adds: bool = False) -> cmd.Details | None:
     """What the card adds to a known person, as a DetailsSet's fields (lists replace
-    earlier ones, so they are the union); None when it adds nothing."""
+    earlier ones, so they are the union; with `adds`, what a merge records, the new
+    items alone: cmd.Details.adds); None when it adds nothing."""
     emails = [e for e in card.emails if e.lower() not in {x.lower() for x in person.emails}]
     urls = [u for u in card.urls if url_key(u) not in {url_key(x) for x in person.urls}]
     phones = [p for p in card.phones if p not in person.phones]
@@ -301,6 +302,9 @@ def _new_details(person: Person, card: Card) -> cmd.Details | None:
     role = card.role if card.role and not person.role else None
     if not (emails or urls or phones or categories or org or role):
         return None
+    if adds:
+        return cmd.Details(org=org, role=role, emails=tuple(emails) or None, phones=tuple(phones) or None,
+                           urls=tuple(urls) or None, categories=tuple(categories) or None, adds=True)
     return cmd.Details(org=org, role=role, emails=tuple(person.emails + emails) if emails else None,
                        phones=tuple(person.phones + phones) if phones else None,
                        urls=tuple(person.urls + urls) if urls else None,
@@ -451,11 +455,6 @@ def _first_names_close(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
-def _added(union: tuple[str, ...] | None, known: list[str]) -> tuple[str, ...] | None:
-    new = tuple(v for v in union or () if v not in known)
-    return new or None
-
-
 def merge_commands(people: People, contact: str, other: str, note: str | None = None) -> list[cmd.Command]:
     """What `syncnet merge CONTACT OTHER` records: the merge, and the details OTHER had that
     CONTACT lacks (so `show` lists them on the one contact)."""
@@ -465,13 +464,9 @@ def merge_commands(people: People, contact: str, other: str, note: str | None = 
     if kept is not None and gone is not None:
         card = Card(gone.name, 0, gone.org, gone.role, tuple(gone.emails), tuple(gone.phones),
                     tuple(gone.urls), categories=tuple(gone.categories))  # fmt: skip
-        details = _new_details(kept, card)
-        if details is not None:  # it stands while the merge does (retracting the merge takes it back)
-            # what OTHER adds, and only that: a later merge's details must not carry this one's
-            adds = cmd.Details(org=details.org, role=details.role, adds=True,
-                               emails=_added(details.emails, kept.emails),
-                               phones=_added(details.phones, kept.phones),
-                               urls=_added(details.urls, kept.urls),
-                               categories=_added(details.categories, kept.categories))  # fmt: skip
-            commands.append(cmd.SetDetails(contact, adds, fact_id=merged_details_id(merge_id)))
+        # what OTHER adds, and only that (a later merge's details must not carry this one's);
+        # it stands while the merge does (retracting the merge takes it back)
+        details = _new_details(kept, card, adds=True)
+        if details is not None:
+            commands.append(cmd.SetDetails(contact, details, fact_id=merged_details_id(merge_id)))
     return commands

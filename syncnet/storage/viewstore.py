@@ -319,10 +319,8 @@ class ViewStore:
                 row = ("global", DAMAGED, None, self._seal("global", DAMAGED, known | new))
                 conn.execute(UPSERT_VIEW, row)
                 if whole is not None and whole[1]:  # sealed again to the rows it holds now
-                    views_rows, name_rows = conn.execute(f"SELECT {ROW_COUNTS}").fetchone()
-                    stamp = self._stamp(NAME, whole[0], f"{views_rows}:{name_rows}")
                     sql = "UPDATE syncnet_view_tracking SET fingerprint = ? WHERE name = ?"
-                    conn.execute(sql, (stamp, NAME))
+                    conn.execute(sql, (self._counted_stamp(conn, whole[0]), NAME))
 
     def load_days(self) -> dict[str, list[int]]:
         return self.load("global", "days") or {}
@@ -397,6 +395,12 @@ class ViewStore:
         sealed = f"{name}:{position}:{self._fingerprint}:{rows}".encode()
         mac = hmac.new(self._tracking_key, sealed, hashlib.sha256)
         return f"{self._fingerprint}#{mac.hexdigest()[:32]}"
+
+    def _counted_stamp(self, conn: Any, position: int) -> str:
+        """The views' tracking stamp at `position`, sealed to the rows they hold now (read
+        through `conn`, inside the transaction that wrote them)."""
+        views_rows, name_rows = conn.execute(f"SELECT {ROW_COUNTS}").fetchone()
+        return self._stamp(NAME, position, f"{views_rows}:{name_rows}")
 
     def _tracking_row(self, name: str) -> tuple[int, bool] | None:
         """(position, whether it matches its seal) of a tracking row of this format; None
@@ -608,8 +612,7 @@ class ViewStore:
             gone = [(c,) for c in views.forgotten]
             conn.executemany("DELETE FROM syncnet_name_index WHERE contact = ?", gone)
             self._vacuum_names = self._vacuum_names or bool(gone)
-            views_rows, name_rows = conn.execute(f"SELECT {ROW_COUNTS}").fetchone()
-            track = [(NAME, position, self._stamp(NAME, position, f"{views_rows}:{name_rows}"))]
+            track = [(NAME, position, self._counted_stamp(conn, position))]
             if agenda:
                 track.append((AGENDA, agenda, self._stamp(AGENDA, agenda)))
             conn.executemany(

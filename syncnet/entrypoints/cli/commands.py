@@ -162,11 +162,6 @@ def _edited_note(start: str | None) -> str | None:
     return edited.strip() or None
 
 
-def counted(n: int, word: str) -> str:
-    """ "1 fact", "2 facts", "1,000 facts"."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def write_options(f: F) -> F:
     f = click.option("--on", metavar="DATE",
                      help="When it happened: YYYY-MM-DD, today or yesterday (default: today; never "
@@ -985,8 +980,8 @@ def verify(c: Ctx, as_json: bool) -> None:
     if as_json:
         render.emit_json(report.to_json())
     elif report.whole:
-        click.echo(f"The store is whole: {counted(report.facts, 'fact')} and {counted(report.keys, 'key')} "
-                   "match their seals.")
+        facts, keys = render.plural(report.facts, "fact"), render.plural(report.keys, "key")
+        click.echo(f"The store is whole: {facts} and {keys} match their seals.")
     else:
         click.echo(f"The store is damaged: {len(report.problems())} problem(s) in {report.facts:,} facts.")
         for line in report.problems():
@@ -1070,9 +1065,10 @@ def rekey(c: Ctx, to_passphrase: bool, to_key_file: bool, as_json: bool) -> None
                           "state_dropped": dropped})  # fmt: skip
         return
     how = f"a new key file {key_file} (mode 0600)" if mode == "file" else "the new passphrase"
-    click.echo(printable(f"Rekeyed: {counted(done.facts, 'fact')}, {counted(done.keys, 'data key')} and "
-                         f"{counted(done.state, 'sync state')} are now encrypted under {how}; the old key "
-                         "opens nothing."))  # fmt: skip
+    facts, keys = render.plural(done.facts, "fact"), render.plural(done.keys, "data key")
+    states = render.plural(done.state, "sync state")
+    click.echo(printable(f"Rekeyed: {facts}, {keys} and {states} are now encrypted under {how}; the old key "
+                         "opens nothing."))
     for scope, key in done.state_dropped:
         click.echo(printable(f"Dropped the damaged state {scope} ({key}): the next sync rebuilds it."))
     if mode == "file":
@@ -1117,7 +1113,8 @@ def backup(c: Ctx, file: Path, force: bool, as_json: bool) -> None:
     if as_json:
         render.emit_json(done.to_json())
         return
-    click.echo(f"Backed up {counted(done.facts, 'fact')} to {printable(str(file))} ({done.size:,} bytes).")
+    facts = render.plural(done.facts, "fact")
+    click.echo(f"Backed up {facts} to {printable(str(file))} ({done.size:,} bytes).")
     if done.key_file is not None:
         key_file = printable(str(done.key_file))
         click.echo(f"The key is not in the backup: keep a copy of the key file {key_file} apart from it; "

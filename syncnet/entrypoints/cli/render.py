@@ -77,7 +77,8 @@ def table(rows: list[list[str]], header: list[str]) -> None:
 
 
 def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """ "1 fact", "2 facts", "1,000 facts"."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def contact_json(ref: ContactRef | None) -> dict[str, Any] | None:
